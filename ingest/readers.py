@@ -1,0 +1,181 @@
+"""Files → text. The only ingest module that touches disk; everything after it is a pure function of text.
+
+Every failure is a `ReadError` whose reason is readable by an administrator in Chinese and English, so an
+upload screen can show it as is.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf", ".html", ".htm"})
+
+EMPTY = "文件为空 / empty file"
+UNDECODABLE = "无法识别的编码 / undecodable"
+BINARY = "二进制文件，不是文本 / binary file, not text"
+CORRUPT_DOCX = "不是有效的 DOCX / corrupt docx"
+CORRUPT_PDF = "不是有效的 PDF / corrupt pdf"
+NO_TEXT_LAYER = "PDF 无文本层（扫描件？）/ no text layer (scanned PDF?)"
+UNSUPPORTED = "不支持的文件类型 / unsupported type"
+EXPANDS_TOO_FAR = "DOCX 解压后过大（疑似压缩炸弹）/ docx expands too far (zip bomb?)"
+
+# A policy .docx of several hundred pages expands to a few tens of MB of XML; anything far beyond is hostile.
+MAX_DOCX_EXPANDED_BYTES = 64 * 1024 * 1024
+
+
+class ReadError(Exception):
+    """A file that cannot be turned into policy text."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def read_file(path: Path) -> str:
+    """The text of a supported policy file; raises `ReadError` with a clear reason otherwise."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ReadError(path, f"{UNSUPPORTED}: {suffix or '(无扩展名 / none)'}")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ReadError(path, EMPTY)
+    if suffix == ".docx":
+        text = _read_docx(path)
+    elif suffix == ".pdf":
+        text = _read_pdf(path)
+    elif suffix in (".html", ".htm"):
+        text = _html_text(decode_text(path, data))
+    else:
+        text = decode_text(path, data)
+    if not text.strip():
+        raise ReadError(path, NO_TEXT_LAYER if suffix == ".pdf" else EMPTY)
+    return text
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK); refuse binary or garbage."""
+    if b"\x00" in data:
+        raise ReadError(path, BINARY)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not text.strip():
+            raise ReadError(path, EMPTY)
+        if _looks_like_text(text):
+            return text
+        raise ReadError(path, BINARY if encoding == "utf-8-sig" else UNDECODABLE)
+    raise ReadError(path, UNDECODABLE)
+
+
+# Characters a Chinese policy text is made of: CJK ideographs, CJK and full-width punctuation, ASCII, spaces.
+_TEXT_CHARS = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f\x20-\x7e\s《》“”‘’…·～<>〈〉]")
+
+
+def _looks_like_text(text: str) -> bool:
+    """Random bytes that happen to decode yield rare ideographs, private-use and control characters."""
+    if not text:
+        return False
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
+    usual = len(_TEXT_CHARS.findall(text))
+    return controls / len(text) < 0.01 and usual / len(text) >= 0.9
+
+
+def _read_docx(path: Path) -> str:
+    import docx  # python-docx; imported here so text-only callers need not load it
+
+    _check_docx_expansion(path)
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises zip, XML and package errors alike
+        raise ReadError(path, CORRUPT_DOCX) from exc
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
+
+
+def _check_docx_expansion(path: Path) -> None:
+    """Refuse a zip bomb before python-docx inflates it into memory.
+
+    The sizes a zip declares can lie, so the members are inflated as a stream, in bounded chunks, counting bytes
+    and stopping at the cap: memory stays at one chunk whatever the archive claims.
+    """
+    import zipfile
+    import zlib
+
+    budget = MAX_DOCX_EXPANDED_BYTES
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > budget:
+                raise ReadError(path, EXPANDS_TOO_FAR)
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise ReadError(path, EXPANDS_TOO_FAR)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise ReadError(path, CORRUPT_DOCX) from exc
+
+
+def _read_pdf(path: Path) -> str:
+    """Text layer, page by page, laid out like the corpus's PDF extractions so the pdf paragraph mode applies:
+    a blank line after each line, and a trailing space on lines clearly shorter than the page's full lines
+    (the real line ends)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ReadError(path, CORRUPT_PDF) from exc
+    out: list[str] = []
+    for page in pages:
+        lines = [line.rstrip() for line in page.split("\n") if line.strip()]
+        full = max((len(line) for line in lines), default=0)
+        out.extend(line + " " if len(line) < 0.8 * full else line for line in lines)
+    return "\n\n".join(out)
+
+
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table section article header footer blockquote pre dd dt".split()
+)
+_SKIP_TAGS = frozenset({"script", "style", "head", "title", "noscript", "template"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = [""]
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self.blocks.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self.blocks.append("")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.blocks[-1] += re.sub(r"\s+", " ", data)
+
+
+def _html_text(html: str) -> str:
+    """One block element per line; script, style and head dropped."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(block.strip() for block in parser.blocks if block.strip())

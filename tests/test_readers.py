@@ -1,0 +1,159 @@
+"""readers: every supported format gives its text; every unreadable file gives a ReadError with a clear reason."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfWriter
+
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_file
+
+POLICY = "苏州市示例管理办法\n第一条 为了规范示例管理，制定本办法。\n"
+
+
+def _minimal_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with a Helvetica text layer (ASCII only), with a correct xref table."""
+    ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
+    for line in lines:
+        ops.append(f"({line}) Tj T*")
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _reason(path: Path) -> str:
+    with pytest.raises(ReadError) as info:
+        read_file(path)
+    assert info.value.path == path
+    return info.value.reason
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [POLICY.encode("utf-8"), b"\xef\xbb\xbf" + POLICY.encode("utf-8"), POLICY.encode("gbk")],
+    ids=["utf8", "utf8-bom", "gbk"],
+)
+def test_text_file_is_decoded_whatever_its_encoding(tmp_path, encoded):
+    assert read_file(_write(tmp_path, "policy.txt", encoded)) == POLICY
+
+
+def test_markdown_file_is_read_as_text(tmp_path):
+    assert read_file(_write(tmp_path, "policy.md", "# 标题\n正文。".encode())) == "# 标题\n正文。"
+
+
+def test_empty_file_is_refused_as_empty(tmp_path):
+    assert "empty file" in _reason(_write(tmp_path, "empty.txt", b""))
+    assert "文件为空" in _reason(_write(tmp_path, "blank.txt", b"  \n\n"))
+
+
+def test_random_bytes_are_refused_as_binary(tmp_path):
+    noise = random.Random(7).randbytes(4096)
+    assert "binary" in _reason(_write(tmp_path, "noise.txt", noise))
+
+
+def test_text_with_nul_bytes_is_refused_as_binary(tmp_path):
+    assert "binary" in _reason(_write(tmp_path, "nul.txt", "正文".encode() + b"\x00\x00abc"))
+
+
+def test_bytes_that_decode_only_to_garbage_are_refused(tmp_path):
+    # Valid GB18030 byte pairs chosen from rarely used rows decode to a soup of obscure ideographs and symbols.
+    garbage = bytes([0xA1, 0xA1]) * 5 + bytes([0x81, 0x30, 0x81, 0x30]) * 200
+    reason = _reason(_write(tmp_path, "garbage.txt", garbage))
+    assert "undecodable" in reason or "binary" in reason
+
+
+def test_unsupported_suffix_is_refused(tmp_path):
+    assert "unsupported type" in _reason(_write(tmp_path, "sheet.xlsx", b"PK\x03\x04"))
+    assert {".txt", ".md", ".docx", ".pdf", ".html", ".htm"} == set(SUPPORTED_SUFFIXES)
+
+
+def test_docx_gives_one_paragraph_per_line(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("苏州市示例管理办法")
+    document.add_paragraph("第一条 为了规范示例管理，制定本办法。")
+    path = tmp_path / "policy.docx"
+    document.save(str(path))
+    assert read_file(path).split("\n") == ["苏州市示例管理办法", "第一条 为了规范示例管理，制定本办法。"]
+
+
+def test_corrupt_docx_is_refused(tmp_path):
+    assert "corrupt docx" in _reason(_write(tmp_path, "broken.docx", b"PK\x03\x04 this is not a zip"))
+    path = tmp_path / "notword.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "no word document in here")
+    assert "不是有效的 DOCX" in _reason(path)
+
+
+def test_pdf_text_layer_is_read(tmp_path):
+    path = _write(tmp_path, "policy.pdf", _minimal_pdf(["Suzhou policy line one", "short end"]))
+    text = read_file(path)
+    assert "Suzhou policy line one" in text
+    assert "short end" in text
+
+
+def test_pdf_lines_are_laid_out_for_the_pdf_paragraph_mode(tmp_path):
+    path = _write(tmp_path, "policy.pdf", _minimal_pdf(["A long first line of the page text", "end"]))
+    lines = read_file(path).split("\n")
+    # A blank line after every line, and the clearly short line carries the trailing-space line-end signal.
+    assert lines[1] == ""
+    assert lines[-1] == "end "
+
+
+def test_pdf_without_text_layer_is_refused(tmp_path):
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    path = tmp_path / "scan.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    assert "no text layer" in _reason(path)
+
+
+def test_corrupt_pdf_is_refused(tmp_path):
+    reason = _reason(_write(tmp_path, "broken.pdf", b"%PDF-1.4\nthis is not really a pdf"))
+    assert "pdf" in reason.lower()
+
+
+def test_html_gives_blocks_as_lines_without_script_or_style(tmp_path):
+    html = (
+        "<html><head><title>页面标题</title><style>p {color: red}</style></head><body>"
+        "<h1>苏州市示例管理办法</h1><script>var x = '不要';</script>"
+        "<p>第一条 为了规范示例管理，<b>制定</b>本办法。</p><div>第二条 本办法自印发之日起施行。</div>"
+        "</body></html>"
+    )
+    text = read_file(_write(tmp_path, "policy.html", html.encode("utf-8")))
+    assert text.split("\n") == [
+        "苏州市示例管理办法",
+        "第一条 为了规范示例管理，制定本办法。",
+        "第二条 本办法自印发之日起施行。",
+    ]
+
+
+def test_htm_suffix_in_gbk_is_read(tmp_path):
+    assert read_file(_write(tmp_path, "p.htm", "<p>正文内容。</p>".encode("gbk"))) == "正文内容。"
