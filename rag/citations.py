@@ -1,0 +1,115 @@
+"""Citations: the clauses an answer rests on, their validity and jurisdiction, and checking [n] markers.
+
+Whatever wrote the answer text (the extractive answerer or an LLM), a marker [n] is only kept when n names a
+clause that was actually retrieved and shown; a sentence left without any valid marker is reported as
+unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from ingest.model import Clause
+from rag.retrieval import unit_list
+from rag.types import Citation
+from rag.validity import jurisdiction_label, validity_of
+
+# [3] [3,5] [3、5] [3][5] and the full-width 【3】 ［3］ an LLM sometimes writes.
+_MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
+# Short connective lines ("根据现有政策：", "具体如下：") and list headings are not claims.
+_NOT_A_CLAIM = re.compile(r"^([#>*\-\s\d.、]*)$|[：:]\s*$")
+MIN_CLAIM_CHARS = 8
+
+
+def make_citation(n: int, clause: Clause, today: date) -> Citation:
+    validity, expired = validity_of(clause.doc, today)
+    return Citation(
+        n=n,
+        id=clause.id,
+        citation=clause.citation,
+        label=clause.label,
+        text=clause.text,
+        doc=dict(clause.doc),
+        validity=validity,
+        expired=expired,
+        responsible_units=unit_list([clause]),
+    )
+
+
+@dataclass
+class CheckedText:
+    text: str  # invalid markers removed
+    cited: list[int]  # valid marker numbers, in order of first use
+    unsupported: list[str]  # sentences (claims) without a valid marker
+    invalid: list[int]  # marker numbers that named no retrieved clause
+
+
+def check_markers(text: str, available: int) -> CheckedText:
+    """Keep markers [n] with 1 ≤ n ≤ available, drop the rest, and list claim sentences left uncited."""
+    cited: list[int] = []
+    invalid: list[int] = []
+
+    def keep_valid(match: re.Match) -> str:
+        numbers = [int(x) for x in re.split(r"\s*[,，、]\s*", match[1].strip())]
+        good = [n for n in numbers if 1 <= n <= available]
+        invalid.extend(n for n in numbers if not 1 <= n <= available)
+        cited.extend(n for n in good if n not in cited)
+        return "".join(f"[{n}]" for n in good)
+
+    cleaned = _MARKER.sub(keep_valid, text)
+    unsupported = [
+        s.strip()
+        for s in _SENTENCE_END.split(cleaned)
+        if _is_claim(s) and not re.search(r"\[\d+\]", s)
+    ]
+    return CheckedText(cleaned, cited, unsupported, invalid)
+
+
+def _is_claim(sentence: str) -> bool:
+    s = sentence.strip()
+    return len(s) >= MIN_CLAIM_CHARS and not _NOT_A_CLAIM.search(s) and not s.startswith("未在现有政策文件中找到")
+
+
+def citation_list(citations: list[Citation]) -> str:
+    """The reference list printed under an answer: [n] 《…》label（validity）."""
+    return "\n".join(f"[{c.n}] {c.citation}（{c.validity}）" for c in citations)
+
+
+def validity_notes(citations: list[Citation]) -> list[str]:
+    """One note per cited document that is expired or not yet in force."""
+    notes, seen = [], set()
+    for c in citations:
+        title = c.doc.get("doc_title") or c.citation
+        if title in seen:
+            continue
+        seen.add(title)
+        if c.expired:
+            notes.append(f"《{title}》{c.validity}，相关条款仅供参考，请以现行有效政策为准。")
+        elif c.validity.startswith("尚未施行"):
+            notes.append(f"《{title}》{c.validity}。")
+    return notes
+
+
+def jurisdictions_of(citations: list[Citation]) -> list[str]:
+    out: list[str] = []
+    for c in citations:
+        place = c.doc.get("jurisdiction") or "苏州市"
+        if place not in out:
+            out.append(place)
+    return out
+
+
+def jurisdiction_sentence(citations: list[Citation], asked: list[str]) -> str:
+    """Whose policy the answer quotes, so a caller is not told another district's rule as theirs."""
+    places = jurisdictions_of(citations)
+    if not places:
+        return ""
+    text = "以上依据为" + "、".join(jurisdiction_label(p) for p in places) + "政策。"
+    # A city-wide policy applies in every district; another district's or county-level city's does not.
+    foreign = [p for p in places if asked and p not in asked and p != "苏州市"]
+    if foreign and asked:
+        text += f"您询问的是{'、'.join(asked)}，其中" + "、".join(foreign) + "的规定不一定适用于" + "、".join(asked) + "。"
+    return text

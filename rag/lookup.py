@@ -1,0 +1,227 @@
+"""Direct lookups: a question that names a 文号, or a document plus a clause, is answered by that clause first.
+
+Pure functions over clause records. Titles are matched by fuzzy containment (the longest stretch of the title
+that the question repeats), because people shorten titles: 燃气管理办法 for 《苏州市燃气管理办法》.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ingest.model import Clause
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_NUMERAL = "[一二三四五六七八九十百零〇两]"
+
+# 文号 as people type it: 苏府规字〔2020〕5号, 苏府规字[2020]5号, 苏府规字(2020)5号, 【2020】, „2020‟, spaces.
+_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12}?)\s*[〔\[（(【„［]\s*(\d{4})\s*[〕\]）)】‟］]\s*第?\s*(\d{1,4})\s*号")
+# Government orders: 苏州市人民政府令第145号, 市政府令第145号.
+_ORDER_NUMBER = re.compile(r"政府令\s*第?\s*(\d{1,4})\s*号")
+
+_ARTICLE_REF = re.compile(rf"第\s*({CN_NUMERAL}{{1,4}}|\d{{1,3}})\s*条")
+# An outline path such as 一、（三）, 三、（八）24., （三）.
+_OUTLINE_REF = re.compile(
+    rf"(?:({CN_NUMERAL}{{1,3}})、)?\s*(?:[（(]({CN_NUMERAL}{{1,3}})[）)])?\s*(?:(\d{{1,2}})\s*[.．、])?"
+)
+
+# Title parts that many documents share; a match made only of these names no document in particular.
+_GENERIC = re.compile(
+    r"^(苏州市?|关于|进一步|若干|政策|措施|意见|实施|方案|计划|行动|办法|管理|发展|高质量|推动|促进|加快|的|和|、|"
+    r"工作|创新|产业|建设|年|\d|（|）|～|-)+$"
+)
+MIN_TITLE_MATCH = 4  # characters of title a question must repeat to name a document
+
+
+@dataclass(frozen=True)
+class ClauseRef:
+    """A clause named in a question: an article number, an outline path, or both."""
+
+    article: int | None = None  # 第N条
+    path: str | None = None  # canonical outline path: 一、（三） / （三） / 三、（八）24.
+
+
+def cn_to_int(text: str) -> int | None:
+    """二十五 → 25, 十 → 10, 一百零二 → 102, 35 → 35; None when not a number."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in CN_DIGITS:
+            current = CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current or None
+
+
+def int_to_cn(n: int) -> str:
+    """25 → 二十五, 10 → 十, 102 → 一百零二, 110 → 一百一十 (the way 条 and outline items are numbered)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+    hundreds, rest = divmod(n, 100)
+    if rest == 0:
+        tail = ""
+    elif rest < 10:
+        tail = "零" + digits[rest]
+    else:
+        tail = ("一" if rest < 20 else "") + int_to_cn(rest)
+    return digits[hundreds] + "百" + tail
+
+
+# --- 文号 ---------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)  # each document's own 文号 is parsed again on every question otherwise
+def doc_number_key(text: str) -> tuple[str, str, int] | None:
+    """(prefix, year, number) of the first 文号 in `text`; ("令", "", n) for a government order."""
+    text = unicodedata.normalize("NFKC", text)
+    order = _ORDER_NUMBER.search(text)
+    number = _DOC_NUMBER.search(text)
+    if number and (not order or number.start() < order.start()):
+        return number[1], number[2], int(number[3])
+    if order:
+        return "令", "", int(order[1])
+    return None
+
+
+def doc_numbers_in(question: str) -> list[tuple[str, str, int]]:
+    text = unicodedata.normalize("NFKC", question)
+    keys = [(m[1], m[2], int(m[3])) for m in _DOC_NUMBER.finditer(text)]
+    keys += [("令", "", int(m[1])) for m in _ORDER_NUMBER.finditer(text)]
+    return keys
+
+
+def same_doc_number(asked: tuple[str, str, int], own: tuple[str, str, int]) -> bool:
+    """Year and number must agree; the prefix only has to overlap, since the question's prefix may carry the
+    words before it (请问苏府规字) or drop a character (苏府规〔2020〕5号)."""
+    if asked[1:] != own[1:]:
+        return False
+    a, o = asked[0], own[0]
+    return a.endswith(o) or o.endswith(a) or o in a or (len(a) >= 2 and a[:2] == o[:2])
+
+
+def documents_by_number(question: str, doc_numbers: dict[str, str | None]) -> list[str]:
+    """Ids of the documents whose own 文号 the question names (`doc_numbers`: doc_id → its 文号)."""
+    asked = doc_numbers_in(question)
+    if not asked:
+        return []
+    own = {doc_id: doc_number_key(number) for doc_id, number in doc_numbers.items() if number}
+    return [doc_id for doc_id, key in own.items() if key and any(same_doc_number(a, key) for a in asked)]
+
+
+# --- document by title ---------------------------------------------------------------------------------------
+
+
+def _longest_common_substring(a: str, b: str) -> str:
+    best_end, best_len = 0, 0
+    previous = [0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        current = [0] * (len(b) + 1)
+        ai = a[i - 1]
+        for j in range(1, len(b) + 1):
+            if ai == b[j - 1]:
+                current[j] = previous[j - 1] + 1
+                if current[j] > best_len:
+                    best_len, best_end = current[j], i
+        previous = current
+    return a[best_end - best_len : best_end]
+
+
+@lru_cache(maxsize=4096)
+def _grams(text: str) -> frozenset[str]:
+    """Every MIN_TITLE_MATCH-character stretch of `text` (cached: titles repeat on every question)."""
+    return frozenset(text[i : i + MIN_TITLE_MATCH] for i in range(len(text) - MIN_TITLE_MATCH + 1))
+
+
+def _match_form(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s《》〈〉“”\"'‘’]", "", text)
+
+
+def documents_by_title(question: str, titles: dict[str, str]) -> list[str]:
+    """Ids of documents the question names by (part of) their title, best match first.
+
+    A document is named when the question repeats at least MIN_TITLE_MATCH characters of its title and that
+    stretch is not made only of words every policy title uses (若干措施, 实施方案 …). Among several, only
+    those sharing the longest match are returned (two documents may share a distinctive name).
+    """
+    q = _match_form(question)
+    asked = _grams(q)
+    scored = []
+    for doc_id, title in titles.items():
+        form = _match_form(title)
+        if asked.isdisjoint(_grams(form)):  # cheap test first: no shared stretch of MIN_TITLE_MATCH characters
+            continue
+        common = _longest_common_substring(q, form)
+        if len(common) >= MIN_TITLE_MATCH and not _GENERIC.match(common):
+            scored.append((len(common), doc_id))
+    if not scored:
+        return []
+    best = max(length for length, _ in scored)
+    return [doc_id for length, doc_id in scored if length == best]
+
+
+# --- clause reference ---------------------------------------------------------------------------------------
+
+
+def clause_ref_in(question: str) -> ClauseRef | None:
+    """The clause a question names: 第三十五条 → article 35; 一、（三） → path; 第三条 + nothing else → article 3."""
+    text = unicodedata.normalize("NFKC", question).replace("(", "（").replace(")", "）")
+    article = _ARTICLE_REF.search(text)
+    path = None
+    for m in _OUTLINE_REF.finditer(text):
+        top, item, sub = m[1], m[2], m[3]
+        if item or (top and sub):  # a bare 三、 is too often an enumeration (第一、二、三批)
+            path = (f"{top}、" if top else "") + (f"（{item}）" if item else "") + (f"{sub}." if sub else "")
+            break
+    number = cn_to_int(article[1]) if article else None
+    if number is None and path is None:
+        return None
+    return ClauseRef(article=number, path=path)
+
+
+def _outline_components(label: str) -> list[str]:
+    return re.findall(rf"{CN_NUMERAL}+、|（{CN_NUMERAL}+）|\d+\.|（\d+）", label)
+
+
+def clauses_for_ref(ref: ClauseRef, clauses: Iterable[Clause]) -> list[Clause]:
+    """The clauses of ONE document (given in reading order) that `ref` names, best first.
+
+    An article document answers 第N条 with its article N. An outline document has no articles, so 第N条 means
+    its item （N） (or N. where items are numbered through, or N、 at the top level). An outline path matches
+    the clause with that label, the clause it ends with, or the rolled-up parent that absorbed it.
+    """
+    clauses = [c for c in clauses if c.kind not in ("notice",)]
+    body = [c for c in clauses if not c.label.startswith("政策解读")]
+    if ref.article is not None and any(c.kind == "article" for c in body):
+        label = f"第{int_to_cn(ref.article)}条"
+        return [c for c in body if c.label == label]
+    if ref.path:
+        wanted = ref.path
+        exact = [c for c in body if c.label == wanted]
+        ending = [c for c in body if c.label.endswith(wanted) and c not in exact]
+        rolled = [c for c in body if any(child.endswith(wanted) for child in c.rolled_up_children) and c not in exact + ending]
+        found = exact + ending + rolled
+        if found:
+            return found
+    if ref.article is not None:
+        n = ref.article
+        forms = (f"（{int_to_cn(n)}）", f"{n}.", f"{int_to_cn(n)}、")
+        hits = []
+        for form in forms:  # items （N） first: the usual meaning of 第N条 in an outline document
+            hits += [c for c in body if c not in hits and _outline_components(c.label)[-1:] == [form]]
+        return hits
+    return []

@@ -1,0 +1,223 @@
+"""Answers: extractive sentences with [n] citations, marker validation, validity and jurisdiction, refusal,
+unusable input, follow-up rewriting and the LCEL runnable."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rag.assistant import REFUSAL_PREFIX, Assistant
+from rag.citations import check_markers
+from rag.followup import carry_topic, is_elliptical
+from rag.types import Answer
+from rag.validity import validity_of
+from settings import Settings
+from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture()
+def settings(tmp_path) -> Settings:
+    # Bigram vectors are far apart in absolute terms; the real threshold is calibrated for e5 (see rag.refusal).
+    return Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY, refusal_threshold=0.2)
+
+
+@pytest.fixture()
+def assistant(settings) -> Assistant:
+    return Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings())
+
+
+# --- extractive answers ----------------------------------------------------------------------------------
+
+
+def test_extractive_answer_quotes_the_amount_sentence_with_its_citation(assistant):
+    answer = assistant.ask("领军企业首次入选有什么奖励？")
+    assert not answer.refused and answer.answerer == "extractive"
+    assert "一次性奖励100万元[1]" in answer.text
+    first = answer.citations[0]
+    assert first.n == 1 and first.citation == "《关于苏州市加快培育生产性服务业领军企业的若干意见》五、（一）"
+    assert "[1] 《关于苏州市加快培育生产性服务业领军企业的若干意见》五、（一）" in answer.text
+    assert answer.responsible_units[:2] == ["市发改委", "市财政局"]
+
+
+def test_extractive_answer_is_deterministic(assistant):
+    first = assistant.ask("新建海外仓补助多少？")
+    second = assistant.ask("新建海外仓补助多少？")
+    assert first.text == second.text and [c.id for c in first.citations] == [c.id for c in second.citations]
+
+
+def test_every_marker_of_an_extractive_answer_names_a_listed_citation(assistant):
+    answer = assistant.ask("首台套机器人装备奖励多少")
+    checked = check_markers(answer.text, len(answer.citations))
+    assert checked.cited and not checked.invalid
+
+
+def test_named_clause_is_quoted_whole(assistant):
+    answer = assistant.ask("燃气管理办法第三十五条")
+    assert "低压管道的管壁外缘两侧1米范围内的区域" in answer.text
+    assert "中压管道的管壁外缘两侧2米范围内的区域" in answer.text
+
+
+# --- citation validation -------------------------------------------------------------------------------------
+
+
+def test_marker_beyond_the_retrieved_clauses_is_removed():
+    checked = check_markers("对入选企业给予奖励100万元[1]。申报需注册满3年[7]。", available=5)
+    assert "[7]" not in checked.text and "[1]" in checked.text
+    assert checked.invalid == [7] and checked.cited == [1]
+
+
+def test_sentence_without_a_valid_marker_is_flagged_unsupported():
+    checked = check_markers("对入选企业给予奖励100万元[2]。此外企业还可享受税收减免政策。\n参考如下：", available=5)
+    assert checked.unsupported == ["此外企业还可享受税收减免政策。"]
+
+
+def test_grouped_and_full_width_markers_are_read():
+    checked = check_markers("最高50万元【1】；条件见第三条[2,9]。", available=3)
+    assert checked.text == "最高50万元[1]；条件见第三条[2]。" and checked.cited == [1, 2]
+
+
+# --- validity and jurisdiction ---------------------------------------------------------------------------------
+
+
+def test_validity_text_for_expired_current_and_undated_documents():
+    assert validity_of({"valid_until": "2020-12-31"}, TODAY) == ("已过期（有效期至2020年12月31日）", True)
+    assert validity_of({"valid_until": "2027-12-31"}, TODAY) == ("有效（有效期至2027年12月31日）", False)
+    assert validity_of({"valid_until": None}, TODAY) == ("未注明有效期", False)
+    assert validity_of({"effective_date": "2027-01-01"}, TODAY)[0] == "尚未施行（自2027年1月1日起施行）"
+
+
+def test_expired_policy_is_marked_in_citation_and_notes(assistant):
+    answer = assistant.ask("外贸企业稳定发展若干政策意见 海外仓补助", filters={"in_force": False})
+    cited = [c for c in answer.citations if c.id == "trade2020:三、"]
+    assert cited and cited[0].expired and cited[0].validity == "已过期（有效期至2020年12月31日）"
+    assert any("已过期" in note and "关于支持外贸企业稳定发展的若干政策意见" in note for note in answer.validity_notes)
+
+
+def test_answer_names_whose_policy_it_is(assistant):
+    answer = assistant.ask("常熟住宿餐饮房租减免怎么规定")
+    assert answer.citations[0].doc["jurisdiction"] == "常熟市"
+    assert answer.jurisdictions[0] == "常熟市"
+    assert "常熟市（非苏州市本级）" in answer.text
+
+
+def test_answer_warns_when_the_policy_is_another_districts(assistant):
+    answer = assistant.ask("姑苏区住宿餐饮房租减免怎么规定", filters={"jurisdiction": "常熟市"})
+    assert answer.citations[0].doc["jurisdiction"] == "常熟市"
+    assert "不一定适用于姑苏区" in answer.text
+
+
+def test_city_wide_policy_is_not_flagged_as_another_places(assistant):
+    answer = assistant.ask("姑苏区首台套机器人装备奖励多少")
+    assert answer.citations[0].doc["jurisdiction"] == "苏州市"
+    assert "不一定适用" not in answer.text
+
+
+# --- refusal and unusable input ------------------------------------------------------------------------------
+
+
+def test_uncovered_question_is_refused_with_nearest_clauses(assistant):
+    answer = assistant.ask("火星移民的签证怎么办理？")
+    assert answer.refused and answer.text.startswith(REFUSAL_PREFIX)
+    assert "可能相关" in answer.text and not answer.citations and answer.retrieved
+
+
+@pytest.mark.parametrize("question", ["", "   \n ", "？？！！……", "锟斤拷锟斤拷锟斤拷", "政策" * 1500, None])
+def test_unusable_input_gives_a_refusal_with_a_notice(assistant, question):
+    answer = assistant.ask(question)
+    assert isinstance(answer, Answer) and answer.refused and answer.notices
+    assert answer.text.startswith(REFUSAL_PREFIX)
+
+
+# --- follow-ups ------------------------------------------------------------------------------------------------
+
+HISTORY = [{"role": "user", "content": "本科学历可以落户苏州吗？"}, {"role": "assistant", "content": "可以[1]。"}]
+
+
+def test_elliptical_follow_up_carries_the_previous_topic_over():
+    assert is_elliptical("那大专呢？") and not is_elliptical("燃气管道的保护范围是多少")
+    rewritten = carry_topic("那大专呢？", HISTORY)
+    assert "落户" in rewritten and "大专" in rewritten and not rewritten.startswith("那")
+
+
+def test_standalone_question_is_left_alone():
+    assert carry_topic("燃气管道设施的保护范围是多少？", HISTORY) is None
+    assert carry_topic("那大专呢？", None) is None
+
+
+def test_chain_of_follow_ups_keeps_the_original_topic():
+    history = HISTORY + [{"role": "user", "content": "那大专呢？"}, {"role": "assistant", "content": "…"}]
+    assert "落户" in carry_topic("如果是博士呢？", history)
+
+
+def test_follow_up_answer_reports_the_standalone_question(assistant):
+    answer = assistant.ask("那新建的呢？", history=[{"role": "user", "content": "海外仓补助多少？"}])
+    assert answer.standalone_question and "海外仓" in answer.standalone_question
+
+
+def test_llm_rewrites_the_follow_up_when_configured(settings):
+    chat = FakeListChatModel(responses=["苏州市大专学历人才落户的条件是什么？", "根据规定，年龄在35周岁以下[1]。"])
+    assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=chat)
+    answer = assistant.ask("那大专呢？", history=HISTORY)
+    assert answer.standalone_question == "苏州市大专学历人才落户的条件是什么？"
+
+
+# --- the LCEL runnable -----------------------------------------------------------------------------------------
+
+
+def test_runnable_answers_a_string_or_a_dict(assistant):
+    runnable = assistant.as_runnable()
+    by_string = runnable.invoke("新建海外仓补助多少？")
+    by_dict = runnable.invoke({"question": "新建海外仓补助多少？", "k": 3})
+    assert isinstance(by_string, Answer) and by_string.text == by_dict.text
+    assert len(by_dict.retrieved) == 3
+
+
+# --- the real corpus ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_assistant(corpus_index, embeddings) -> Assistant:
+    from rag.refusal import CALIBRATED_THRESHOLD
+
+    settings = Settings.from_env(today=TODAY, refusal_threshold=CALIBRATED_THRESHOLD, llm_base_url=None)
+    return Assistant(settings, corpus_index, embeddings)
+
+
+def test_real_corpus_clearly_uncovered_question_is_refused(corpus_assistant):
+    answer = corpus_assistant.ask("火星移民有什么补贴？")
+    assert answer.refused and answer.text.startswith(REFUSAL_PREFIX) and "可能相关" in answer.text
+
+
+def test_real_corpus_answer_quotes_amounts_with_citation_and_validity(corpus_assistant):
+    answer = corpus_assistant.ask("汽车芯片过了车规级认证，补贴能拿多少？")
+    assert not answer.refused
+    assert "50%" in answer.text and "100万元" in answer.text and "[1]" in answer.text
+    assert answer.citations[0].validity == "有效（有效期至2027年12月31日）"
+    assert "苏州市（市级）" in answer.text
+
+
+def test_real_corpus_expired_policy_is_flagged(corpus_assistant):
+    answer = corpus_assistant.ask("苏“惠外”新八条对出口信用保险有什么支持？")
+    expired = [c for c in answer.citations if c.expired]
+    assert expired and expired[0].validity == "已过期（有效期至2020年12月31日）"
+    assert answer.validity_notes
+
+
+def test_real_corpus_bm25_only_retrieval_answers_a_covered_question_and_refuses_one_in_words_it_never_uses(
+        corpus_assistant):
+    """Without dense retrieval there is no cosine; lexical coverage alone decides (a weak signal: 补贴 in
+    火星移民有什么补贴 already covers 19 % of that question's IDF mass)."""
+    covered = corpus_assistant.ask("汽车芯片车规级认证补贴多少？", retrieval="bm25")
+    assert not covered.refused and "50%" in covered.text
+    assert corpus_assistant.ask("火星移民？", retrieval="bm25").refused
+
+
+def test_real_corpus_text_appended_to_a_question_does_not_bury_its_answer(corpus_assistant):
+    plain = corpus_assistant.ask("燃气经营许可证怎么申请？")
+    padded = corpus_assistant.ask("燃气经营许可证怎么申请？另外我再说一句，今天天气不错，我们单位下午还要开会讨论别的事情")
+    assert not padded.refused
+    assert plain.citations[0].citation in [c.citation for c in padded.citations]

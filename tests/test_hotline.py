@@ -1,0 +1,90 @@
+"""Hotline mode: PII masking, question finding, long messages, and the reply script with departments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.hotline import MAX_MESSAGE_CHARS, NOTICE_TRUNCATED, find_questions, truncate_message
+from rag.privacy import mask_pii
+from settings import Settings
+from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("我电话13912345678，饭店燃气谁管？", "我电话139****5678，饭店燃气谁管？"),
+        ("电话 139 1234 5678", "电话 139****5678"),
+        ("座机0512-6591 3380", "座机0512-****3380"),
+        ("身份证号320502199001011234", "身份证号320502********1234"),
+        ("身份证32050219900101123X。", "身份证320502********123X。"),
+        ("卡号6222 0212 3456 7890 123", "卡号6222 **** **** 0123"),
+        ("邮箱zhang.san@example.com", "邮箱z***@example.com"),
+        ("我叫张三，想问落户", "我叫张*，想问落户"),
+        ("本人李晓明。", "本人李**。"),
+    ],
+)
+def test_pii_is_masked(raw, masked):
+    assert mask_pii(raw) == masked
+
+
+def test_policy_numbers_and_amounts_are_not_masked():
+    text = "按苏府规字〔2020〕5号给予最高100万元补贴，2025年12月31日前申请，本人想咨询一下。"
+    assert mask_pii(text) == text
+
+
+def test_questions_are_the_sentences_that_ask():
+    message = "你好，我是开饭店的。店里用燃气钢瓶。装报警器是谁规定的？不装会罚款吗？谢谢。"
+    assert find_questions(message) == ["装报警器是谁规定的？", "不装会罚款吗？"]
+
+
+def test_message_without_question_cues_is_taken_whole():
+    message = "小区燃气管道上方要种树，物业不同意。"
+    assert find_questions(message) == [message]
+
+
+def test_long_message_is_truncated_with_a_notice():
+    message = "燃气" * MAX_MESSAGE_CHARS
+    cut, notice = truncate_message(message)
+    assert len(cut) == MAX_MESSAGE_CHARS and notice == NOTICE_TRUNCATED
+    assert truncate_message("短消息")[1] is None
+
+
+@pytest.fixture()
+def assistant(tmp_path) -> Assistant:
+    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1), refusal_threshold=0.1)
+    return Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings())
+
+
+def test_hotline_answer_has_questions_departments_validity_and_a_citable_reply(assistant):
+    message = "我叫王五，电话13800001111。我们公司想申报生产性服务业领军企业，首次入选有奖励吗？找哪个部门？"
+    answer = assistant.ask(message, mode="hotline")
+    assert answer.mode == "hotline" and not answer.refused
+    assert "13800001111" not in answer.question and "王五" not in answer.question
+    assert answer.questions == ["我们公司想申报生产性服务业领军企业，首次入选有奖励吗？", "找哪个部门？"]
+    assert answer.responsible_units[:2] == ["市发改委", "市财政局"]
+    script = answer.reply_script
+    assert script.startswith("您好！") and "[1]" in script and "市发改委" in script
+    assert "苏州市（市级）政策" in script and answer.citations[0].validity in script
+
+
+def test_masked_message_is_what_gets_embedded(assistant):
+    assistant.ask("电话13912345678，首台套机器人装备奖励多少？", mode="hotline")
+    assert all("13912345678" not in q for q in assistant.search.embeddings.queries)
+    assert any("139****5678" in q for q in assistant.search.embeddings.queries)
+
+
+def test_huge_message_is_analysed_not_crashed(assistant):
+    message = ("首台套机器人装备奖励多少？" + "情况说明。" * 3000)
+    answer = assistant.ask(message, mode="hotline")
+    assert NOTICE_TRUNCATED in answer.notices and len(answer.question) == MAX_MESSAGE_CHARS
+    assert answer.reply_script
+
+
+def test_expired_policy_is_flagged_in_the_reply_script(assistant):
+    answer = assistant.ask("新建海外仓补助多少？", mode="hotline", filters={"doc_id": "trade2020"})
+    assert answer.citations and all(c.expired for c in answer.citations)
+    assert "已过有效期" in answer.reply_script and "已过期（有效期至2020年12月31日）" in answer.reply_script
