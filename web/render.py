@@ -1,0 +1,204 @@
+"""Answers, clauses and documents as HTML/Markdown for the UI. Pure functions: records in, escaped text out."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from rag.types import Answer, Citation
+
+KIND_NAMES = {
+    "regulation": "规章/条例",
+    "measures": "措施/办法",
+    "plan": "计划/方案",
+    "opinion": "意见",
+    "notice": "通知",
+    "amendment": "修改决定",
+    "other": "其他",
+}
+
+
+def badge(validity: str, expired: bool) -> str:
+    """有效 / 已过期 / 未注明有效期 as a coloured badge; the full wording (with the date) as its tooltip."""
+    short = "已过期" if expired else ("有效" if validity.startswith("有效") else validity.split("（")[0])
+    css = "pq-expired" if expired else ("pq-valid" if short == "有效" else "pq-unknown")
+    return f'<span class="pq-badge {css}" title="{escape(validity)}">{escape(short)}</span>'
+
+
+def period(doc: dict) -> str:
+    """施行 2025-07-01 至 2027-12-31, with whichever ends are known."""
+    start, end = doc.get("effective_date") or doc.get("issue_date"), doc.get("valid_until")
+    if start and end:
+        return f"{start} 至 {end}"
+    if start:
+        return f"{start} 起施行，未注明截止"
+    if end:
+        return f"有效期至 {end}"
+    return "未注明"
+
+
+def doc_meta(doc: dict) -> str:
+    """The document facts shown with every clause: 标题, 文号, 发文机关, 施行期, 层级."""
+    rows = [
+        ("文件", f"《{doc.get('doc_title') or '（无标题）'}》"),
+        ("文号", doc.get("doc_number") or "未注明"),
+        ("发文机关", doc.get("issuer") or "未注明"),
+        ("施行期", period(doc)),
+        ("适用地区", doc.get("jurisdiction") or "未注明"),
+    ]
+    cells = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(str(v))}</dd></div>" for k, v in rows)
+    return f'<dl class="pq-meta">{cells}</dl>'
+
+
+def clause_body(text: str, terms: list[str] | None = None) -> str:
+    """Paragraphs of a clause, escaped; search `terms` wrapped in <mark>."""
+    out = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        html = escape(line)
+        for term in terms or []:
+            html = html.replace(escape(term), f"<mark>{escape(term)}</mark>")
+        out.append(f"<p>{html}</p>")
+    return "".join(out)
+
+
+def units_line(units: list[str]) -> str:
+    if not units:
+        return ""
+    return f'<div class="pq-units">责任单位：{escape("、".join(units))}</div>'
+
+
+def citation_chip(c: Citation, open_: bool = False) -> str:
+    """A clickable chip: [n] 《…》label + badge; clicking it unfolds the clause's full text and its document."""
+    return (
+        f'<details class="pq-cite" data-clause-id="{escape(c.id)}"{" open" if open_ else ""}>'
+        f'<summary><span class="pq-n">[{c.n}]</span> {escape(c.citation)} {badge(c.validity, c.expired)}</summary>'
+        f'<div class="pq-clause">{doc_meta(c.doc)}'
+        f'<div class="pq-validity">有效性：{escape(c.validity)}</div>'
+        f'<div class="pq-text">{clause_body(c.text)}</div>{units_line(c.responsible_units)}</div></details>'
+    )
+
+
+def citations_panel(answer: Answer | None) -> str:
+    if answer is None:
+        return '<div class="pq-empty">回答引用的条款会显示在这里，点击可查看条款全文。</div>'
+    if not answer.citations:
+        return '<div class="pq-empty">本次回答没有引用条款。</div>'
+    chips = "".join(citation_chip(c) for c in answer.citations)
+    return f'<div class="pq-cites"><div class="pq-heading">引用条款（点击查看全文）</div>{chips}</div>'
+
+
+def notices_md(answer: Answer) -> str:
+    lines = [f"> ⚠️ {n}" for n in answer.validity_notes] + [f"> ℹ️ {n}" for n in answer.notices]
+    return "\n".join(lines)
+
+
+def chat_message(answer: Answer) -> str:
+    """The assistant's chat bubble: the answer, validity warnings, then a short 参考条款 list."""
+    parts = [answer.text.strip()]
+    notes = notices_md(answer)
+    if notes:
+        parts.append(notes)
+    if answer.citations:
+        refs = "\n".join(f"- [{c.n}] {c.citation}（{c.validity}）" for c in answer.citations)
+        parts.append(f"**参考条款**\n{refs}")
+    return "\n\n".join(parts)
+
+
+def references_block(answer: Answer) -> str:
+    """Plain-text 参考条款 block appended to OpenAI-compatible replies."""
+    if not answer.citations:
+        return ""
+    lines = [f"[{c.n}] {c.citation}（{c.validity}）" for c in answer.citations]
+    return "\n\n参考条款：\n" + "\n".join(lines)
+
+
+def hotline_html(answer: Answer) -> str:
+    """Everything a hotline operator needs besides the reply script: the question(s) found, departments,
+    validity warnings and the governing clauses with their full text."""
+    sections = []
+    questions = answer.questions or [answer.question]
+    items = "".join(f"<li>{escape(q)}</li>" for q in questions)
+    sections.append(f'<section class="pq-hl-questions"><h4>诉求中的问题</h4><ol>{items}</ol></section>')
+    units = "、".join(answer.responsible_units) or "条款未写明责任部门"
+    sections.append(f'<section class="pq-hl-units"><h4>责任部门</h4><div class="pq-dept">{escape(units)}</div></section>')
+    warnings = answer.validity_notes + answer.notices
+    if warnings:
+        warn = "".join(f"<li>{escape(w)}</li>" for w in warnings)
+        sections.append(f'<section class="pq-warn"><h4>有效性与提示</h4><ul>{warn}</ul></section>')
+    if answer.refused:
+        sections.append(f'<section class="pq-refused">{escape(answer.text)}</section>')
+    if answer.citations:
+        cards = "".join(citation_chip(c, open_=True) for c in answer.citations)
+        sections.append(f'<section class="pq-hl-clauses"><h4>依据条款</h4>{cards}</section>')
+    return f'<div class="pq-hotline">{"".join(sections)}</div>'
+
+
+def document_rows(documents: list[dict]) -> list[list[Any]]:
+    """Rows of the 政策库 table."""
+    return [
+        [
+            d.get("doc_title") or "",
+            d.get("doc_number") or "",
+            d.get("issuer") or "",
+            d.get("jurisdiction") or "",
+            KIND_NAMES.get(d.get("doc_kind") or "other", d.get("doc_kind") or ""),
+            d.get("effective_date") or d.get("issue_date") or "",
+            d.get("valid_until") or "",
+            d.get("validity", ""),
+            d.get("chunks", 0),
+        ]
+        for d in documents
+    ]
+
+
+DOCUMENT_HEADERS = ["标题", "文号", "发文机关", "地区", "类型", "施行", "有效期至", "状态", "条款数"]
+
+
+def document_html(doc: dict, clauses: list[Any]) -> str:
+    """One document: its facts and badge, then its clauses in order under their section headings."""
+    head = (
+        f'<h3>《{escape(doc.get("doc_title") or "")}》 {badge(doc["validity"], doc["expired"])}</h3>'
+        f"{doc_meta(doc)}"
+    )
+    body, section = [], None
+    for c in clauses:
+        path = " › ".join(c.section_path)
+        if path and path != section:
+            body.append(f'<h4 class="pq-section">{escape(path)}</h4>')
+            section = path
+        window = f"（{c.window}）" if c.window != "1/1" else ""
+        body.append(
+            f'<div class="pq-doc-clause" id="{escape(c.id)}"><div class="pq-label">{escape(c.label)}{window}</div>'
+            f"{clause_body(c.text)}{units_line(c.responsible_units)}</div>"
+        )
+    return f'<article class="pq-doc">{head}{"".join(body) or "<p>（无条款）</p>"}</article>'
+
+
+def search_html(keywords: str, clauses: list[Any]) -> str:
+    if not keywords.strip():
+        return ""
+    if not clauses:
+        return f'<div class="pq-empty">没有包含“{escape(keywords)}”的条款。</div>'
+    items = "".join(
+        f'<div class="pq-doc-clause"><div class="pq-label">{escape(c.citation)}</div>{clause_body(c.text, keywords.split())}</div>'
+        for c in clauses
+    )
+    return f'<div class="pq-search"><div class="pq-heading">找到 {len(clauses)} 条</div>{items}</div>'
+
+
+
+def build_summary(report: Any) -> str:
+    """One line about an ingest.index.BuildReport, plus the files that could not be read."""
+    if report.nothing_changed:
+        line = f"文件没有变化，沿用现有索引（{report.documents} 份文件）"
+    else:
+        line = (
+            f"{report.files} 个源文件、{report.documents} 份文件、{report.chunks} 个条款"
+            f"（新嵌入 {report.embedded}，复用 {report.reused}，用时 {report.seconds:.1f} 秒）"
+        )
+    problems = "".join(f"\n- 无法读取 {Path(e.path).name}：{e.reason}" for e in report.errors)
+    versions = "".join(f"\n- 同名文档的旧版本未采用：{line}" for line in report.superseded)
+    return line + problems + versions

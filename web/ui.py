@@ -1,0 +1,433 @@
+"""The Gradio UI: 政策问答 (owners), 热线助手 (hotline staff), 政策库 (browse), 管理 (maintainers, login).
+
+Handlers only translate between widgets and `PolicyService`; rendering lives in `web.render`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from rag.types import Answer
+from web import render
+from web.service import MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS, Busy, PolicyService
+from web.uploads import UploadRejected
+
+EXAMPLE_QUESTIONS = [
+    "我们公司汽车芯片过了车规认证，能拿多少补贴？找哪个部门？",
+    "燃气管理办法第三十五条是怎么规定的？",
+    "人才落户需要什么条件？",
+]
+EXAMPLE_MESSAGE = (
+    "您好，我是张先生，电话13912345678。我们小区楼下的饭店一直用液化气钢瓶，感觉很不安全，"
+    "请问这种情况归哪个部门管？有没有相关规定？"
+)
+ALL = "全部"
+STATUSES = [ALL, "有效", "已过期", "未注明有效期"]
+
+# System fonts only: the UI must render offline, with no request to a font CDN.
+FONTS = [gr.themes.Font("system-ui"), "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif"]
+MONO = [gr.themes.Font("ui-monospace"), "Consolas", "monospace"]
+
+
+def theme() -> gr.themes.Theme:
+    return gr.themes.Soft(primary_hue="blue", font=FONTS, font_mono=MONO)
+
+
+CSS = """
+.pq-badge{display:inline-block;padding:0 .45em;border-radius:.6em;font-size:.8em;font-weight:600;vertical-align:middle}
+.pq-valid{background:#dcfce7;color:#166534}.pq-expired{background:#fee2e2;color:#991b1b}
+.pq-unknown{background:#e5e7eb;color:#374151}
+.pq-cite{border:1px solid #cbd5e1;border-radius:.6em;margin:.35em 0;background:#f8fafc}
+.pq-cite>summary{cursor:pointer;padding:.4em .7em;list-style:none;font-weight:500}
+.pq-cite>summary::-webkit-details-marker{display:none}
+.pq-cite[open]>summary{border-bottom:1px solid #e2e8f0;background:#eff6ff}
+.pq-n{color:#1d4ed8;font-weight:700}
+.pq-clause{padding:.5em .8em}
+.pq-meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(14em,1fr));gap:.1em 1em;margin:0 0 .5em;font-size:.9em}
+.pq-meta div{display:flex;gap:.5em}.pq-meta dt{color:#64748b;white-space:nowrap}.pq-meta dd{margin:0}
+.pq-text p,.pq-doc-clause p{margin:.25em 0;line-height:1.7}
+.pq-units{margin-top:.4em;color:#0f766e;font-size:.9em}
+.pq-validity{font-size:.9em;color:#475569}
+.pq-empty{color:#64748b;padding:.5em}
+.pq-heading{font-weight:600;margin:.3em 0}
+.pq-hotline h4{margin:.8em 0 .3em}.pq-dept{font-size:1.15em;font-weight:600;color:#0f766e}
+.pq-warn{background:#fff7ed;border-left:4px solid #f97316;padding:.3em .8em;border-radius:.3em}
+.pq-refused{background:#f1f5f9;padding:.5em .8em;border-radius:.3em}
+.pq-doc h3{margin:.2em 0 .5em}.pq-section{margin:1em 0 .3em;color:#1e3a8a}
+.pq-doc-clause{padding:.4em 0;border-bottom:1px dashed #e2e8f0}.pq-label{font-weight:600;color:#1d4ed8}
+mark{background:#fef08a}
+#hotline-input textarea{font-size:1.05em}
+#admin-login-box{max-width:28em}
+@media (max-width:640px){.pq-meta{grid-template-columns:1fr}}
+"""
+
+# Ctrl+Enter (⌘+Enter) in the hotline paste box submits it; plain Enter keeps adding lines.
+HEAD = """
+<script>
+document.addEventListener('keydown', function (e) {
+  if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && e.target.closest && e.target.closest('#hotline-input')) {
+    e.preventDefault();
+    var button = document.querySelector('#hotline-submit');
+    if (button) { button.click(); }
+  }
+});
+</script>
+"""
+
+
+@dataclass
+class Conversation:
+    """One browser session's chat: clean turns for the assistant's history, and the latest answer for feedback."""
+
+    turns: list[dict] = field(default_factory=list)  # {"role", "content"} with plain answer text
+    bubbles: list[dict] = field(default_factory=list)  # what the Chatbot shows (answers with their 参考条款)
+    answer: Answer | None = None
+
+
+def build_ui(service: PolicyService) -> gr.Blocks:
+    with gr.Blocks(title="苏州政策问答助手", analytics_enabled=False) as demo:
+        gr.Markdown("## 苏州政策问答助手\n依据苏州市及各区市现行政策文件作答，每个回答都注明所依据的条款。")
+        with gr.Tabs():
+            with gr.Tab("政策问答", id="chat"):
+                _chat_tab(service)
+            with gr.Tab("热线助手", id="hotline"):
+                _hotline_tab(service)
+            with gr.Tab("政策库", id="library") as library_tab:
+                refresh_library = _library_tab(service)
+            with gr.Tab("管理", id="admin"):
+                _admin_tab(service)
+        # The library reflects the index live: refresh on page load and whenever its tab is opened.
+        demo.load(**refresh_library)
+        library_tab.select(**refresh_library)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return demo
+
+
+# --- 政策问答 -------------------------------------------------------------------------------------------------
+
+
+def _chat_tab(service: PolicyService) -> None:
+    conv = gr.State(Conversation())
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(
+                label="对话",
+                height=520,
+                elem_id="chatbot",
+                feedback_options=None,
+                placeholder="请输入您的问题，例如补贴标准、申报条件、主管部门、某条款的规定。",
+                buttons=["copy"],
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    placeholder="输入问题，回车发送",
+                    show_label=False,
+                    scale=5,
+                    max_length=MAX_QUESTION_CHARS,
+                    elem_id="chat-input",
+                    autofocus=True,
+                )
+                send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="chat-send")
+            gr.Examples(EXAMPLE_QUESTIONS, inputs=question, label="示例问题")
+            with gr.Row():
+                regenerate = gr.Button("重新生成", size="sm")
+                clear = gr.Button("清空对话", size="sm")
+            with gr.Accordion("评价最新回答", open=False):
+                comment = gr.Textbox(placeholder="补充意见（可选）", show_label=False, lines=2, max_length=2000)
+                with gr.Row():
+                    up = gr.Button("👍 有用", size="sm", elem_id="feedback-up")
+                    down = gr.Button("👎 没用", size="sm", elem_id="feedback-down")
+                feedback_status = gr.Markdown()
+        with gr.Column(scale=2, min_width=280):
+            citations = gr.HTML(render.citations_panel(None), elem_id="citations")
+
+    def ask(message: str, state: Conversation):
+        message = (message or "").strip()
+        if not message:
+            raise gr.Error("请先输入问题")
+        # The conversation state changes only once the answer is complete, so a failed question leaves no trace.
+        asked = state.bubbles + [{"role": "user", "content": message}]
+        shown = ""
+        yield asked + [{"role": "assistant", "content": "正在检索条款…"}], gr.skip(), state, ""
+        for item in service.stream(message, history=state.turns):
+            if isinstance(item, str):
+                shown += item
+                yield asked + [{"role": "assistant", "content": shown}], gr.skip(), state, ""
+            else:
+                answer = item
+        state.turns = state.turns + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
+        state.bubbles = asked + [{"role": "assistant", "content": render.chat_message(answer)}]
+        state.answer = answer
+        yield state.bubbles, render.citations_panel(answer), state, ""
+
+    def drop_last(state: Conversation):
+        """Forget the last exchange and hand its question back for asking again."""
+        if len(state.turns) < 2:
+            raise gr.Error("还没有可以重新生成的回答")
+        last_question = state.turns[-2]["content"]
+        state.turns, state.bubbles = state.turns[:-2], state.bubbles[:-2]
+        return state, last_question
+
+    def reset():
+        return [], render.citations_panel(None), Conversation(), ""
+
+    def rate(rating: str):
+        def store(note: str, state: Conversation):
+            if state.answer is None:
+                raise gr.Error("还没有可以评价的回答")
+            answer = state.answer
+            service.feedback.add(rating, answer.question, answer.text, [c.id for c in answer.citations], note or "")
+            return "感谢您的反馈，已记录。", ""
+
+        return store
+
+    outputs = [chatbot, citations, conv, question]
+    gr.on([question.submit, send.click], ask, [question, conv], outputs, api_name="ask", concurrency_id="answer")
+    pending = gr.Textbox(visible=False)
+    regenerate.click(drop_last, conv, [conv, pending], api_visibility="private").success(
+        ask, [pending, conv], outputs, api_visibility="private", concurrency_id="answer"
+    )
+    clear.click(reset, None, outputs, api_visibility="private")
+    up.click(rate("up"), [comment, conv], [feedback_status, comment], api_visibility="private")
+    down.click(rate("down"), [comment, conv], [feedback_status, comment], api_visibility="private")
+
+
+# --- 热线助手 -------------------------------------------------------------------------------------------------
+
+
+def _hotline_tab(service: PolicyService) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=320):
+            message = gr.Textbox(
+                label="市民诉求原文（粘贴后按 Ctrl+Enter 分析）",
+                lines=12,
+                max_lines=30,
+                max_length=MAX_MESSAGE_CHARS,
+                placeholder="把来电记录或来信内容粘贴到这里，可以包含多个问题。个人信息会自动隐去。",
+                elem_id="hotline-input",
+            )
+            with gr.Row():
+                analyse = gr.Button("分析（Ctrl+Enter）", variant="primary", elem_id="hotline-submit")
+                clear = gr.Button("清空")
+            gr.Examples([EXAMPLE_MESSAGE], inputs=message, label="示例诉求")
+        with gr.Column(scale=3, min_width=320):
+            script = gr.Textbox(
+                label="答复口径（可修改后复制）",
+                lines=6,
+                buttons=["copy"],
+                interactive=True,
+                elem_id="hotline-script",
+            )
+            copy = gr.Button("复制答复口径", size="sm", elem_id="hotline-copy")
+            masked = gr.Textbox(label="诉求（已隐去个人信息）", interactive=False, lines=2, elem_id="hotline-masked")
+            result = gr.HTML(elem_id="hotline-result")
+
+    def analyse_message(text: str):
+        text = (text or "").strip()
+        if not text:
+            raise gr.Error("请先粘贴市民诉求")
+        answer = service.hotline(text)
+        return answer.reply_script or answer.text, answer.question, render.hotline_html(answer)
+
+    gr.on(
+        [analyse.click, message.submit], analyse_message, message, [script, masked, result], api_name="hotline"
+    )
+    clear.click(lambda: ("", "", "", ""), None, [message, script, masked, result], api_visibility="private")
+    copy.click(
+        None,
+        script,
+        None,
+        js="(text) => { navigator.clipboard && navigator.clipboard.writeText(text || ''); }",
+        api_visibility="private",
+    )
+
+
+# --- 政策库 ---------------------------------------------------------------------------------------------------
+
+
+def _library_tab(service: PolicyService) -> dict:
+    """Builds the tab; returns the event spec (fn/inputs/outputs) that refreshes it from the live index."""
+    shown_ids = gr.State([])
+    with gr.Row():
+        jurisdiction = gr.Dropdown([ALL], value=ALL, label="适用地区", min_width=140, elem_id="library-jurisdiction")
+        kind = gr.Dropdown([ALL], value=ALL, label="文件类型", min_width=140, elem_id="library-kind")
+        status = gr.Radio(STATUSES, value=ALL, label="有效性", min_width=240, elem_id="library-status")
+    table = gr.Dataframe(
+        headers=render.DOCUMENT_HEADERS,
+        interactive=False,
+        wrap=True,
+        max_height=360,
+        label="文件列表（点击一行阅读全文）",
+        elem_id="library-table",
+    )
+    # allow_custom_value: API clients open a document by its id without loading the list first.
+    document = gr.Dropdown([], label="阅读文件", elem_id="library-document", allow_custom_value=True)
+    reader = gr.HTML(elem_id="library-reader")
+    with gr.Row():
+        keywords = gr.Textbox(placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5)
+        search = gr.Button("搜索条款", scale=1, min_width=100)
+    hits = gr.HTML(elem_id="library-search")
+
+    def listing(jur: str, knd: str, st: str):
+        docs = service.documents(
+            jurisdiction=None if jur == ALL else jur,
+            kind=None if knd == ALL else _kind_code(knd),
+            status=None if st == ALL else st,
+        )
+        choices = [(f"《{d['doc_title']}》", d["doc_id"]) for d in docs]
+        return render.document_rows(docs), [d["doc_id"] for d in docs], gr.update(choices=choices)
+
+    def refresh(jur: str, knd: str, st: str):
+        docs = service.documents()
+        jurs = [ALL] + sorted({d.get("jurisdiction") or "" for d in docs} - {""})
+        kinds = [ALL] + sorted({render.KIND_NAMES.get(d.get("doc_kind") or "other", "其他") for d in docs})
+        jur, knd = (jur if jur in jurs else ALL), (knd if knd in kinds else ALL)
+        rows, ids, choices = listing(jur, knd, st)
+        return gr.update(choices=jurs, value=jur), gr.update(choices=kinds, value=knd), rows, ids, choices
+
+    def open_document(doc_id: str | None):
+        if not doc_id:
+            return ""
+        doc = service.document(doc_id)
+        if doc is None:
+            return '<div class="pq-empty">该文件已不在政策库中。</div>'
+        return render.document_html(doc, service.document_clauses(doc_id))
+
+    def pick_row(ids: list[str], evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return ids[row] if 0 <= row < len(ids) else None
+
+    def find(words: str):
+        return render.search_html(words, service.search_clauses(words))
+
+    filters = [jurisdiction, kind, status]
+    for control in filters:
+        control.change(listing, filters, [table, shown_ids, document], api_visibility="private")
+    table.select(pick_row, shown_ids, document, api_visibility="private")
+    document.change(open_document, document, reader, api_name="document")
+    gr.on([keywords.submit, search.click], find, keywords, hits, api_name="search_clauses")
+    return {"fn": refresh, "inputs": filters, "outputs": [jurisdiction, kind, table, shown_ids, document], "api_visibility": "private"}
+
+
+def _kind_code(name: str) -> str:
+    return next((code for code, label in render.KIND_NAMES.items() if label == name), name)
+
+
+# --- 管理 -----------------------------------------------------------------------------------------------------
+
+
+def _admin_tab(service: PolicyService) -> None:
+    settings = service.settings
+    if not settings.admin_password:
+        gr.Markdown(
+            "### 🔒 管理功能已锁定\n未设置管理员密码。请在启动前设置环境变量 `POLICYQA_ADMIN_PASSWORD`"
+            "（用户名默认 `admin`，可用 `POLICYQA_ADMIN_USER` 修改），然后重启服务。",
+            elem_id="admin-locked",
+        )
+        return
+    authed = gr.State(False)
+    with gr.Column(visible=True, elem_id="admin-login-box") as login_box:
+        gr.Markdown("### 管理员登录")
+        user = gr.Textbox(label="用户名", elem_id="admin-user")
+        password = gr.Textbox(label="密码", type="password", elem_id="admin-password")
+        login = gr.Button("登录", variant="primary", elem_id="admin-login")
+        login_status = gr.Markdown()
+    with gr.Column(visible=False) as panel:
+        with gr.Row():
+            gr.Markdown(f"已登录。上传文件不超过 {settings.max_upload_mb} MB；上传或删除后请重新索引。")
+            logout = gr.Button("退出登录", size="sm", scale=0)
+        with gr.Group():
+            files = gr.File(
+                label="上传政策文件（.txt .md .docx .pdf .html）",
+                file_count="multiple",
+                file_types=[".txt", ".md", ".docx", ".pdf", ".html", ".htm"],
+            )
+            upload = gr.Button("保存到数据目录")
+            upload_status = gr.Markdown()
+        with gr.Group():
+            reindex = gr.Button("重新索引", variant="primary")
+            reindex_status = gr.Markdown()
+        with gr.Group():
+            doomed = gr.Dropdown([], label="删除文件（删除其源文件并重新索引）")
+            cascade = gr.Checkbox(label="源文件中还有其他文件时，一并删除", value=False)
+            remove = gr.Button("删除并重新索引", variant="stop")
+            remove_status = gr.Markdown()
+        with gr.Accordion("最新评测报告", open=False):
+            show_report = gr.Button("刷新报告", size="sm")
+            report = gr.Markdown()
+
+    def require(ok: bool) -> None:
+        # Checked on the server for every admin action: gr.State lives server-side, a client cannot forge it.
+        if not ok:
+            raise gr.Error("请先以管理员身份登录")
+
+    def document_choices():
+        return gr.update(choices=[(f"《{d['doc_title']}》", d["doc_id"]) for d in service.documents()], value=None)
+
+    def sign_in(name: str, secret: str):
+        ok = secrets.compare_digest((name or "").encode(), settings.admin_user.encode()) & secrets.compare_digest(
+            (secret or "").encode(), settings.admin_password.encode()
+        )
+        if not ok:
+            return False, gr.update(), gr.update(), "用户名或密码错误", "", gr.update()
+        return True, gr.update(visible=False), gr.update(visible=True), "", "", document_choices()
+
+    def sign_out():
+        return False, gr.update(visible=True), gr.update(visible=False)
+
+    def save(ok: bool, paths: list[str] | None):
+        require(ok)
+        if not paths:
+            return "请先选择文件", None
+        lines = []
+        for path in paths:
+            name = Path(path).name
+            try:
+                saved = service.upload(Path(path).read_bytes(), name)
+            except UploadRejected as exc:
+                lines.append(f"- ❌ {exc.reason}")
+            else:
+                lines.append(f"- ✅ {saved.name}（{saved.size // 1024} KB{'，已替换同名文件' if saved.replaced else ''}）")
+        return "\n".join(lines) + "\n\n上传完成后点击“重新索引”生效。", None
+
+    # track_tqdm mirrors the ingest's tqdm bar (embedding progress) into the page.
+    def rebuild(ok: bool, progress=gr.Progress(track_tqdm=True)):
+        require(ok)
+        return _reindex(service), document_choices()
+
+    def delete(ok: bool, doc_id: str | None, everything: bool, progress=gr.Progress(track_tqdm=True)):
+        require(ok)
+        if not doc_id:
+            raise gr.Error("请先选择要删除的文件")
+        if service.reindexing:
+            raise gr.Error("正在重新索引，请稍后再删除")
+        try:
+            removal = service.remove_document(doc_id, cascade=everything)
+        except UploadRejected as exc:
+            return f"❌ {exc.reason}", gr.update()
+        titles = "、".join(f"《{d['doc_title']}》" for d in removal.documents)
+        return f"已删除源文件 {'、'.join(removal.files)}（{titles}）。\n\n{_reindex(service)}", document_choices()
+
+    def read_report(ok: bool):
+        require(ok)
+        return service.eval_report() or "尚无评测报告。运行 `make eval` 生成 `eval/reports/latest/report.md`。"
+
+    private = {"api_visibility": "private"}
+    gr.on([login.click, password.submit], sign_in, [user, password], [authed, login_box, panel, login_status, password, doomed], **private)
+    logout.click(sign_out, None, [authed, login_box, panel], **private)
+    upload.click(save, [authed, files], [upload_status, files], **private)
+    reindex.click(rebuild, authed, [reindex_status, doomed], concurrency_limit=1, **private)
+    remove.click(delete, [authed, doomed, cascade], [remove_status, doomed], concurrency_limit=1, **private)
+    show_report.click(read_report, authed, report, **private)
+
+
+def _reindex(service: PolicyService) -> str:
+    try:
+        summary = service.reindex()
+    except Busy as exc:
+        raise gr.Error(str(exc)) from exc
+    return f"✅ 重新索引完成：{summary}"
