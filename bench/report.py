@@ -1,0 +1,91 @@
+"""The printed table: each figure, its target, the baseline's figure and our/baseline ratio."""
+
+from __future__ import annotations
+
+import math
+
+
+def _get(results: dict, *path: str):
+    node = results
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _fmt(value, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:g} {unit}".strip()
+
+
+def _verdict(value, limit: float | None) -> str:
+    if value is None or limit is None:
+        return ""
+    return "ok" if value <= limit else "MISSED"
+
+
+def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
+    """(figure, value, target, verdict, baseline, ratio) per line."""
+    q, ing, srv, scale = (results.get(k, {}) for k in ("query", "ingest", "server", "scale"))
+    base_q = _get(results, "query", "baseline", "p50_ms")
+    out = []
+
+    def add(name, value, unit, limit=None, baseline=None, target_text=None):
+        ratio = f"{value / baseline:.2f}×" if value is not None and baseline else ""
+        target = target_text or (f"≤ {limit:g} {unit}" if limit is not None else "")
+        out.append((name, _fmt(value, unit), target, _verdict(value, limit), _fmt(baseline, unit) if baseline else "", ratio))
+
+    add("cold ingest (model load + build)", ing.get("cold_s"), "s", 60)
+    add("  of which model load", ing.get("model_load_s"), "s")
+    add("  build with loaded model", ing.get("build_s"), "s", baseline=ing.get("baseline_build_s"))
+    add("re-ingest, nothing changed", ing.get("noop_s"), "s", 3)
+    add("re-ingest, one file changed", ing.get("changed_s"), "s")
+    add("query p50, chat (hybrid, extractive)", _get(q, "chat", "p50_ms"), "ms", 100, baseline=base_q)
+    add("query p95, chat (hybrid, extractive)", _get(q, "chat", "p95_ms"), "ms", 250,
+        baseline=_get(q, "baseline", "p95_ms"))
+    add("query p50, hotline", _get(q, "hotline", "p50_ms"), "ms", 100)
+    add("query p95, hotline", _get(q, "hotline", "p95_ms"), "ms", 250)
+    add("query p50, chat dense only", _get(q, "chat_dense", "p50_ms"), "ms", baseline=base_q)
+    add("query p50, chat BM25 only", _get(q, "chat_bm25", "p50_ms"), "ms")
+    for name, figures in (_get(q, "embed_query") or {}).items():
+        add(f"embed_query p50, torch {name.replace('_', ' ')}", figures.get("p50_ms"), "ms")
+    add("server: first answer after start-up", srv.get("first_answer_s"), "s")
+    add("server peak RSS (VmHWM)", srv.get("peak_rss_mb"), "MB", 1536)
+    for clients, figures in (srv.get("throughput") or {}).items():
+        add(f"HTTP {clients} client(s): throughput", figures.get("requests_per_s"), "req/s")
+        add(f"HTTP {clients} client(s): p95", figures.get("p95_ms"), "ms")
+        add(f"HTTP {clients} client(s): errors", figures.get("errors"), "", 0)
+    if scale:
+        factor = scale["factor"]
+        add(f"{factor}× corpus: build ({scale['clauses']} clauses)", scale.get("build_s"), "s")
+        one = _get(q, "chat", "p50_ms")
+        big = _get(scale, "chat", "p50_ms")
+        add(f"{factor}× corpus: query p50, chat", big, "ms", limit=2 * one if one else None,
+            target_text="≤ 2× the 1× p50")
+        add(f"{factor}× corpus: query p95, chat", _get(scale, "chat", "p95_ms"), "ms")
+    return out
+
+
+def table(results: dict) -> str:
+    header = ("figure", "value", "target", "", "baseline", "ours/baseline")
+    body = rows(results)
+    widths = [max(_width(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = [_line(header, widths), _line(tuple("-" * w for w in widths), widths)]
+    lines += [_line(r, widths) for r in body]
+    profile = results.get("profile")
+    if profile:
+        lines += ["", f"query profile ({profile['questions']} chat questions, {profile['total_s']} s), by own time:"]
+        for entry in profile["by_own"][:10]:
+            lines.append(f"  {entry['own_s']:>7.3f} s {entry['share']:>6.1%}  {entry['function']}")
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _line(cells: tuple, widths: list[int]) -> str:
+    return "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(cells, widths))

@@ -1,0 +1,244 @@
+"""The benchmark steps. Each returns plain dicts of figures (seconds, milliseconds, MB) for results.json."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import shutil
+import time
+from pathlib import Path
+
+from bench.stats import latency_summary, memory_mb, timed
+from settings import ROOT, Settings
+
+APPENDED = "\n本办法（措施）执行中的具体问题，由发布机关负责解释。\n"
+
+
+def bench_settings(workdir: Path, data_dir: Path, name: str = "index") -> Settings:
+    """The project's settings, pointed at a copy of the data and a fresh index folder of the run's own."""
+    return Settings.from_env().with_(data_dir=data_dir, index_dir=workdir / name)
+
+
+def copy_corpus(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+# --- ingest --------------------------------------------------------------------------------------------
+
+
+def cold_ingest(settings: Settings) -> tuple[dict, object]:
+    """Model load plus a full build into an empty index folder. Must run before anything in this process
+    loaded the model (imports are timed too). Returns (figures, the loaded embeddings)."""
+    with timed() as load:
+        from ingest.embeddings import load_embeddings
+
+        embeddings = load_embeddings(settings)
+        embeddings.embed_query("预热")  # the model loads lazily: force it inside the timed block
+    with timed() as build:
+        from ingest.index import build_index
+
+        report = build_index([settings.data_dir], settings, embeddings, progress=False)
+    return {
+        "cold_s": round(load.seconds + build.seconds, 2),
+        "model_load_s": round(load.seconds, 2),
+        "build_s": round(build.seconds, 2),
+        "files": report.files,
+        "documents": report.documents,
+        "clauses": report.chunks,
+        "embedded": report.embedded,
+        "read_errors": len(report.errors),
+    }, embeddings
+
+
+def reingest_unchanged(settings: Settings, embeddings) -> dict:
+    from ingest.index import build_index
+
+    with timed() as t:
+        report = build_index([settings.data_dir], settings, embeddings, progress=False)
+    return {"noop_s": round(t.seconds, 3), "noop_nothing_changed": report.nothing_changed}
+
+
+def reingest_one_changed(settings: Settings, embeddings) -> dict:
+    """Append a sentence to the smallest file (a copy: data/ itself is never touched) and rebuild.
+
+    Only a file whose documents sit in no other file is picked: changing one copy of a document that two files
+    share currently makes the ingest fail (duplicate clause ids — reported as a bug in ingest/pipeline.py)."""
+    from ingest.index import build_index, open_index
+
+    shared = {name for doc in open_index(settings).documents if len(doc["source_files"]) > 1
+              for name in doc["source_files"]}
+    candidates = [p for p in settings.data_dir.iterdir() if p.is_file() and p.name not in shared]
+    changed = min(candidates, key=lambda p: p.stat().st_size)
+    with open(changed, "a", encoding="utf-8") as handle:
+        handle.write(APPENDED)
+    with timed() as t:
+        report = build_index([settings.data_dir], settings, embeddings, progress=False)
+    return {"changed_s": round(t.seconds, 2), "changed_file": changed.name, "changed_embedded": report.embedded,
+            "changed_reused": report.reused}
+
+
+def baseline_ingest(data_dir: Path, embeddings):
+    """The plain LangChain pipeline (500/50 character chunks, same model, Chroma) over the same files."""
+    from eval.baselines import PlainLangChainBaseline
+
+    with timed() as t:
+        baseline = PlainLangChainBaseline([data_dir], embeddings)
+    return {"baseline_build_s": round(t.seconds, 2), "baseline_chunks": len(baseline.chunks)}, baseline
+
+
+# --- queries -------------------------------------------------------------------------------------------
+
+
+def open_assistant(settings: Settings, embeddings):
+    from ingest.index import open_index
+    from rag import Assistant
+
+    return Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+
+
+def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "hybrid", rounds: int = 2) -> dict:
+    """Warm latency of `assistant.ask`: every question once untimed, then `rounds` timed passes."""
+    for q in questions:
+        assistant.ask(q, mode=mode, retrieval=retrieval)
+    seconds = []
+    refused = 0
+    for _ in range(rounds):
+        for q in questions:
+            start = time.perf_counter()
+            answer = assistant.ask(q, mode=mode, retrieval=retrieval)
+            seconds.append(time.perf_counter() - start)
+            refused += answer.refused
+    return {**latency_summary(seconds), "refused_share": round(refused / max(1, len(seconds)), 2)}
+
+
+def baseline_latency(baseline, questions: list[str], k: int, rounds: int = 2) -> dict:
+    for q in questions:
+        baseline.store.similarity_search_with_score(q, k=k)
+    seconds = []
+    for _ in range(rounds):
+        for q in questions:
+            start = time.perf_counter()
+            baseline.store.similarity_search_with_score(q, k=k)
+            seconds.append(time.perf_counter() - start)
+    return latency_summary(seconds)
+
+
+def profile_queries(assistant, questions: list[str], mode: str, top: int = 25) -> dict:
+    """cProfile over one pass of the questions: the functions with the most cumulative and own time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for q in questions:
+        assistant.ask(q, mode=mode, retrieval="hybrid")
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+
+    def rows(key: str) -> list[dict]:
+        entries = sorted(stats.stats.items(), key=lambda kv: kv[1][3 if key == "cumulative" else 2], reverse=True)
+        out = []
+        for (filename, line, func), (_, calls, own, cumulative, _) in entries[:top]:
+            out.append(
+                {
+                    "function": f"{_short(filename)}:{line}:{func}",
+                    "calls": calls,
+                    "own_s": round(own, 3),
+                    "cumulative_s": round(cumulative, 3),
+                    "share": round(cumulative / total, 3) if key == "cumulative" else round(own / total, 3),
+                }
+            )
+        return out
+
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+    return {
+        "questions": len(questions),
+        "total_s": round(total, 3),
+        "by_cumulative": rows("cumulative"),
+        "by_own": rows("own"),
+        "text": text.getvalue(),
+    }
+
+
+def _short(filename: str) -> str:
+    path = Path(filename)
+    if path.is_relative_to(ROOT) and ".venv" not in path.parts:
+        return path.relative_to(ROOT).as_posix()
+    parts = path.parts
+    return "/".join(parts[parts.index("site-packages") + 1 :]) if "site-packages" in parts else filename
+
+
+# --- server --------------------------------------------------------------------------------------------
+
+
+def server_figures(settings: Settings, workdir: Path, chat: list[str], hotline: list[str], seconds: float) -> dict:
+    """Start the real server over the built index, drive it with 1, 4 and 8 clients, then read its peak RSS."""
+    from bench.server import asking, drive, first_answer_seconds, running_server
+
+    out: dict = {"throughput": {}}
+    started = time.perf_counter()
+    with running_server(settings, workdir) as server:
+        out["startup_s"] = round(time.perf_counter() - started, 1)
+        out["idle"] = memory_mb(server.pid)
+        out["first_answer_s"] = round(first_answer_seconds(server.url, chat[0]), 1)
+        drive(server.url, 1, asking(chat, hotline), max_requests=len(chat), max_seconds=seconds)  # warm-up
+        for clients in (1, 4, 8):
+            run = drive(server.url, clients, asking(chat, hotline), max_requests=200, max_seconds=seconds)
+            out["throughput"][str(clients)] = {
+                "requests_per_s": round(run.throughput, 2),
+                **latency_summary(run.latencies),
+                "errors": len(run.errors),
+                "first_errors": run.errors[:3],
+            }
+        out.update(memory_mb(server.pid))
+    return out
+
+
+# --- scale ---------------------------------------------------------------------------------------------
+
+
+def scale_run(factor: int, workdir: Path, embeddings, chat: list[str], hotline: list[str]) -> dict:
+    """Build and query a synthetic corpus `factor` times the real one (see bench.corpus)."""
+    from bench.corpus import write_scaled_corpus
+    from ingest.index import build_index
+    from ingest.pipeline import collect_files, parse_corpus
+
+    base = Settings.from_env()
+    real = parse_corpus([base.data_dir], base.max_clause_chars)
+    data = workdir / f"scaled-{factor}x"
+    write_scaled_corpus(collect_files([base.data_dir]), real.documents, data, factor)
+    settings = bench_settings(workdir, data, name=f"index-{factor}x")
+    with timed() as build:
+        report = build_index([data], settings, embeddings, progress=True)
+    assistant = open_assistant(settings, embeddings)
+    return {
+        "factor": factor,
+        "documents": report.documents,
+        "clauses": report.chunks,
+        "build_s": round(build.seconds, 1),
+        "chat": query_latency(assistant, chat, "chat"),
+        "hotline": query_latency(assistant, hotline, "hotline"),
+    }
+
+
+def query_embedding_by_threads(embeddings, questions: list[str]) -> dict:
+    """embed_query p50 with torch's default intra-op threads and with one: on a small, busy machine a single
+    short query may not gain from (and can lose to) thread hand-offs. Restores the default afterwards."""
+    import torch
+
+    default = torch.get_num_threads()
+    out = {}
+    try:
+        for threads in sorted({default, 1}, reverse=True):
+            torch.set_num_threads(threads)
+            embeddings.embed_query(questions[0])
+            seconds = []
+            for q in questions:
+                start = time.perf_counter()
+                embeddings.embed_query(q)
+                seconds.append(time.perf_counter() - start)
+            out[f"threads_{threads}"] = latency_summary(seconds)
+    finally:
+        torch.set_num_threads(default)
+    return out
