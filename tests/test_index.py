@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import inspect
-import math
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-import zlib
 from pathlib import Path
 
 import chromadb
@@ -33,6 +31,7 @@ from ingest.index import (
     open_index,
 )
 from settings import Settings
+from stubs.fake_index import vector as bigram_vector
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -97,12 +96,8 @@ class HashEmbeddings(Embeddings):
         return self.vector(text)
 
     @staticmethod
-    def vector(text: str, dim: int = 64) -> list[float]:
-        v = [0.0] * dim
-        for a, b in zip(text, text[1:]):
-            v[zlib.crc32((a + b).encode()) % dim] += 1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
+    def vector(text: str) -> list[float]:
+        return bigram_vector(text, dim=64)
 
 
 def write_corpus(folder: Path) -> Path:
@@ -269,9 +264,10 @@ def test_killed_ingest_leaves_previous_index_serving_and_next_ingest_cleans_up(c
     marker = tmp_path / "embedding-started"
     script = tmp_path / "slow_ingest.py"
     script.write_text(
-        "import sys, time, math, zlib\n"
-        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "import sys, time\n"
+        f"sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tests')!r}]\n"
         "from pathlib import Path\n"
+        "from stubs.fake_index import vector as bigram_vector\n"
         "from langchain_core.embeddings import Embeddings\n"
         "from settings import Settings\n"
         "from ingest.index import build_index\n"
