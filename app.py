@@ -16,6 +16,7 @@ from web.api import install_api
 from web.feedback import FeedbackStore
 from web.openai_api import openai_router
 from web.render import build_summary
+from web.server import limit_malloc_arenas
 from web.service import PolicyService, Rebuild, Refresh
 from web.ui import CSS, HEAD, build_ui, theme
 
@@ -114,6 +115,7 @@ def create_app(
 def main() -> None:
     import uvicorn
 
+    limit_malloc_arenas()  # before the model and the worker threads allocate
     settings = Settings.from_env()
     app = create_app(settings)
     print(f"PolicyQA 已启动：http://{settings.host}:{settings.port}/", flush=True)
