@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,14 +20,9 @@ from urllib.parse import urlparse
 import httpx
 
 from settings import ROOT, Settings
+from web.server import free_port
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_loopback(url: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +22,9 @@ from chromadb.config import Settings as ChromaSettings
 from ingest.index import build_index, open_index
 from settings import Settings
 from stubs.policies import GRANT_MEASURES, WASTE_REGULATION
+from web.server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
