@@ -1,0 +1,1 @@
+"""The domain vocabulary every stage shares: numerals, 文号, places, validity, terms."""
