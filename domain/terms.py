@@ -29,6 +29,7 @@ DATA_DIR = Path(__file__).with_name("data")
 TERM_FILE = DATA_DIR / "en_zh_terms.tsv"
 REVIEWED_FILE = DATA_DIR / "en_zh_policy_terms.tsv"
 DEPARTMENTS_FILE = DATA_DIR / "departments_en.tsv"
+SYNONYMS_FILE = DATA_DIR / "synonyms.tsv"
 
 SOURCES = ("reviewed", "corpus", "cedict")  # authority order: a key from an earlier source wins
 MAX_TARGETS = 4  # best few Chinese terms per English key; more only dilutes a query
@@ -50,7 +51,7 @@ _NOISE_PREFIXES = (
     "name of", "same as", "euphemism", "onom.", "interj.", "particle",
 )
 _NOISE_WORDS = frozenset(
-    {"sb", "sth", "sb's", "sth's", "oneself", "one's", "etc", "archaic", "literary", "slang", "dialect", "tw"}
+    """sb sth sb's sth's oneself one's etc surname archaic literary slang dialect tw""".split()
 )
 _LEADING_ARTICLE = re.compile(r"^(?:to be |to |a |an |the )")
 # Very general English words: as a key they would pull half the corpus into a query.
@@ -220,6 +221,20 @@ def load_term_map() -> dict[str, list[str]]:
     """The shipped English → Chinese term map (`data/en_zh_terms.tsv`): lower-case English key → Chinese
     terms of the corpus, best first."""
     return parse_term_tsv(TERM_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_synonyms() -> dict[str, list[str]]:
+    """Everyday word → the corpus's terms for it, best first (`data/synonyms.tsv`): 出租车 → [出租汽车],
+    煤气罐 → [瓶装燃气, 钢瓶, 液化石油气]. Keys are matched as written (Chinese), ASCII keys in lower case."""
+    synonyms: dict[str, list[str]] = {}
+    for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, targets = line.split("\t")[:2]
+            key = word.strip().lower() if word.isascii() else word.strip()
+            merged = synonyms.get(key, []) + [t.strip() for t in targets.split("|") if t.strip()]
+            synonyms[key] = list(dict.fromkeys(merged))
+    return synonyms
 
 
 @lru_cache(maxsize=1)
