@@ -64,7 +64,9 @@ GENERAL_WORDS = frozenset(
     good bad big small large little new old high low long short great well now then
     able all right ok okay about above after before between under around through against
     self same own like unlike whole certain various general generally usually often always never
-    main mainly major minor basic especially particular particularly total""".split()
+    main mainly major minor basic especially particular particularly total
+    can cannot could may might will would shall should must need needs want wants know please tell ask
+    first second third last next available possible""".split()
 )
 
 
@@ -158,7 +160,8 @@ def build_term_map(
 
     `reviewed` and `corpus` entries keep their own order of targets; a key from a more authoritative source
     replaces the same key from a less authoritative one (reviewed, then corpus, then CC-CEDICT). Targets the
-    corpus does not contain are dropped, and a key left with none is dropped."""
+    corpus does not contain are dropped, and a key left with none is dropped, even if a less authoritative
+    source had corpus terms for it."""
     layers = {
         "reviewed": reviewed,
         "corpus": corpus or {},
@@ -167,9 +170,13 @@ def build_term_map(
     term_map: dict[str, Term] = {}
     for source in reversed(SOURCES):  # least authoritative first, so later layers overwrite
         for english, targets in layers[source].items():
-            kept = _in_vocabulary(targets, vocabulary)
+            key, kept = normalise_key(english), _in_vocabulary(targets, vocabulary)
             if kept:
-                term_map[normalise_key(english)] = Term(tuple(kept[:MAX_TARGETS]), source)
+                term_map[key] = Term(tuple(kept[:MAX_TARGETS]), source)
+            else:
+                # An authoritative entry whose terms the corpus lacks still overrules a looser dictionary
+                # sense: "residence permit" is 居住证, which the corpus never mentions, not its 户口.
+                term_map.pop(key, None)
     return dict(sorted(term_map.items()))
 
 

@@ -108,9 +108,10 @@ def test_reviewed_entries_win_over_the_dictionary_and_keep_their_order():
     assert term_map["gas"].source == "cedict"
 
 
-def test_reviewed_entry_with_no_corpus_target_is_dropped():
-    term_map = build(reviewed={"deed tax": ["契税"]})
+def test_reviewed_entry_with_no_corpus_target_is_dropped_and_overrules_the_dictionary():
+    term_map = build(reviewed={"deed tax": ["契税"], "allowance": ["津贴补助"]})
     assert "deed tax" not in term_map
+    assert "allowance" not in term_map  # the dictionary's 补贴/津贴 sense is overruled, not kept
 
 
 def test_corpus_entries_override_the_dictionary_but_not_reviewed_terms():
