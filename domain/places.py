@@ -92,9 +92,11 @@ def places_named(text: str) -> list[Place]:
     Matching is leftmost-longest over every surface form, so 苏州工业园区 is one mention (not 苏州 plus a park)
     and 苏州市 is one mention of Suzhou (not 苏州 and 苏州市). English names match whole words only
     ("Wujiang District", "in Kunshan"), case-insensitively except abbreviations (SIP)."""
+    matcher = _matcher()
+    found = [(start, matcher.chinese[form]) for start, form in _chinese_mentions(text, matcher)]
+    found += [(m.start(), matcher.english[_english_key(m.group(0))]) for m in matcher.english_pattern.finditer(text)]
     places: list[Place] = []
-    for match in _matcher().pattern.finditer(text):
-        place = _matcher().by_surface[_surface_key(match.group(0))]
+    for _, place in sorted(found, key=lambda item: item[0]):
         if place not in places:
             places.append(place)
     return places
@@ -102,39 +104,55 @@ def places_named(text: str) -> list[Place]:
 
 @dataclass(frozen=True)
 class _Matcher:
-    pattern: re.Pattern[str]
-    by_surface: dict[str, Place]
+    chinese: dict[str, Place]
+    lengths: tuple[int, ...]  # distinct lengths of the Chinese forms, longest first
+    first_chars: frozenset[str]
+    english: dict[str, Place]
+    english_pattern: re.Pattern[str]
+
+
+def _chinese_mentions(text: str, matcher: _Matcher) -> list[tuple[int, str]]:
+    """Leftmost-longest scan: at each position the longest Chinese form that starts there, then past it.
+    A dictionary scan, not a regex of two thousand alternatives: a whole document takes milliseconds."""
+    mentions, i = [], 0
+    while i < len(text):
+        if text[i] in matcher.first_chars:
+            form = next((text[i : i + n] for n in matcher.lengths if text[i : i + n] in matcher.chinese), None)
+            if form is not None:
+                mentions.append((i, form))
+                i += len(form)
+                continue
+        i += 1
+    return mentions
 
 
 @lru_cache(maxsize=1)
 def _matcher() -> _Matcher:
-    """One regex over every surface form, longest first so that an alternation prefers the longest form at a
-    position. A surface form naming two places is a gazetteer error, not something to guess about."""
-    by_surface: dict[str, Place] = {}
+    """Lookup tables over every surface form. A surface form naming two places is a gazetteer error, not
+    something to guess about."""
+    chinese: dict[str, Place] = {}
+    english: dict[str, Place] = {}
     for place in (*suzhou_places(), *other_places()):
         for form in place.surface_forms:
-            key = _surface_key(form)
-            other = by_surface.get(key)
+            table, key = (english, _english_key(form)) if form.isascii() else (chinese, form)
+            other = table.get(key)
             if other is not None and other != place:
                 raise ValueError(f"gazetteer: {form!r} names both {other.name} and {place.name}")
-            by_surface[key] = place
-    forms = {form for place in by_surface.values() for form in place.surface_forms}
-    pattern = "|".join(_form_pattern(form) for form in sorted(forms, key=lambda f: (-len(f), f)))
-    return _Matcher(re.compile(pattern), by_surface)
-
-
-def _form_pattern(form: str) -> str:
-    if not form.isascii():
-        return re.escape(form)
+            table[key] = place
+    english_forms = {form for place in english.values() for form in place.english}
+    alternatives = "|".join(_english_pattern(f) for f in sorted(english_forms, key=lambda f: (-len(f), f)))
     # Whole words only: "Wujiang" must not match inside "Wujiangxi", nor "SIP" inside "SIPO".
+    pattern = re.compile(rf"(?=[A-Za-z])(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+    lengths = tuple(sorted({len(form) for form in chinese}, reverse=True))
+    return _Matcher(chinese, lengths, frozenset(form[0] for form in chinese), english, pattern)
+
+
+def _english_pattern(form: str) -> str:
     body = re.escape(form).replace(r"\ ", r"\s+")
-    body = body if _ABBREVIATION.match(form) else f"(?i:{body})"
-    return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
+    return body if _ABBREVIATION.match(form) else f"(?i:{body})"
 
 
-def _surface_key(form: str) -> str:
-    """Lookup key of a matched form: abbreviations keep their case (they only match in capitals anyway),
-    English names fold case and inner whitespace."""
-    if not form.isascii():
-        return form
+def _english_key(form: str) -> str:
+    """Lookup key of an English form: abbreviations keep their case (they only match in capitals anyway),
+    names fold case and inner whitespace."""
     return form if _ABBREVIATION.match(form) else " ".join(form.lower().split())
