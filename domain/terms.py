@@ -47,11 +47,17 @@ _KEY_CHARS = re.compile(r"^[a-z0-9][a-z0-9 '&-]*[a-z0-9]$")
 _NOISE_PREFIXES = (
     "variant of", "old variant of", "archaic variant of", "erhua variant of", "japanese variant of",
     "see ", "see also", "abbr. for", "abbr. of", "abbr. to", "surname ", "cl:", "classifier",
-    "used in", "used for", "pr. ", "also pr.", "also written", "lit.", "fig.", "(", "[", "old name",
+    "used in", "used for", "pr. ", "also pr.", "also written", "lit.", "fig.", "[", "old name",
     "name of", "same as", "euphemism", "onom.", "interj.", "particle",
 )
 _NOISE_WORDS = frozenset(
     """sb sth sb's sth's oneself one's etc surname archaic literary slang dialect tw""".split()
+)
+_BRACKET_NOTE = re.compile(r"\([^()]*\)")
+_REGISTER_NOTE = re.compile(
+    r"\((?:fig|coll|lit|literary|tw|taiwan|dialect|slang|internet slang|old|archaic|arch|onom|idiom|loanword|derog|"
+    r"buddhism|taoism|honorific|polite|jocularly|classical|phonetic|bird species of|used in|abbr|cantonese|"
+    r"euphemism|vulgar|humble|pr\.|erhua|japanese|korean|mainly tw|esp\. tw|hk|old-fashioned|dated)(?![a-z])"
 )
 _LEADING_ARTICLE = re.compile(r"^(?:to be |to |a |an |the )")
 # Very general English words: as a key they would pull half the corpus into a query.
@@ -66,7 +72,8 @@ GENERAL_WORDS = frozenset(
     self same own like unlike whole certain various general generally usually often always never
     main mainly major minor basic especially particular particularly total
     can cannot could may might will would shall should must need needs want wants know please tell ask
-    first second third last next available possible""".split()
+    first second third last next available possible i me my we us our you your he him his she her they them
+    their""".split()
 )
 
 
@@ -99,10 +106,17 @@ def parse_cedict_line(line: str) -> tuple[str, list[str]] | None:
 def gloss_keys(gloss: str) -> list[str]:
     """Clean English keys from one CC-CEDICT gloss; [] for a noisy gloss.
 
-    "to promote; to boost" → [promote, boost]; "high technology" → [high technology];
-    "surname Su", "variant of 燃[ran2]", "(of a company) to go public", "CL:個|个[ge4]" → []."""
+    "to promote; to boost" → [promote, boost]; "(of a company) to go public" → [go public];
+    "surname Su", "variant of 燃[ran2]", "(slang) …", "(Tw) …", "CL:個|个[ge4]" → [].
+
+    A bracketed note is removed when it qualifies the sense ("(of a company)", "(law)") and the whole gloss is
+    dropped when it marks a register or region (slang, dialect, literary, Taiwan …): such senses are not the
+    corpus's."""
     text = normalise_key(gloss)
-    if text.startswith(_NOISE_PREFIXES) or any(c in text for c in "()[]|"):
+    if text.startswith(_NOISE_PREFIXES) or any(c in text for c in "[]|") or _REGISTER_NOTE.search(text):
+        return []
+    text = _BRACKET_NOTE.sub(" ", text)  # "market (also in abstract)" → "market"
+    if any(c in text for c in "()"):  # unbalanced or nested brackets: not worth guessing
         return []
     keys = []
     for part in re.split(r"[;,]", text):

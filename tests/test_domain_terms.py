@@ -31,7 +31,7 @@ CEDICT_FIXTURE = """\
 煤氣 煤气 [mei2 qi4] /coal gas/gas/
 出租車 出租车 [chu1 zu1 che1] /taxi/CL:輛|辆[liang4]/
 企業 企业 [qi3 ye4] /company/firm/enterprise/corporation/CL:家[jia1]/
-上市 上市 [shang4 shi4] /(of a company) to go public/to hit the market/
+上市 上市 [shang4 shi4] /(of a company) to go public/(Tw) to hit the market/
 進行 进行 [jin4 xing2] /to do/to carry out/
 著力 着力 [zhuo2 li4] /variant of 著力|着力[zhuo2 li4]/
 歐陽 欧阳 [Ou1 yang2] /two-character surname Ouyang/
@@ -67,8 +67,8 @@ def test_dictionary_targets_outside_the_corpus_vocabulary_are_dropped():
 
 def test_noisy_glosses_give_no_keys():
     term_map = build()
-    assert "go public" not in term_map and "of a company" not in term_map  # bracketed qualifier
-    assert "hit the market" in term_map
+    assert "go public" in term_map and "of a company" not in term_map  # a qualifying note is removed
+    assert "hit the market" not in term_map  # a regional or register sense is dropped
     assert not any("ouyang" in key or "surname" in key for key in term_map)
     assert not any("variant" in key for key in term_map)
     assert not any(key.startswith("cl") for key in term_map)
@@ -83,6 +83,8 @@ def test_gloss_keys_strip_to_and_split_alternatives():
     assert gloss_keys("surname Su") == []
     assert gloss_keys("abbr. for 科技創新|科技创新") == []
     assert gloss_keys("CL:家[jia1]") == []
+    assert gloss_keys("market (also in abstract)") == ["market"]
+    assert gloss_keys("(slang) to be in charge") == []
     assert gloss_keys("a") == []
 
 
