@@ -1,4 +1,5 @@
-"""English → Chinese terms of the corpus, and English names of the departments it cites.
+"""Terms: English → Chinese terms of the corpus, everyday words → the corpus's own terms (synonyms), and the
+English names of the departments the corpus cites.
 
 An English question ("Is there an innovation voucher for SMEs?") shares no token with a Chinese clause. The term
 map turns its words and phrases into the Chinese terms this corpus actually uses (科技创新券, 中小企业), so that
@@ -24,6 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.places import Place
 
 DATA_DIR = Path(__file__).with_name("data")
 TERM_FILE = DATA_DIR / "en_zh_terms.tsv"
@@ -142,8 +147,8 @@ def cedict_entries(lines: Iterable[str], vocabulary: Mapping[str, int]) -> dict[
     """English key → corpus words it translates, from CC-CEDICT lines, best first.
 
     A headword counts only if it is a corpus word of two or more Chinese characters (one character is a
-    morpheme, not a term), and only its first MAX_SENSE_POSITION senses are read. Best first means: more frequent in the corpus, then the dictionary's earlier
-    (primary) sense, then the longer, more specific word."""
+    morpheme, not a term), and only its first MAX_SENSE_POSITION senses are read. Best first means: more
+    frequent in the corpus, then the dictionary's earlier (primary) sense, then the longer, more specific word."""
     senses: dict[str, dict[str, int]] = defaultdict(dict)
     for line in lines:
         parsed = parse_cedict_line(line)
@@ -198,7 +203,7 @@ def _in_vocabulary(targets: Iterable[str], vocabulary: Mapping[str, int]) -> lis
     return list(dict.fromkeys(t for t in targets if vocabulary.get(t)))
 
 
-def corpus_entries(places: Iterable, departments: Mapping[str, str]) -> dict[str, list[str]]:
+def corpus_entries(places: Iterable[Place], departments: Mapping[str, str]) -> dict[str, list[str]]:
     """English → Chinese entries from the gazetteer and the department names: every English name of a place
     maps to its Chinese name and aliases; every department's English name (and the same without "Municipal")
     to its Chinese names."""
