@@ -26,7 +26,7 @@ _ABBREVIATION = re.compile(r"^[A-Z.]{2,5}$")
 @dataclass(frozen=True)
 class Place:
     """One jurisdiction. `level` is one of city, district, county_city, zone, town, street (Suzhou) or country,
-    province, region, municipality, sar, city, county_city, county, district (elsewhere); `parent` the name of
+    province, region, municipality, sar, city, prefecture, county_city, county, district (elsewhere); `parent` the name of
     the enclosing place ("" for a country); `aliases` the other Chinese forms (短称 and full names);
     `english` the English and pinyin names, the usual one first."""
 
