@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from domain.numerals import cn_to_int
 from ingest.model import Clause, ClauseKind, Document, Paragraph
 from ingest.units import parse_trailer
 
@@ -48,7 +49,6 @@ ROLLUP_TOTAL_MAX = 450  # … and the whole subtree at most this long (§G5)
 # A 以下…均需…落实 note speaks of the measures that follow, not of a closing's 施行/解释 sentences.
 INHERITING_KINDS = frozenset({"article", "item", "amendment"})
 
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _SENTENCE_END = re.compile(r"(?<=[。；！？])(?![。；！？”’）)」])")
 _COMMA = re.compile(r"(?<=[，,])")
 _PUNCTUATION = re.compile(r"[\s。，、；：:！？“”‘’（）()《》〔〕【】\[\].．]")
@@ -97,19 +97,6 @@ def chunk_document(doc: Document, max_chars: int = 600) -> list[Clause]:
     return _finish(doc, drafts, max_chars)
 
 
-def cn_int(text: str) -> int:
-    """Chinese numeral → int: 三 → 3, 十五 → 15, 二十 → 20, 一百零一 → 101."""
-    total, digit = 0, 0
-    for char in text:
-        if char in _DIGITS:
-            digit = _DIGITS[char]
-        elif char == "十":
-            total, digit = total + (digit or 1) * 10, 0
-        elif char == "百":
-            total, digit = total + (digit or 1) * 100, 0
-    return total + digit
-
-
 def size(text: str) -> int:
     """Length in non-space characters: the measure every threshold in the notes uses."""
     return len(_compact(text))
@@ -140,7 +127,7 @@ def _article_drafts(paragraphs: list[Paragraph]) -> list[_Draft]:
         m = ARTICLE.match(text)
         # Articles run 第一条, 第二条 … without gaps: a 第N条 out of sequence is a cross-reference
         # (依照第十五条…) that a bad join put at a paragraph start, so it stays in the current article.
-        if m and cn_int(m.group(1)) == last + 1:
+        if m and cn_to_int(m.group(1)) == last + 1:
             last += 1
             label = f"第{m.group(1)}条"
             path = [h for h in (chapter, section) if h]
@@ -230,7 +217,7 @@ def _marker(text: str, last: dict[int, int]) -> tuple[int, str, str] | None:
         if not m:
             continue
         raw = m.group(1)
-        number = int(raw) if raw.isdigit() else cn_int(raw)
+        number = int(raw) if raw.isdigit() else cn_to_int(raw)
         previous = last.get(level)
         # 1 restarts a list; otherwise the number must move forward (one missing number tolerated).
         if previous is not None and number != 1 and not previous < number <= previous + 2:

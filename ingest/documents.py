@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from domain.docnumber import DOC_NUMBER
+from domain.jurisdiction import CITY, COUNTY_CITIES, DISTRICTS
+from domain.numerals import cn_to_int
 from ingest.model import Document, DocKind, Paragraph, Part, PartKind
 from ingest.paragraphs import (
     CN_NUM,
@@ -32,7 +35,7 @@ ANNEX = re.compile(r"^附件\s*\d*\s*[：:]")
 DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 PUBLIC_NOTE = re.compile(r"^[（(]此件公开发布[）)]$")
 LETTERHEAD = re.compile(r"^[^。，：]{2,20}文件$")
-DOC_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
+DOC_NUMBER_LINE = re.compile(rf"^(?:{DOC_NUMBER.pattern})$")
 NOTICE_TITLE = re.compile(r"^[^。，]{0,80}(?:印发|转发|公布)[^。，]{0,80}通知$")
 HEADER_NOTE = re.compile(r"^[（(]\d{4}年\d{1,2}月\d{1,2}日.*(?:发布|公布|施行|修正|修订)[^）)]*[）)]$")
 ORG_LINE = re.compile(r"^[\u4e00-\u9fff]{2,30}(?:人民政府|政府|办公室|办公厅|委员会|市委|区委|县委|党委|局|委)$")
@@ -42,7 +45,6 @@ GLUED_HEADING = re.compile(r"。\s*(?=一、|第一章|第一条)")
 CLOSING_WORDS = re.compile(r"施行|实施|有效期")
 
 # --- metadata patterns ----------------------------------------------------------------------------------
-DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,8})〔(\d{4})〕\s*(\d+)\s*号")
 # Words that precede a 文号 in running text but are not part of its issuer prefix (废止苏府规字〔2020〕4号).
 _NOT_PREFIX = re.compile(r"^.*(?:废止|按照|对照|根据|依据|参照|印发|转发|按|和|及|与|见|即|的|了|在|由|为|是)")
 ORDER_NUMBER = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日([\u4e00-\u9fff]{2,12}?令第\d+号)")
@@ -61,10 +63,6 @@ SHORT_NAME = re.compile(r"特制定以下([\u4e00-\u9fff]{1,6})（简称([^）]+
 ALIAS = re.compile(r"简称[：:]?([^）)，。；]+)[）)]")
 ALIAS_WORDS = re.compile(r"意见|措施|办法|方案|计划|政策|条|要点|决定|通知|规定")
 
-# Suzhou's county-level cities and districts: a document about one of them is that body's own policy.
-COUNTY_CITIES = ("常熟", "张家港", "昆山", "太仓")
-DISTRICTS = ("姑苏", "吴中", "相城", "吴江", "虎丘")
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
 _OPEN_BRACKETS = str.maketrans({c: "(" for c in "（(〔[【〈<„"} | {c: ")" for c in "）)〕]】〉>‟"})
 
@@ -500,7 +498,7 @@ def _valid_until(sources: list[str], start: str | None) -> str | None:
             return f"{m.group(1)}-12-31"
         m = VALID_YEARS.search(text)
         if m and start:
-            years = _cn_int(m.group(1))
+            years = cn_to_int(m.group(1))
             begin = date.fromisoformat(start)
             try:
                 end = begin.replace(year=begin.year + years)
@@ -508,16 +506,6 @@ def _valid_until(sources: list[str], start: str | None) -> str | None:
                 end = begin.replace(year=begin.year + years, day=28)
             return (end - timedelta(days=1)).isoformat()
     return None
-
-
-def _cn_int(text: str) -> int:
-    """三 → 3, 十二 → 12, 5 → 5."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return _CN_DIGITS[text]
-    tens, _, units = text.partition("十")
-    return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(units, 0)
 
 
 def _kind(title: str, scheme: str) -> DocKind:
@@ -538,7 +526,7 @@ def _kind(title: str, scheme: str) -> DocKind:
 
 
 def _jurisdiction(doc: Document) -> str:
-    """苏州市 unless the title names a district/county, or the text names exactly one of them repeatedly
+    """The city unless the title names a district/county, or the text names exactly one of them repeatedly
     (a 常熟 or 太仓 document speaks of its own bodies as 市X局; city documents list several places)."""
     suffix = {name: "市" for name in COUNTY_CITIES} | {name: "区" for name in DISTRICTS}
     for name, level in suffix.items():
@@ -550,7 +538,7 @@ def _jurisdiction(doc: Document) -> str:
         name, count = next(iter(counts.items()))
         if count >= 2:
             return name + suffix[name]
-    return "苏州市"
+    return CITY
 
 
 def _aliases(doc: Document) -> list[str]:

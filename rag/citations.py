@@ -8,13 +8,14 @@ unsupported.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from ingest.model import Clause
-from rag.retrieval import unit_list
 from rag.types import Citation
-from rag.validity import jurisdiction_label, validity_of
+from domain.jurisdiction import CITY, jurisdiction_label, jurisdiction_of
+from domain.validity import validity_of
 
 # [3] [3,5] [3、5] [3][5] and the full-width 【3】 ［3］ an LLM sometimes writes.
 _MARKER = re.compile(r"[\[【［]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]")
@@ -22,6 +23,17 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 # Short connective lines ("根据现有政策：", "具体如下：") and list headings are not claims.
 _NOT_A_CLAIM = re.compile(r"^([#>*\-\s\d.、]*)$|[：:]\s*$")
 MIN_CLAIM_CHARS = 8
+
+
+def units_of(clauses: Iterable[Clause]) -> list[str]:
+    """Responsible departments of clauses: lead units first, then the rest, then inherited ones; no repeats."""
+    out: list[str] = []
+    for attr in ("lead_units", "responsible_units", "inherited_units"):
+        for clause in clauses:
+            for unit in getattr(clause, attr):
+                if unit not in out:
+                    out.append(unit)
+    return out
 
 
 def make_citation(n: int, clause: Clause, today: date) -> Citation:
@@ -35,7 +47,7 @@ def make_citation(n: int, clause: Clause, today: date) -> Citation:
         doc=dict(clause.doc),
         validity=validity,
         expired=expired,
-        responsible_units=unit_list([clause]),
+        responsible_units=units_of([clause]),
     )
 
 
@@ -96,7 +108,7 @@ def validity_notes(citations: list[Citation]) -> list[str]:
 def jurisdictions_of(citations: list[Citation]) -> list[str]:
     out: list[str] = []
     for c in citations:
-        place = c.doc.get("jurisdiction") or "苏州市"
+        place = jurisdiction_of(c.doc)
         if place not in out:
             out.append(place)
     return out
@@ -109,7 +121,7 @@ def jurisdiction_sentence(citations: list[Citation], asked: list[str]) -> str:
         return ""
     text = "以上依据为" + "、".join(jurisdiction_label(p) for p in places) + "政策。"
     # A city-wide policy applies in every district; another district's or county-level city's does not.
-    foreign = [p for p in places if asked and p not in asked and p != "苏州市"]
+    foreign = [p for p in places if asked and p not in asked and p != CITY]
     if foreign and asked:
         text += f"您询问的是{'、'.join(asked)}，其中" + "、".join(foreign) + "的规定不一定适用于" + "、".join(asked) + "。"
     return text

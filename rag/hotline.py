@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.citations import jurisdiction_label
+from domain.jurisdiction import jurisdiction_label, jurisdiction_of
 from rag.extractive import Extract, with_marker
 from rag.types import Citation
 
@@ -45,7 +45,7 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
     parts = [f"您好！关于您反映的“{topic.rstrip('。；;')}”问题，"]
     for i, ex in enumerate(extracts):
         c = citations[ex.clause.id]
-        place = jurisdiction_label(c.doc.get("jurisdiction") or "苏州市")
+        place = jurisdiction_label(jurisdiction_of(c.doc))
         lead = "根据" if i == 0 else "另外，根据"
         body = "".join(with_marker(s, c.n) for s in ex.sentences)
         parts.append(f"{lead}{c.citation}（{place}政策，{c.validity}）：{body}")

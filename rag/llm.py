@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
+from domain.jurisdiction import jurisdiction_of
 from ingest.model import Clause
 from rag.types import Citation
 from settings import ROOT, Settings
@@ -73,7 +74,7 @@ def context_block(numbered: list[tuple[Citation, Clause]]) -> str:
             template.format(
                 n=citation.n,
                 citation=citation.citation,
-                jurisdiction=clause.doc.get("jurisdiction") or "苏州市",
+                jurisdiction=jurisdiction_of(clause.doc),
                 doc_number=clause.doc.get("doc_number") or "未注明",
                 validity=citation.validity,
                 units="、".join(citation.responsible_units) or "未注明",

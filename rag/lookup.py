@@ -12,15 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from domain.jurisdiction import CITY_SHORT
+from domain.docnumber import doc_number_key, doc_numbers_in, same_doc_number
+from domain.numerals import CN_NUMERAL, cn_to_int, int_to_cn
 from ingest.model import Clause
-
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-CN_NUMERAL = "[一二三四五六七八九十百零〇两]"
-
-# 文号 as people type it: 苏府规字〔2020〕5号, 苏府规字[2020]5号, 苏府规字(2020)5号, 【2020】, „2020‟, spaces.
-_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12}?)\s*[〔\[（(【„［]\s*(\d{4})\s*[〕\]）)】‟］]\s*第?\s*(\d{1,4})\s*号")
-# Government orders: 苏州市人民政府令第145号, 市政府令第145号.
-_ORDER_NUMBER = re.compile(r"政府令\s*第?\s*(\d{1,4})\s*号")
 
 _ARTICLE_REF = re.compile(rf"第\s*({CN_NUMERAL}{{1,4}}|\d{{1,3}})\s*条")
 # An outline path such as 一、（三）, 三、（八）24., （三）.
@@ -30,7 +25,7 @@ _OUTLINE_REF = re.compile(
 
 # Title parts that many documents share; a match made only of these names no document in particular.
 _GENERIC = re.compile(
-    r"^(苏州市?|关于|进一步|若干|政策|措施|意见|实施|方案|计划|行动|办法|管理|发展|高质量|推动|促进|加快|的|和|、|"
+    rf"^({CITY_SHORT}市?|关于|进一步|若干|政策|措施|意见|实施|方案|计划|行动|办法|管理|发展|高质量|推动|促进|加快|的|和|、|"
     r"工作|创新|产业|建设|年|\d|（|）|～|-)+$"
 )
 MIN_TITLE_MATCH = 4  # characters of title a question must repeat to name a document
@@ -44,73 +39,7 @@ class ClauseRef:
     path: str | None = None  # canonical outline path: 一、（三） / （三） / 三、（八）24.
 
 
-def cn_to_int(text: str) -> int | None:
-    """二十五 → 25, 十 → 10, 一百零二 → 102, 35 → 35; None when not a number."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in CN_DIGITS:
-            current = CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current or None
-
-
-def int_to_cn(n: int) -> str:
-    """25 → 二十五, 10 → 十, 102 → 一百零二, 110 → 一百一十 (the way 条 and outline items are numbered)."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        tail = ""
-    elif rest < 10:
-        tail = "零" + digits[rest]
-    else:
-        tail = ("一" if rest < 20 else "") + int_to_cn(rest)
-    return digits[hundreds] + "百" + tail
-
-
 # --- 文号 ---------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)  # each document's own 文号 is parsed again on every question otherwise
-def doc_number_key(text: str) -> tuple[str, str, int] | None:
-    """(prefix, year, number) of the first 文号 in `text`; ("令", "", n) for a government order."""
-    text = unicodedata.normalize("NFKC", text)
-    order = _ORDER_NUMBER.search(text)
-    number = _DOC_NUMBER.search(text)
-    if number and (not order or number.start() < order.start()):
-        return number[1], number[2], int(number[3])
-    if order:
-        return "令", "", int(order[1])
-    return None
-
-
-def doc_numbers_in(question: str) -> list[tuple[str, str, int]]:
-    text = unicodedata.normalize("NFKC", question)
-    keys = [(m[1], m[2], int(m[3])) for m in _DOC_NUMBER.finditer(text)]
-    keys += [("令", "", int(m[1])) for m in _ORDER_NUMBER.finditer(text)]
-    return keys
-
-
-def same_doc_number(asked: tuple[str, str, int], own: tuple[str, str, int]) -> bool:
-    """Year and number must agree; the prefix only has to overlap, since the question's prefix may carry the
-    words before it (请问苏府规字) or drop a character (苏府规〔2020〕5号)."""
-    if asked[1:] != own[1:]:
-        return False
-    a, o = asked[0], own[0]
-    return a.endswith(o) or o.endswith(a) or o in a or (len(a) >= 2 and a[:2] == o[:2])
 
 
 def documents_by_number(question: str, doc_numbers: dict[str, str | None]) -> list[str]:

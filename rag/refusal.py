@@ -26,7 +26,8 @@ ranking (see `Assistant._retrieve`).
 
 from __future__ import annotations
 
-from rag.retrieval import Ranking, is_latin
+from rag.retrieval import Ranking
+from rag.retrievers import is_latin
 
 LEXICAL_WEIGHT = 0.15
 LATIN_COSINE = 0.78
@@ -35,7 +36,7 @@ CALIBRATED_THRESHOLD = 0.915  # the value settings.refusal_threshold should defa
 
 
 def support(ranking: Ranking) -> float:
-    return ranking.best_cosine + LEXICAL_WEIGHT * ranking.lexical_coverage
+    return ranking.evidence.get("best_cosine", 0.0) + LEXICAL_WEIGHT * ranking.evidence.get("lexical_coverage", 0.0)
 
 
 def should_refuse(ranking: Ranking, question: str, threshold: float) -> bool:
@@ -44,8 +45,8 @@ def should_refuse(ranking: Ranking, question: str, threshold: float) -> bool:
         return False
     if not ranking.hits:
         return True
-    if ranking.method == "bm25":
-        return ranking.lexical_coverage < LEXICAL_ONLY_COVERAGE
+    if "best_cosine" not in ranking.evidence:  # no dense retriever ran: lexical evidence only
+        return ranking.evidence.get("lexical_coverage", 0.0) < LEXICAL_ONLY_COVERAGE
     if is_latin(question):
-        return ranking.best_cosine < LATIN_COSINE
+        return ranking.evidence["best_cosine"] < LATIN_COSINE
     return support(ranking) < threshold

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-Mode = Literal["chat", "hotline"]
+ModeName = Literal["chat", "hotline"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Citation:
 @dataclass
 class Answer:
     question: str  # as asked (PII-masked in hotline mode)
-    text: str  # answer with [n] markers; refusals start with 未在现有政策文件中找到
+    text: str  # answer with [n] markers and its reference list; refusals start with 未在现有政策文件中找到
     citations: list[Citation]
     refused: bool
     retrieved: list[Retrieved]
@@ -50,12 +50,31 @@ class Answer:
     jurisdictions: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # e.g. "LLM 服务超时，已改用摘录式回答"
     standalone_question: str | None = None  # the rewritten follow-up, when history changed it
-    mode: Mode = "chat"
+    mode: ModeName = "chat"
     answerer: Literal["extractive", "llm"] = "extractive"
     # hotline mode only
     questions: list[str] = field(default_factory=list)  # the question(s) found in a citizen's message
     reply_script: str | None = None  # 答复口径, cites clauses with [n]
     unsupported_sentences: list[str] = field(default_factory=list)  # LLM sentences with no valid marker
+    body: str = ""  # the answer text without the reference list (what a stream sends as text deltas)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer text, as it is produced (LLM tokens, or the extractive answer's sentences)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """The last event of every stream: the whole, checked Answer (its text equals the deltas joined, unless
+    validation replaced it, e.g. an LLM answer that fell back to the extractive one)."""
+
+    answer: Answer
+
+
+StreamEvent = TextDelta | FinalAnswer

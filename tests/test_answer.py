@@ -12,7 +12,7 @@ from rag.assistant import REFUSAL_PREFIX, Assistant
 from rag.citations import check_markers
 from rag.followup import carry_topic, is_elliptical
 from rag.types import Answer
-from rag.validity import validity_of
+from domain.validity import validity_of
 from settings import Settings
 from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from app import create_app
 from ingest.model import Clause
-from rag.types import Answer, Citation, Retrieved
+from rag.types import Answer, Citation, FinalAnswer, Retrieved, TextDelta
 from settings import Settings
 
 GAS_DOC = {
@@ -165,8 +165,8 @@ class FakeAssistant:
     def stream(self, question, history=None, mode="chat"):
         answer = self.ask(question, history=history, mode=mode)
         for i in range(0, len(answer.text), 5):
-            yield answer.text[i : i + 5]
-        yield answer
+            yield TextDelta(answer.text[i : i + 5])
+        yield FinalAnswer(answer)
 
 
 class FakeRebuild:

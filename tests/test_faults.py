@@ -144,8 +144,8 @@ def stub_llm_assistant(tmp_path, base_url: str) -> Assistant:
 
 def timed_stream(assistant: Assistant) -> tuple[list[str], Answer, float]:
     start = time.monotonic()
-    items = list(assistant.stream(LLM_QUESTION))
-    return items[:-1], items[-1], time.monotonic() - start
+    events = list(assistant.stream(LLM_QUESTION))
+    return [e.text for e in events[:-1]], events[-1].answer, time.monotonic() - start
 
 
 def unused_port() -> int:

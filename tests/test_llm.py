@@ -13,7 +13,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from rag.assistant import Assistant
 from rag.llm import NOTICE_TIMEOUT, NOTICE_UNAVAILABLE, NOTICE_UNCITED, build_chat_model, load_prompt
-from rag.types import Answer
+from rag.types import Answer, FinalAnswer, TextDelta
 from settings import Settings
 from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
 from stubs.openai_stub import OpenAIStub
@@ -37,10 +37,10 @@ def stub_assistant(settings: Settings, stub: OpenAIStub) -> Assistant:
     return Assistant(configured, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=build_chat_model(configured))
 
 
-def split_stream(items) -> tuple[list[str], Answer]:
-    items = list(items)
-    assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
-    return items[:-1], items[-1]
+def split_stream(events) -> tuple[list[str], Answer]:
+    events = list(events)
+    assert isinstance(events[-1], FinalAnswer) and all(isinstance(e, TextDelta) for e in events[:-1])
+    return [e.text for e in events[:-1]], events[-1].answer
 
 
 def test_prompts_are_files_demanding_citations_and_refusal():

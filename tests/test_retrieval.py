@@ -8,7 +8,9 @@ from datetime import date
 import pytest
 
 from rag import lookup
-from rag.retrieval import HybridRetriever, Filters, load_reranker
+from domain.numerals import cn_to_int, int_to_cn
+from rag.retrieval import Filters, PolicyRetriever, bm25_only, dense_only, hybrid
+from rag.retrievers import PostingsBM25, lexical_index, load_reranker
 from settings import Settings
 from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
 
@@ -21,8 +23,8 @@ def settings(tmp_path) -> Settings:
 
 
 @pytest.fixture()
-def retriever(settings) -> HybridRetriever:
-    return HybridRetriever(FakeIndex(sample_clauses()), BigramEmbeddings(), settings)
+def retriever(settings) -> PolicyRetriever:
+    return PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses()), BigramEmbeddings(), settings))
 
 
 def ids(ranking) -> list[str]:
@@ -34,8 +36,8 @@ def ids(ranking) -> list[str]:
 
 @pytest.mark.parametrize("n, text", [(3, "三"), (10, "十"), (15, "十五"), (35, "三十五"), (100, "一百"), (102, "一百零二")])
 def test_chinese_numerals_round_trip(n, text):
-    assert lookup.int_to_cn(n) == text
-    assert lookup.cn_to_int(text) == n
+    assert int_to_cn(n) == text
+    assert cn_to_int(text) == n
 
 
 @pytest.mark.parametrize(
@@ -59,29 +61,29 @@ def test_clause_reference_reads_articles_and_outline_paths():
 
 @pytest.mark.parametrize("question", ["苏府规字〔2020〕5号有哪些奖励", "苏府规字[2020]5号", "苏府规字 (2020) 5号的申报条件"])
 def test_doc_number_lookup_returns_that_documents_clauses_first(retriever, question):
-    ranking = retriever.search(question, k=5)
+    ranking = retriever.rank(question, k=5)
     assert ranking.direct
     assert all(h.doc["doc_id"] == "talent" for h in ranking.hits[:4])
 
 
 def test_doc_number_only_referenced_by_another_document_is_no_direct_hit(retriever):
-    ranking = retriever.search("苏府规字〔2020〕4号", k=3)
+    ranking = retriever.rank("苏府规字〔2020〕4号", k=3)
     assert not ranking.direct
 
 
 def test_document_plus_article_returns_that_article_first(retriever):
-    ranking = retriever.search("燃气管理办法第三十五条是怎么规定的", k=3)
+    ranking = retriever.rank("燃气管理办法第三十五条是怎么规定的", k=3)
     assert ranking.direct
     assert ids(ranking)[0] == "gas:第三十五条"
 
 
 def test_article_number_of_an_outline_document_means_its_item(retriever):
-    ranking = retriever.search("生产性服务业领军企业若干意见第三条", k=3)
+    ranking = retriever.rank("生产性服务业领军企业若干意见第三条", k=3)
     assert {ids(ranking)[0], ids(ranking)[1]} == {"talent:一、（三）", "talent:二、（三）"}
 
 
 def test_outline_path_of_a_named_document_returns_that_item_first(retriever):
-    ranking = retriever.search("生产性服务业领军企业的若干意见二、（三）", k=3)
+    ranking = retriever.rank("生产性服务业领军企业的若干意见二、（三）", k=3)
     assert ids(ranking)[0] == "talent:二、（三）"
 
 
@@ -89,24 +91,24 @@ def test_outline_path_of_a_named_document_returns_that_item_first(retriever):
 
 
 def test_interpretation_ranks_below_the_body_clause_saying_the_same(retriever):
-    order = ids(retriever.search("领军企业首次入选一次性奖励100万元", k=5))
+    order = ids(retriever.rank("领军企业首次入选一次性奖励100万元", k=5))
     assert order.index("talent:五、（一）") < order.index("talent:政策解读 五、（一）")
 
 
 def test_current_clause_leads_an_expired_clause_that_matches_equally(retriever):
-    order = ids(retriever.search("新建海外仓补助多少", k=5))
+    order = ids(retriever.rank("新建海外仓补助多少", k=5))
     assert order.index("trade2025:（五）") < order.index("trade2020:三、")
 
 
 def test_expired_clause_leads_when_the_policy_was_still_in_force(settings):
-    retriever = HybridRetriever(FakeIndex(sample_clauses()), BigramEmbeddings(), settings.with_(today=date(2020, 6, 1)))
-    order = ids(retriever.search("新建海外仓补助多少", k=5))
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses()), BigramEmbeddings(), settings.with_(today=date(2020, 6, 1))))
+    order = ids(retriever.rank("新建海外仓补助多少", k=5))
     assert order.index("trade2020:三、") < order.index("trade2025:（五）")
 
 
 @pytest.mark.parametrize("place, expected", [("姑苏区", "gusu:一、（四）"), ("常熟", "changshu:二、（一）")])
 def test_question_naming_a_district_prefers_its_documents(retriever, place, expected):
-    ranking = retriever.search(f"{place}住宿餐饮房租减免", k=3)
+    ranking = retriever.rank(f"{place}住宿餐饮房租减免", k=3)
     assert ids(ranking)[0] == expected
 
 
@@ -115,13 +117,13 @@ def test_question_naming_a_district_prefers_its_documents(retriever, place, expe
 
 def test_filters_restrict_by_jurisdiction_validity_document_and_kind(retriever):
     question = "住宿餐饮房租减免和海外仓补助"
-    assert {h.doc["jurisdiction"] for h in retriever.search(question, k=10, filters={"jurisdiction": "常熟市"}).hits} == {"常熟市"}
-    in_force = retriever.search(question, k=20, filters={"in_force": True}).hits
+    assert {h.doc["jurisdiction"] for h in retriever.rank(question, k=10, filters={"jurisdiction": "常熟市"}).hits} == {"常熟市"}
+    in_force = retriever.rank(question, k=20, filters={"in_force": True}).hits
     assert in_force and not {"trade2020", "gusu"} & {h.doc["doc_id"] for h in in_force}
-    expired = retriever.search(question, k=20, filters={"in_force": False}).hits
+    expired = retriever.rank(question, k=20, filters={"in_force": False}).hits
     assert {h.doc["doc_id"] for h in expired} <= {"trade2020", "gusu"}
-    assert {h.doc["doc_id"] for h in retriever.search(question, k=10, filters={"doc_id": "gas"}).hits} <= {"gas"}
-    assert {h.kind for h in retriever.search("奖励", k=10, filters={"kind": ["interpretation"]}).hits} == {"interpretation"}
+    assert {h.doc["doc_id"] for h in retriever.rank(question, k=10, filters={"doc_id": "gas"}).hits} <= {"gas"}
+    assert {h.kind for h in retriever.rank("奖励", k=10, filters={"kind": ["interpretation"]}).hits} == {"interpretation"}
 
 
 def test_filters_from_the_api_dict():
@@ -133,13 +135,12 @@ def test_filters_from_the_api_dict():
 # --- retrieval switches and the reranker ---------------------------------------------------------------------
 
 
-def test_bm25_only_and_dense_only_rankings_use_one_retriever(retriever):
-    index = retriever.index
-    before = index.dense_calls
-    bm25 = retriever.search("海外仓补助", k=3, method="bm25")
-    assert index.dense_calls == before and bm25.best_cosine == 0.0 and bm25.hits
-    dense = retriever.search("海外仓补助", k=3, method="dense")
-    assert index.dense_calls == before + 1 and dense.lexical_coverage == 0.0
+def test_bm25_only_and_dense_only_rankings_use_one_retriever(settings):
+    index, embeddings = FakeIndex(sample_clauses()), BigramEmbeddings()
+    bm25 = bm25_only(index, embeddings, settings).rank("海外仓补助", k=3)
+    assert index.dense_calls == 0 and "best_cosine" not in bm25.evidence and bm25.hits
+    dense = dense_only(index, embeddings, settings).rank("海外仓补助", k=3)
+    assert index.dense_calls == 1 and "lexical_coverage" not in dense.evidence and dense.hits
 
 
 def test_reranker_is_off_by_default(settings):
@@ -160,17 +161,18 @@ class ReverseReranker:
 
 def test_configured_reranker_reorders_the_fused_candidates(settings):
     reranker = ReverseReranker()
-    retriever = HybridRetriever(FakeIndex(sample_clauses()), BigramEmbeddings(), settings, reranker=reranker)
-    hits = retriever.search("领军企业奖励", k=3).hits
+    pipeline = hybrid(FakeIndex(sample_clauses()), BigramEmbeddings(), settings, reranker=reranker)
+    hits = pipeline.rank("领军企业奖励", k=3).hits
     assert reranker.pairs and all(q == "领军企业奖励" for q, _ in reranker.pairs)
     assert [len(h.text) for h in hits] == sorted(len(h.text) for h in hits)
 
 
 def test_bm25_is_built_once_per_index_build(settings):
     index = FakeIndex(sample_clauses())
-    first = HybridRetriever(index, BigramEmbeddings(), settings)
-    second = HybridRetriever(index, BigramEmbeddings(), settings)
-    assert first.bm25 is second.bm25
+    hybrid(index, BigramEmbeddings(), settings)
+    first = lexical_index(index)
+    hybrid(index, BigramEmbeddings(), settings)
+    assert lexical_index(index) is first
 
 
 # --- the real corpus ------------------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ def test_bm25_is_built_once_per_index_build(settings):
 
 @pytest.fixture(scope="module")
 def corpus_retriever(corpus_index, embeddings):
-    return HybridRetriever(corpus_index, embeddings, Settings.from_env(today=TODAY))
+    return PolicyRetriever(pipeline=hybrid(corpus_index, embeddings, Settings.from_env(today=TODAY)))
 
 
 def test_postings_bm25_scores_equal_rank_bm25s_okapi():
@@ -187,8 +189,6 @@ def test_postings_bm25_scores_equal_rank_bm25s_okapi():
     import numpy as np
     from rank_bm25 import BM25Okapi
 
-    from rag.retrieval import PostingsBM25
-
     corpus = [["燃气", "管道", "保护", "范围", "燃气"], ["出租", "汽车", "拒载", "处罚"], ["燃气", "经营", "许可"],
               ["专精特新", "奖励", "燃气"], ["算力券", "补贴", "燃气", "燃气", "燃气"]]
     for query in (["燃气", "管道", "燃气"], ["拒载", "火星"], ["火星"], ["补贴", "奖励", "许可", "范围"]):
@@ -196,21 +196,21 @@ def test_postings_bm25_scores_equal_rank_bm25s_okapi():
 
 
 def test_real_corpus_gas_regulation_article_35_first(corpus_retriever):
-    hit = corpus_retriever.search("燃气管理办法第三十五条", k=3).hits[0]
+    hit = corpus_retriever.rank("燃气管理办法第三十五条", k=3).hits[0]
     assert hit.citation == "《苏州市燃气管理办法》第三十五条"
     assert "保护范围" in hit.text
 
 
 def test_real_corpus_doc_number_in_square_brackets_returns_its_document(corpus_retriever):
-    hits = corpus_retriever.search("苏府规字[2020]5号对领军企业有什么奖励", k=5).hits
+    hits = corpus_retriever.rank("苏府规字[2020]5号对领军企业有什么奖励", k=5).hits
     assert all(h.doc["doc_number"] == "苏府规字〔2020〕5号" for h in hits)
 
 
 def test_real_corpus_outline_article_number_resolves_to_bracketed_item(corpus_retriever):
-    hits = corpus_retriever.search("苏州市推动智能车联网和新能源汽车产业发展的若干措施第四条", k=3).hits
+    hits = corpus_retriever.rank("苏州市推动智能车联网和新能源汽车产业发展的若干措施第四条", k=3).hits
     assert hits[0].label.endswith("（四）") and "车规级" in hits[0].text
 
 
 def test_real_corpus_english_question_finds_the_chinese_clause(corpus_retriever):
-    hits = corpus_retriever.search("How much subsidy for automotive chip AEC-Q certification?", k=5).hits
+    hits = corpus_retriever.rank("How much subsidy for automotive chip AEC-Q certification?", k=5).hits
     assert any("车规级认证" in h.text for h in hits)

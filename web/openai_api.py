@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.types import Answer
+from rag.types import Answer, TextDelta
 from web.render import references_block
 from web.service import MAX_MESSAGE_CHARS, PolicyService
 
@@ -132,10 +132,11 @@ def _stream(
     """SSE chunks: the answer's text deltas as they come, then the tail (答复口径, 参考条款) with `citations`,
     then [DONE]."""
     yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
-    for item in service.stream(question, history=history, mode=mode):
-        if isinstance(item, str):
-            if item:
-                yield _chunk(cid, created, model, {"content": item})
+    for event in service.stream(question, history=history, mode=mode):
+        if isinstance(event, TextDelta):
+            if event.text:
+                yield _chunk(cid, created, model, {"content": event.text})
             continue
-        yield _chunk(cid, created, model, {"content": _tail(item)}, "stop", citations=_citations(item))
+        answer = event.answer
+        yield _chunk(cid, created, model, {"content": _tail(answer)}, "stop", citations=_citations(answer))
     yield "data: [DONE]\n\n"

@@ -107,7 +107,7 @@ class PolicyService:
         return self._answer(lambda a: a.ask(message, mode="hotline"))
 
     def stream(self, question: str, history: list[dict] | None = None, mode: str = "chat") -> Iterator[Any]:
-        """Text deltas (str), then the final Answer."""
+        """The assistant's stream events: TextDeltas, then one FinalAnswer."""
         assistant, started = self.assistant, False
         try:
             for item in assistant.stream(question, history=history or None, mode=mode):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.types import Answer
+from rag.types import Answer, TextDelta
 from web import render
 from web.service import MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS, Busy, PolicyService
 from web.uploads import UploadRejected
@@ -153,12 +153,12 @@ def _chat_tab(service: PolicyService) -> None:
         asked = state.bubbles + [{"role": "user", "content": message}]
         shown = ""
         yield asked + [{"role": "assistant", "content": "正在检索条款…"}], gr.skip(), state, ""
-        for item in service.stream(message, history=state.turns):
-            if isinstance(item, str):
-                shown += item
+        for event in service.stream(message, history=state.turns):
+            if isinstance(event, TextDelta):
+                shown += event.text
                 yield asked + [{"role": "assistant", "content": shown}], gr.skip(), state, ""
             else:
-                answer = item
+                answer = event.answer
         state.turns = state.turns + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
         state.bubbles = asked + [{"role": "assistant", "content": render.chat_message(answer)}]
         state.answer = answer

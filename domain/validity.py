@@ -1,0 +1,49 @@
+"""Whether a document is in force on a given day.
+
+Validity depends on the day of the question, so it is judged at answer time from the document's
+`valid_until` / `effective_date`, never stored as a flag in the index. Every stage (answers, the library,
+the API's status filter) uses these words and this rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+IN_FORCE = "有效"
+EXPIRED = "已过期"
+UNSTATED = "未注明有效期"
+NOT_YET = "尚未施行"
+Status = Literal["有效", "已过期", "未注明有效期"]
+STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
+
+
+def cn_date(iso: str) -> str:
+    """2027-12-31 → 2027年12月31日."""
+    d = date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def validity_of(doc: dict, today: date) -> tuple[str, bool]:
+    """(human-readable validity, expired) of a document's metadata on `today`:
+    有效（有效期至2027年12月31日） / 已过期（有效期至2020年12月31日） / 尚未施行（自…起施行） / 未注明有效期."""
+    until, start = doc.get("valid_until"), doc.get("effective_date")
+    if until and date.fromisoformat(until) < today:
+        return f"{EXPIRED}（有效期至{cn_date(until)}）", True
+    if start and date.fromisoformat(start) > today:
+        return f"{NOT_YET}（自{cn_date(start)}起施行）", False
+    if until:
+        return f"{IN_FORCE}（有效期至{cn_date(until)}）", False
+    return UNSTATED, False
+
+
+def is_expired(doc: dict, today: date) -> bool:
+    return validity_of(doc, today)[1]
+
+
+def status_of(doc: dict, today: date) -> Status:
+    """The short status a badge or filter uses: 有效 / 已过期 / 未注明有效期 (no end date stated)."""
+    until = doc.get("valid_until")
+    if not until:
+        return UNSTATED
+    return EXPIRED if date.fromisoformat(until) < today else IN_FORCE
