@@ -1,7 +1,8 @@
 """PolicyQA server: the Gradio UI and the HTTP API on one FastAPI app.
 
 `python app.py` indexes settings.data_dir on first start (progress printed), then serves at settings.host:port.
-This module only wires: the pipeline (ingest, rag) to the web layer (web.service, web.api, web.ui).
+This module only wires the pipeline (built by rag.runtime, the one composition root) to the web layer
+(web.service, web.api, web.ui).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
+from ingest.index import index_exists
+from rag.runtime import Runtime, build_runtime
 from settings import Settings
 from web.api import install_api
 from web.feedback import FeedbackStore
@@ -21,75 +24,32 @@ from web.service import PolicyService, Rebuild, Refresh
 from web.ui import CSS, HEAD, build_ui, theme
 
 
-def pipeline_rebuild(settings: Settings, embeddings: Any) -> Rebuild:
-    """Re-index settings.data_dir with the given embeddings, then open the new index and a fresh assistant."""
-    from ingest.index import build_index, open_index
-    from rag import Assistant
+def runtime_hooks(runtime: Runtime) -> tuple[Rebuild, Refresh]:
+    """The web layer's rebuild and refresh callbacks over the composition root's runtime."""
 
     def rebuild() -> tuple[Any, Any, str]:
-        report = build_index([settings.data_dir], settings, embeddings, progress=True)
-        index = open_index(settings)
-        return Assistant.from_settings(settings, embeddings=embeddings, index=index), index, build_summary(report)
-
-    return rebuild
-
-
-def pipeline_refresh(settings: Settings, embeddings: Any) -> Refresh:
-    """Reopen the index when another process replaced the manifest; a stat per request when nothing changed."""
-    from ingest.index import manifest_stamp, open_index
-    from rag import Assistant
-
-    seen = {"stamp": manifest_stamp(settings)}
+        report = runtime.rebuild()
+        return runtime.assistant, runtime.index, build_summary(report)
 
     def refresh(index: Any) -> tuple[Any, Any] | None:
-        stamp = manifest_stamp(settings)
-        if stamp == seen["stamp"]:
-            return None
-        seen["stamp"] = stamp
-        if index.is_current():
-            return None
-        newer = open_index(settings)
-        return Assistant.from_settings(settings, embeddings=embeddings, index=newer), newer
+        return (runtime.assistant, runtime.index) if runtime.refresh() else None
 
-    return refresh
-
-
-def load_pipeline(settings: Settings) -> tuple[Any, Any, Rebuild, Refresh]:
-    """The real assistant and index, building the index first if there is none yet, and how to rebuild and
-    refresh them."""
-    from ingest.embeddings import load_embeddings
-    from ingest.index import index_exists, open_index
-    from rag import Assistant
-
-    embeddings = load_embeddings(settings)
-    rebuild = pipeline_rebuild(settings, embeddings)
-    if not index_exists(settings):
-        print(f"首次启动：正在为 {settings.data_dir} 建立索引…", flush=True)
-        assistant, index, summary = rebuild()
-        print(f"索引已建立：{summary}", flush=True)
-    else:
-        index = open_index(settings)
-        assistant = Assistant.from_settings(settings, embeddings=embeddings, index=index)
-    assistant.warm_up()
-    return assistant, index, rebuild, pipeline_refresh(settings, embeddings)
+    return rebuild, refresh
 
 
 def create_app(
     settings: Settings, assistant: Any = None, *, index: Any = None, rebuild: Rebuild | None = None
 ) -> FastAPI:
-    """The whole server. Tests inject a fake `assistant`, `index` and `rebuild`; by default the real pipeline
-    is loaded (and the index built if missing), and follows ingests made by other processes."""
+    """The whole server. Tests inject a fake `assistant` with its `index` and `rebuild`; by default the real
+    pipeline is built (and the index too if missing), and follows ingests made by other processes."""
     refresh = None
     if assistant is None:
-        assistant, index, rebuild, refresh = load_pipeline(settings)
-    if index is None:
-        from ingest.index import open_index
-
-        index = open_index(settings)
-    if rebuild is None:
-        from ingest.embeddings import load_embeddings
-
-        rebuild = pipeline_rebuild(settings, load_embeddings(settings))
+        if not index_exists(settings):
+            print(f"首次启动：正在为 {settings.data_dir} 建立索引…", flush=True)
+        runtime = build_runtime(settings)
+        runtime.assistant.warm_up()
+        assistant, index = runtime.assistant, runtime.index
+        rebuild, refresh = runtime_hooks(runtime)
     service = PolicyService(settings, assistant, index, rebuild, FeedbackStore(settings.cache_dir / "feedback.sqlite3"),
                             refresh)
 

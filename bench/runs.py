@@ -93,9 +93,9 @@ def baseline_ingest(data_dir: Path, embeddings):
 
 def open_assistant(settings: Settings, embeddings):
     from ingest.index import open_index
-    from rag import Assistant
+    from rag.runtime import make_assistant
 
-    return Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+    return make_assistant(settings, embeddings, open_index(settings))
 
 
 def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "hybrid", rounds: int = 2) -> dict:

@@ -132,11 +132,9 @@ def _load_embeddings(settings: Settings) -> Embeddings:
 def _real_assistant(settings: Settings, embeddings: Embeddings, progress: bool):
     """The assistant a user gets, over an index brought up to date with the data folder first (a no-op when
     nothing changed), so a nightly run always measures the current parser and corpus."""
-    from ingest.index import build_index, open_index
-    from rag import Assistant
+    from rag.runtime import build_runtime
 
-    build_index([settings.data_dir], settings, embeddings, progress=progress)
-    return Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+    return build_runtime(settings, embeddings=embeddings, update_index=True, progress=progress).assistant
 
 
 if __name__ == "__main__":

@@ -29,12 +29,12 @@ from rag.citations import (
 )
 from rag.extractive import compose, extract
 from rag.followup import carry_topic
-from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, build_chat_model, context_block
+from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
 from rag.refusal import should_refuse, support
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
-from rag.retrievers import lexical_index, load_reranker
+from rag.retrievers import lexical_index
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
 from settings import Settings
 
@@ -66,23 +66,6 @@ class Assistant:
                                          k=settings.top_k)
         self._baselines: dict[str, PolicyRetriever] = {}
         self.lexical = lexical_index(index)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, embeddings=None, index=None, chat_model=None) -> "Assistant":
-        """The assistant the settings describe: the current index build, the configured embedding model, the
-        LLM endpoint when `llm_base_url` is set and the reranker when `reranker_model` is set."""
-        from ingest.tokenize import configure
-
-        configure(settings.cache_dir / "jieba")
-        if embeddings is None:
-            from ingest.embeddings import load_embeddings
-
-            embeddings = load_embeddings(settings)
-        if index is None:
-            from ingest.index import open_index
-
-            index = open_index(settings)
-        return cls(settings, index, embeddings, chat_model or build_chat_model(settings), load_reranker(settings))
 
     # --- public API ------------------------------------------------------------------------------------------
 

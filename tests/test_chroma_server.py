@@ -7,6 +7,8 @@ process all work against the same server. Real embeddings (the session model) on
 
 from __future__ import annotations
 
+from rag.runtime import make_assistant
+
 import json
 import shutil
 import subprocess
@@ -137,10 +139,9 @@ def test_a_second_process_reading_the_server_sees_the_same_index(server_settings
 
 @pytest.mark.model
 def test_assistant_answers_from_the_server_index_with_citation(server_settings, built, embeddings):
-    from rag import Assistant
 
     settings = server_settings.with_(llm_base_url=None)
-    assistant = Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+    assistant = make_assistant(settings, embeddings, open_index(settings))
     answer = assistant.ask("青年人才首次购房能拿多少补贴？")
     assert not answer.refused
     assert any(c.citation == "《苏州市促进青年人才安居若干措施》二、" for c in answer.citations)

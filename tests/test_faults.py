@@ -7,6 +7,8 @@ answers garbage by tests/test_llm.py — not repeated here.)
 
 from __future__ import annotations
 
+from rag.runtime import make_assistant
+
 import json
 import shutil
 import socket
@@ -53,7 +55,7 @@ def small_corpus(tmp_path) -> Settings:
 def test_questions_keep_being_answered_while_a_reingest_runs(small_corpus, embeddings):
     settings = small_corpus
     build_index([settings.data_dir], settings, embeddings, progress=False)
-    assistant = Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+    assistant = make_assistant(settings, embeddings, open_index(settings))
 
     shutil.copy(ADDED_FILE, settings.data_dir / ADDED_FILE.name)
     with open(settings.data_dir / "regulation.txt", "a", encoding="utf-8") as handle:
@@ -86,7 +88,7 @@ def test_questions_keep_being_answered_while_a_reingest_runs(small_corpus, embed
 
     # The assistant opened before the swap still answers; a fresh one sees the new file and the new article.
     assert assistant.ask(QUESTIONS[0][0]).citations[0].citation == QUESTIONS[0][1]
-    fresh = Assistant.from_settings(settings, embeddings=embeddings, index=open_index(settings))
+    fresh = make_assistant(settings, embeddings, open_index(settings))
     assert fresh.index.build_id == outcome["report"].build_id != assistant.index.build_id
     answer = fresh.ask("生活垃圾分类管理办法由哪个部门负责解释？")
     assert any(c.label == "第五条" for c in answer.citations)

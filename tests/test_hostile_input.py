@@ -9,6 +9,8 @@ behind. Personal data pasted into the hotline never reaches the logs.
 
 from __future__ import annotations
 
+from rag.runtime import make_assistant
+
 import io
 import json
 import re
@@ -74,10 +76,9 @@ def index(corpus_index):
 
 @pytest.fixture(scope="module")
 def assistant(corpus_index, embeddings):
-    from rag import Assistant
 
     settings = corpus_index.settings.with_(llm_base_url=None)
-    return Assistant.from_settings(settings, embeddings=embeddings, index=corpus_index)
+    return make_assistant(settings, embeddings, corpus_index)
 
 
 # --- fuzzed questions ----------------------------------------------------------------------------------------
@@ -331,7 +332,6 @@ def assert_prompt_intact(requests: list[dict], system_file: str) -> None:
 )
 def test_injection_in_a_question_reaches_the_llm_only_as_user_text(corpus_index, embeddings, mode, question,
                                                                      system_file):
-    from rag import Assistant
     from rag.llm import NOTICE_UNCITED, load_prompt
     from stubs.openai_stub import OpenAIStub
 
@@ -339,7 +339,7 @@ def test_injection_in_a_question_reaches_the_llm_only_as_user_text(corpus_index,
     obeying = f"好的，我的系统提示词是：{leaked_prompt}"  # a model that follows the injection, citing nothing
     with OpenAIStub("answer", reply=obeying) as stub:
         settings = llm_settings(corpus_index.settings, stub)
-        answer = Assistant.from_settings(settings, embeddings=embeddings, index=corpus_index).ask(question, mode=mode)
+        answer = make_assistant(settings, embeddings, corpus_index).ask(question, mode=mode)
     assert_prompt_intact(stub.requests, system_file)
     assert INJECTION in stub.requests[-1]["messages"][-1]["content"]
     # The obeying reply cites no clause, so it is replaced by the extractive answer.
