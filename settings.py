@@ -49,10 +49,11 @@ class Settings:
     )
     chroma_port: int = _setting("CHROMA_PORT", 8000, "Port of the Chroma server.")
     top_k: int = _setting("POLICYQA_TOP_K", 5, "Clauses shown with an answer.")
-    refusal_threshold: float = _setting(
-        "POLICYQA_REFUSAL_THRESHOLD",
-        0.915,
-        "Refuse below this: best dense cosine + 0.15 × lexical coverage (calibrated on the dev set, rag/refusal.py).",
+    answer_cutoff: float | None = _setting(
+        "POLICYQA_ANSWER_CUTOFF",
+        None,
+        "Answer when the answerability model's probability reaches this; unset: the cutoff fitted with the model "
+        "(rag/answerability.json, refit by `python -m eval.fit_answerability`).",
     )
     reranker_model: str | None = _setting(
         "POLICYQA_RERANKER", None, "Optional cross-encoder (name or local path); off when unset."

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from domain.jurisdiction import CITY
 from domain.validity import validity_of
 from ingest.model import Clause
 from rag.citations import (
@@ -32,7 +33,7 @@ from rag.followup import carry_topic
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
-from rag.refusal import should_refuse, support
+from rag.answerability import Answerability, Decision
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
 from rag.retrievers import lexical_index
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
@@ -66,6 +67,7 @@ class Assistant:
                                          k=settings.top_k)
         self._baselines: dict[str, PolicyRetriever] = {}
         self.lexical = lexical_index(index)
+        self.answerability = Answerability(index.clauses, self.lexical.idf, cutoff=settings.answer_cutoff)
 
     # --- public API ------------------------------------------------------------------------------------------
 
@@ -86,15 +88,34 @@ class Assistant:
         if isinstance(turn, Answer):
             yield from _as_events(turn)
             return
-        ranking = self._retrieve(turn, filters, retrieval, k or self.settings.top_k)
-        if should_refuse(ranking, turn.query, self.settings.refusal_threshold):
-            yield from _as_events(self._refusal(turn, ranking))
+        k = k or self.settings.top_k
+        ranking, per_question = self._retrieve(turn, filters, retrieval, k)
+        decision = self.answerability.decide(turn.mode.asked(turn), ranking)
+        uncovered: list[str] = []
+        if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
+            verdicts = [(q, r, self.answerability.decide(q, r)) for q, r in per_question]
+            covered = [r for _, r, d in verdicts if d.answerable]
+            uncovered = [q for q, _, d in verdicts if not d.answerable]
+            if covered and uncovered:
+                ranking, decision = _interleave(covered, k), Decision(True, 1.0)
+        if not decision.answerable:
+            yield from _as_events(self._refusal(turn, ranking, decision))
             return
         answer = self._extractive(turn, ranking)
+        if uncovered:
+            _mention_uncovered(answer, uncovered)
         if self.llm is None:
             yield from _as_events(answer)
             return
         yield from self._llm(turn, ranking, answer)
+
+    def assess(self, question: str, mode: str = "chat") -> Decision:
+        """The answerability decision for a question, with its features (what `fit_answerability` fits on)."""
+        turn = self._prepare(question, None, MODES[mode])
+        if isinstance(turn, Answer):
+            return Decision(False, 0.0, turn.notices)
+        ranking, _ = self._retrieve(turn, None, "hybrid", self.settings.top_k)
+        return self.answerability.decide(turn.mode.asked(turn), ranking)
 
     def warm_up(self) -> None:
         """Load the embedding model, jieba and the BM25 table now, so the first user's question is not charged
@@ -146,15 +167,19 @@ class Assistant:
             return heuristic
         return None if rewritten == question else rewritten
 
-    def _retrieve(self, turn: Turn, filters: dict | None, retrieval: str, k: int) -> Ranking:
-        """Rank each query the mode asks for; several rankings are interleaved."""
+    def _retrieve(self, turn: Turn, filters: dict | None, retrieval: str, k: int) -> tuple[Ranking, list[tuple[str, Ranking]]]:
+        """Rank each query the mode asks for; several rankings are interleaved. Also returns each question the
+        input holds with its own ranking (for answering some questions of a message and not others)."""
         retriever = self._retriever(retrieval)
         parsed = Filters.from_dict(filters)
-        rankings = [retriever.rank(q, k=k, filters=parsed) for q in turn.mode.queries(turn)]
+        queries = turn.mode.queries(turn)
+        rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
         ranking = rankings[0] if len(rankings) == 1 else _interleave(rankings, k)
+        by_query = dict(zip(queries, rankings, strict=True))
+        per_question = [(q, by_query[q]) for q in turn.questions if q in by_query]
         log.info("retrieved mode=%s retrieval=%s evidence=%s top=%s", turn.mode.name, retrieval,
                  {n: round(v, 3) for n, v in ranking.evidence.items()}, [h.id for h in ranking.hits[:3]])
-        return ranking
+        return ranking, per_question
 
     def _retriever(self, name: str) -> PolicyRetriever:
         if name == "hybrid":
@@ -210,14 +235,21 @@ class Assistant:
         turn.mode.finish_llm(answer, checked.text)
         yield FinalAnswer(answer)
 
-    def _refusal(self, turn: Turn, ranking: Ranking) -> Answer:
+    def _refusal(self, turn: Turn, ranking: Ranking, decision: Decision) -> Answer:
+        """Say what is not covered and why, and show the nearest clauses as related, not as the answer; a question
+        about another place is told that the library holds Suzhou's documents, with Suzhou's nearest rule."""
         today = self.settings.current_date()
         nearby = [f"- {h.citation}（{validity_of(h.doc, today)[0]}）" for h in ranking.hits[:NEARBY_SHOWN]]
-        text = f"{REFUSAL_PREFIX}与该问题直接相关的规定。"
+        text = f"{REFUSAL_PREFIX}与该问题直接相关的规定"
+        text += "（" + "；".join(decision.reasons) + "）。" if decision.reasons else "。"
         if nearby:
-            text += "\n可能相关：\n" + "\n".join(nearby)
+            heading = (f"{CITY}的相关规定（仅供参考，并非{'、'.join(decision.foreign_places)}的政策）"
+                       if decision.foreign_places else "可能相关的条款（不直接回答该问题）")
+            text += f"\n{heading}：\n" + "\n".join(nearby)
         answer = self._answer(turn, ranking, text, [], refused=True)
-        turn.mode.finish_refusal(answer, turn)
+        answer.answerable, answer.reasons = False, list(decision.reasons)
+        nearest_units = units_of(self._clauses(ranking.hits[:NEARBY_SHOWN]))
+        turn.mode.finish_refusal(answer, turn, decision.reasons, nearest_units)
         return answer
 
     def _unusable(self, masked: str, mode: Mode, notices: list[str]) -> Answer:
@@ -246,6 +278,18 @@ class Assistant:
         )
 
 
+def _mention_uncovered(answer: Answer, questions: list[str]) -> None:
+    """Say plainly which questions of the input the documents do not cover (in the answer and the reply script)."""
+    asked = "”“".join(q.rstrip("。；;？?") for q in questions)
+    note = f"另外，关于“{asked}”，{REFUSAL_PREFIX}相关规定。"
+    before = answer.body
+    answer.body = f"{before}\n{note}"
+    answer.text = answer.body + answer.text[len(before):]  # the reference list stays last
+    answer.reasons.append(note)
+    if answer.reply_script:
+        answer.reply_script = answer.reply_script.replace("感谢您的来电！", note + "感谢您的来电！")
+
+
 def _as_events(answer: Answer) -> Iterator[StreamEvent]:
     """An answer made in one piece, its body streamed line by line, then the final event: every path emits its
     text."""
@@ -267,6 +311,12 @@ def _input_problem(text: str, mode: Mode) -> str | None:
     return None
 
 
+def _support(ranking: Ranking) -> float:
+    """How strongly retrieval supports a ranking (dense cosine, plus a little for BM25 coverage of the best
+    clause): the interleaved ranking reports the evidence of its best-supported query."""
+    return ranking.evidence.get("best_cosine", 0.0) + 0.15 * ranking.evidence.get("lexical_coverage", 0.0)
+
+
 def _interleave(rankings: list[Ranking], k: int) -> Ranking:
     """Round-robin merge of several rankings (no repeats); the evidence is that of the best-supported one
     (cosine and coverage from the same query: mixing the best of each would overstate the support)."""
@@ -280,7 +330,7 @@ def _interleave(rankings: list[Ranking], k: int) -> Ranking:
     hits = hits[:k]
     for rank, hit in enumerate(hits, start=1):
         hit.rank = rank
-    evidence = max(rankings, key=support)
+    evidence = max(rankings, key=_support)
     return Ranking(
         hits=hits,
         evidence=dict(evidence.evidence),

@@ -58,9 +58,13 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
     return "".join(parts)
 
 
-def refusal_script(questions: list[str]) -> str:
+def refusal_script(questions: list[str], reasons: list[str] = (), units: list[str] = ()) -> str:
+    """What staff read out when the library does not cover the question: why, and where the caller may ask
+    (the departments the nearest clauses name for the topic, when they name any)."""
     topic = questions[0] if len(questions[0]) <= 60 else questions[0][:60] + "…"
+    why = f"（{'；'.join(reasons)}）" if reasons else ""
+    where = f"该类事项通常由{'、'.join(units[:3])}负责，您也可以直接向其咨询。" if units else ""
     return (
-        f"您好！关于您反映的“{topic.rstrip('。；;')}”问题，未在现有政策文件中找到相关规定。"
+        f"您好！关于您反映的“{topic.rstrip('。；;？?')}”问题，现有政策文件中未找到相关规定{why}。{where}"
         "我们会将您的诉求转交相关主管部门进一步核实答复，感谢您的来电！"
     )

@@ -48,7 +48,7 @@ class Mode(Protocol):
     def queries(self, turn: Turn) -> list[str]: ...
     def asked(self, turn: Turn) -> str: ...
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation]) -> None: ...
-    def finish_refusal(self, answer: Answer, turn: Turn) -> None: ...
+    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None: ...
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]: ...
     def finish_llm(self, answer: Answer, text: str) -> None: ...
 
@@ -82,7 +82,7 @@ class ChatMode:
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation]) -> None:
         pass
 
-    def finish_refusal(self, answer: Answer, turn: Turn) -> None:
+    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
         pass
 
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]:
@@ -116,8 +116,8 @@ class HotlineMode:
         by_id = {c.id: c for c in citations}
         answer.reply_script = hotline.reply_script(turn.questions, extracts, by_id, answer.responsible_units)
 
-    def finish_refusal(self, answer: Answer, turn: Turn) -> None:
-        answer.reply_script = hotline.refusal_script(turn.questions)
+    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
+        answer.reply_script = hotline.refusal_script(turn.questions, reasons, units)
 
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]:
         return llm.stream_reply_script(turn.masked, turn.questions, context)

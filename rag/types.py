@@ -57,6 +57,8 @@ class Answer:
     reply_script: str | None = None  # 答复口径, cites clauses with [n]
     unsupported_sentences: list[str] = field(default_factory=list)  # LLM sentences with no valid marker
     body: str = ""  # the answer text without the reference list (what a stream sends as text deltas)
+    answerable: bool = True  # the answerability decision (rag/answerability.py) …
+    reasons: list[str] = field(default_factory=list)  # … and, when not answerable, why
 
     def to_dict(self) -> dict:
         return asdict(self)

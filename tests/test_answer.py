@@ -22,7 +22,7 @@ TODAY = date(2026, 6, 1)
 @pytest.fixture()
 def settings(tmp_path) -> Settings:
     # Bigram vectors are far apart in absolute terms; the real threshold is calibrated for e5 (see rag.refusal).
-    return Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY, refusal_threshold=0.2)
+    return Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY)
 
 
 @pytest.fixture()
@@ -181,9 +181,7 @@ def test_runnable_answers_a_string_or_a_dict(assistant):
 
 @pytest.fixture(scope="module")
 def corpus_assistant(corpus_index, embeddings) -> Assistant:
-    from rag.refusal import CALIBRATED_THRESHOLD
-
-    settings = Settings.from_env(today=TODAY, refusal_threshold=CALIBRATED_THRESHOLD, llm_base_url=None)
+    settings = Settings.from_env(today=TODAY, llm_base_url=None)
     return Assistant(settings, corpus_index, embeddings)
 
 

@@ -140,7 +140,7 @@ def slow_stream(gap: float, deltas: int, stall_after: int | None = None) -> Iter
 
 def stub_llm_assistant(tmp_path, base_url: str) -> Assistant:
     settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1),
-                        refusal_threshold=0.2, llm_timeout=TIMEOUT, llm_base_url=base_url, llm_model="stub")
+                        answer_cutoff=0.0, llm_timeout=TIMEOUT, llm_base_url=base_url, llm_model="stub")
     return Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=build_chat_model(settings))
 
 

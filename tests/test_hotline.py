@@ -55,7 +55,7 @@ def test_long_message_is_truncated_with_a_notice():
 
 @pytest.fixture()
 def assistant(tmp_path) -> Assistant:
-    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1), refusal_threshold=0.1)
+    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1), answer_cutoff=0.0)
     return Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings())
 
 

@@ -24,7 +24,7 @@ QUESTION = "领军企业首次入选有什么奖励？"
 @pytest.fixture()
 def settings(tmp_path) -> Settings:
     return Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1),
-                    refusal_threshold=0.2, llm_timeout=2.0)
+                    answer_cutoff=0.0, llm_timeout=2.0)
 
 
 def fake_llm_assistant(settings: Settings, reply: str) -> Assistant:
@@ -107,7 +107,7 @@ def test_only_masked_text_reaches_the_llm_and_the_logs(settings, caplog):
     message = "我叫张三，手机13912345678，身份证320502199001011234。领军企业首次入选有什么奖励？"
     with caplog.at_level(logging.DEBUG), OpenAIStub("answer", reply="您好！可获一次性奖励100万元[1]。") as stub:
         # bigram vectors of a whole message sit far from any clause: lower the bar so the LLM is asked
-        answer = stub_assistant(settings.with_(refusal_threshold=0.1), stub).ask(message, mode="hotline")
+        answer = stub_assistant(settings.with_(answer_cutoff=0.0), stub).ask(message, mode="hotline")
     sent = str(stub.requests)
     for secret in ("13912345678", "320502199001011234", "张三"):
         assert secret not in sent and secret not in caplog.text and secret not in answer.question

@@ -34,7 +34,7 @@ def streamed_content(client: TestClient, question: str) -> tuple[list[str], dict
 
 def test_extractive_stream_sends_the_answer_body_as_deltas_then_the_final_answer(tmp_path):
     settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1),
-                        refusal_threshold=0.2)
+                        answer_cutoff=0.0)
     events = list(Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings()).stream("新建海外仓补助多少？"))
     assert isinstance(events[-1], FinalAnswer) and all(isinstance(e, TextDelta) for e in events[:-1])
     answer = events[-1].answer

@@ -1,0 +1,120 @@
+"""Fit the answerability model (rag/answerability.json) on a golden set — the dev set only, never the holdout.
+
+    python -m eval.fit_answerability [--golden eval/golden/dev.jsonl] [--max-false-refusal 0.02]
+
+Every golden question is assessed by the real assistant exactly as a user would ask it (chat or hotline); its
+features and whether it is answerable become one training row. A logistic regression (L2, numpy) is fitted;
+the cutoff is chosen on out-of-fold probabilities of a stratified 5-fold cross-validation: the highest
+refusal rate whose false-refusal rate stays within --max-false-refusal. The file records the features, the
+weights, the cutoff and the cross-validated figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from eval.golden import load_golden
+from rag.answerability import MODEL_FILE, Features
+from settings import ROOT, Settings
+
+L2 = 0.1
+FOLDS = 5
+SEED = 7
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method on the L2-penalised log loss (bias unpenalised); x rows are feature vectors."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    penalty = np.eye(xb.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-xb @ w))
+        gradient = xb.T @ (p - y) + penalty @ w
+        hessian = xb.T @ (xb * (p * (1 - p))[:, None]) + penalty + np.eye(len(w)) * 1e-9
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def predict(x: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = FOLDS, seed: int = SEED) -> np.ndarray:
+    """Each row's probability from a model fitted without its fold (folds stratified by class)."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=int)
+    for label in (0, 1):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        fold_of[rows] = np.arange(len(rows)) % folds
+    probabilities = np.empty(len(y))
+    for fold in range(folds):
+        held = fold_of == fold
+        weights, bias = fit_logistic(x[~held], y[~held])
+        probabilities[held] = predict(x[held], weights, bias)
+    return probabilities
+
+
+def choose_cutoff(probabilities: np.ndarray, y: np.ndarray, max_false_refusal: float) -> float:
+    """The highest cutoff (most refusals) whose false-refusal rate stays within the budget."""
+    answerable = probabilities[y == 1]
+    best = 0.0
+    for cutoff in np.unique(np.round(probabilities, 6)):
+        if np.mean(answerable < cutoff) <= max_false_refusal:
+            best = max(best, float(cutoff))
+    return best
+
+
+def rates(probabilities: np.ndarray, y: np.ndarray, cutoff: float) -> dict:
+    refused = probabilities < cutoff
+    return {"refusal_accuracy": round(float(refused[y == 0].mean()), 4),
+            "false_refusal_rate": round(float(refused[y == 1].mean()), 4)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.fit_answerability", description=__doc__.splitlines()[0])
+    parser.add_argument("--golden", type=Path, default=ROOT / "eval" / "golden" / "dev.jsonl")
+    parser.add_argument("--max-false-refusal", type=float, default=0.02)
+    parser.add_argument("--out", type=Path, default=MODEL_FILE)
+    args = parser.parse_args(argv)
+    if "holdout" in args.golden.name:
+        print("error: the holdout set is for measuring, never for fitting", file=sys.stderr)
+        return 2
+
+    from rag.runtime import build_runtime
+
+    assistant = build_runtime(Settings.from_env(llm_base_url=None), update_index=True).assistant
+    items = load_golden(args.golden)
+    rows = [Features(**assistant.assess(item.question, item.mode).features).vector() for item in items]
+    x, y = np.array(rows), np.array([float(item.answerable) for item in items])
+
+    oof = out_of_fold(x, y)
+    cutoff = choose_cutoff(oof, y, args.max_false_refusal)
+    weights, bias = fit_logistic(x, y)
+    model = {
+        "features": list(Features.NAMES),
+        "weights": [round(float(w), 6) for w in weights],
+        "bias": round(bias, 6),
+        "cutoff": round(cutoff, 6),
+        "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
+                      "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS,
+                      "max_false_refusal": args.max_false_refusal},
+        "cross_validated": rates(oof, y, cutoff),
+        "in_sample": rates(predict(x, weights, bias), y, cutoff),
+    }
+    args.out.write_text(json.dumps(model, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(model, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

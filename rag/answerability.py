@@ -1,0 +1,338 @@
+"""Whether the documents answer a question, decided from evidence and explained.
+
+Signals (each a number in a `Features` record, each with a reason when it speaks against answering):
+* key-term coverage — the question's salient terms (after stripping framing, greetings, masked PII, names,
+  places and function words) must be found, at character level or through the synonym map, in a supporting
+  clause, its section headings or its document title; a term the whole corpus never uses is strong evidence;
+* jurisdiction — a question about another city or province is not answered from Suzhou's documents (a rule,
+  not a weight: the library holds no other place's policy);
+* answer slot — a question asking for an amount, a deadline, a department or materials needs a supporting
+  clause that states that kind of fact;
+* retrieval — the dense cosine and BM25 coverage the retrievers reported.
+
+They are combined by a logistic model (weights in `answerability.json`, fitted by cross-validation on the dev
+golden set with `python -m eval fit-answerability`). A direct lookup (文号, document + 条) is always answered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+
+from domain.places import ancestors, in_suzhou, places_named, suzhou_places
+from domain.terms import load_synonyms, load_term_map
+from rag.hotline import find_questions
+from ingest.model import Clause
+from ingest.tokenize import normalise
+from rag.retrieval import Ranking
+from rag.retrievers import is_latin
+
+MODEL_FILE = Path(__file__).with_name("answerability.json")
+SUPPORT_DEPTH = 3  # clauses that may carry the answer
+
+# Words that frame a question but name no topic: function and question words, hotline framing (callers, family,
+# where they live, how to reach them), politeness, and words every policy question uses. Salient terms are what
+# is left. General usage, not taken from any evaluation question.
+FRAME_WORDS = frozenset(
+    """的 地 得 了 着 过 和 与 及 以及 或 或者 等 在 对 为 是 将 按 由 把 被 并 其 之 于 以 从 向 给 则 而 即 如 这 那 该 此
+    有 也 都 就 还 又 吗 呢 吧 啊 呀 么 嘛 哦 噢 呗 什么 啥 哪些 哪个 哪里 哪儿 如何 怎么 怎样 怎么样 咋 咋办 多少 多久 几 是否
+    请问 可以 能否 能 会 要 需要 想 想问 想要 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
+    一下 一个 一些 这个 那个 这种 那种 这样 那样 现在 目前 今年 去年 明年 最近 已经 还是 但是 可是 因为 所以 如果 的话
+    您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
+    号码 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 表示 称 问 讲 说 看看 帮忙 希望 要求
+    住 住在 家住 居住 小区 街道 社区 附近 楼 号楼 单元 室 村 路 镇 区 市 县 省 市区 城区 老家 外地 本地 当地 这里 那里
+    家里 家 我家 家人 家庭 孩子 小孩 儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 女婿 媳妇 老人 朋友 邻居 同事 老板
+    先生 女士 阿姨 大爷 大妈 大姐 大哥 小姐 老师傅 上班 工作 单位 公司 企业 厂 工厂 我们公司 我司 厂里 店 门店
+    政策 规定 文件 相关 有关 具体 一般 应该 必须 怎么办 办法 有没有 没有 不是 是不是 能不能 可不可以 行不行 不能 可不可
+    苏州 苏州市 市里 本市 我市 全市 政府 国家 补贴 奖励 资助 支持 扶持 申请 办理 享受 拿 领 获得 条件 标准 流程 手续
+    材料 部门 哪个部门 找 谁 负责 管 规定 措施 意见 方案 通知 办法 条例 文件 政策 规范 最多 最高 最少 多长 时间 一年 每年
+    how what which who whom whose when where why is are was were be been being can could would should will shall
+    may might must do does did done doing the a an of to for in on at by with about from into onto over under
+    and or but if then than so as not no yes i we you he she they me us him her them my our your his their its
+    it this that these those there here any some much many more most other another each every all both either
+    please tell know want need needs get gets got give gives take takes make makes let lets say says said ask
+    asks asked question questions answer help thanks thank hello dear sir madam mr mrs ms dr caller calls call
+    called phone number mobile email live lives living lived stay move moved moving work works working worked
+    job company companies firm business enterprise enterprises our own currently current now still already
+    also just only even really very quite about around near nearly approx approximately per every year years
+    month months week weeks day days today time times last next new old first second third one two three
+    policy policies rule rules regulation regulations document documents suzhou city municipal government
+    local china chinese people person someone anyone something anything there's what's it's we're i'm i've
+    don't doesn't isn't aren't can't won't""".split()
+)
+_NAME_TAGS = ("nr", "nrfg", "nrt")  # person names
+_PLACE_TAGS = ("ns", "nsf")
+_KEEP_TAGS = ("n", "nz", "vn", "nt", "nl", "ng", "an", "v", "eng", "l", "i", "j", "x")  # x: user-dictionary terms
+_MASKED = re.compile(r"\*")
+_AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万元|亿元|元|%|％|倍|个百分点|万|平方米|米|公里)|[一二三四五六七八九十百千万]+(?:万元|元)")
+_DURATION = re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|个月|月|年|小时)|\d{4}年\d{1,2}月|期限|之日起|以内|届满")
+_UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
+_MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
+
+SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
+    # slot: (words that ask for it, what states it in a clause)
+    "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
+                  "什么时候", "何时", "how long", "how many days", "deadline", "when"), _DURATION),
+    "amount": (("多少钱", "多少万", "金额", "多少", "补多少", "奖多少", "最高", "上限", "标准是", "比例", "费率", "how much",
+                "amount", "maximum", "percentage", "rate", "how many"), _AMOUNT),
+    "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
+                    "who is responsible", "which agency", "which bureau"), _UNIT),
+    "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
+}
+
+
+@dataclass(frozen=True)
+class Features:
+    """The evidence for one question, each in 0..1 (see the module docstring)."""
+
+    best_cosine: float
+    lexical_coverage: float
+    term_coverage: float  # IDF-weighted share of salient terms found in the supporting clauses together
+    clause_coverage: float  # … found in the single best of them (terms scattered over clauses answer nothing)
+    unknown_terms: float  # IDF-weighted share of salient terms the corpus never uses
+    slot_missing: float  # 1: an asked kind of fact (amount, deadline …) is stated by no supporting clause
+    foreign_share: float  # share of place mentions in the question that are outside Suzhou
+    latin: float  # 1: an English question
+
+    NAMES = ("best_cosine", "lexical_coverage", "term_coverage", "clause_coverage", "unknown_terms", "slot_missing",
+             "foreign_share", "latin")
+
+    def vector(self) -> list[float]:
+        return [getattr(self, name) for name in self.NAMES]
+
+
+@dataclass
+class Decision:
+    answerable: bool
+    probability: float  # of being answerable, by the fitted model
+    reasons: list[str] = field(default_factory=list)  # why not (Chinese, shown to users)
+    missing_terms: list[str] = field(default_factory=list)  # salient terms no supporting clause contains
+    foreign_places: list[str] = field(default_factory=list)
+    missing_slot: str | None = None
+    features: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model over `Features.NAMES`: P(answerable) = σ(bias + Σ weight·feature), answered at ≥ cutoff."""
+
+    weights: tuple[float, ...]
+    bias: float
+    cutoff: float
+    features: tuple[str, ...] = Features.NAMES
+
+    def probability(self, features: Features) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features.vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> "Model":
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["features"]) != Features.NAMES:
+            raise ValueError(f"{path}: fitted on {raw['features']}, code has {Features.NAMES}; refit it")
+        return cls(tuple(raw["weights"]), raw["bias"], raw["cutoff"], tuple(raw["features"]))
+
+
+class Answerability:
+    """Decides, for a question and its ranking, whether the documents answer it, and why not."""
+
+    def __init__(self, clauses: dict[str, Clause], idf, model: Model | None = None,
+                 cutoff: float | None = None) -> None:
+        self.clauses = clauses
+        self.idf = idf  # token → IDF weight (the BM25 table's)
+        self._model = model
+        self.cutoff = cutoff  # overrides the model's fitted cutoff (settings.answer_cutoff)
+        self.corpus = _compact("".join(_context(c) for c in clauses.values()))
+
+    def decide(self, question: str, ranking: Ranking) -> Decision:
+        if not ranking.hits:
+            return Decision(False, 0.0, ["未检索到任何条款"])
+        features, details = self.features(question, ranking)
+        if ranking.direct:  # the question named the clause (文号, document + 条): it is what was asked for
+            return Decision(True, 1.0, features=asdict(features))
+        if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
+            return Decision(False, 0.0, details["reasons"], details["missing"], details["foreign"], details["slot"],
+                            asdict(features))
+        model = self.model
+        probability = model.probability(features)
+        answerable = probability >= (model.cutoff if self.cutoff is None else self.cutoff)
+        foreign = details["foreign"] if features.foreign_share > 0.5 else []
+        return Decision(answerable, round(probability, 4), [] if answerable else details["reasons"],
+                        details["missing"], foreign, details["slot"], asdict(features))
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = Model.load()
+        return self._model
+
+    def features(self, question: str, ranking: Ranking) -> tuple[Features, dict]:
+        support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
+        support_text = _compact("".join(_context(c) for c in support))
+        terms = salient_terms(question)
+        weights = {t: self._weight(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        found = {t for t in terms if _found(t, support_text)}
+        per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)))) / total for c in support]
+        unknown = {t for t in terms if not _found(t, self.corpus)}
+        foreign, only_foreign = foreign_places(question)
+        slot = asked_slot(question)
+        slot_missing = slot is not None and not any(SLOTS[slot][1].search(c.text) for c in support)
+        features = Features(
+            best_cosine=ranking.evidence.get("best_cosine", 0.0),
+            lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
+            term_coverage=sum(weights[t] for t in found) / total if terms else 1.0,
+            clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
+            unknown_terms=sum(weights[t] for t in unknown) / total if terms else 0.0,
+            slot_missing=float(slot_missing),
+            foreign_share=foreign_share(question),
+            latin=float(is_latin(question)),
+        )
+        missing = [t for t in terms if t not in found]
+        reasons = []
+        if foreign and (only_foreign or foreign_share(question) > 0.5):
+            reasons.append(f"问题涉及{'、'.join(foreign)}，本库仅收录苏州市及所辖地区的政策文件")
+        if unknown:
+            reasons.append(f"现有文件均未提及“{'”“'.join(sorted(unknown, key=terms.index))}”")
+        elif missing:
+            reasons.append(f"检索到的条款未涉及“{'”“'.join(missing)}”")
+        if slot_missing:
+            reasons.append(f"相关条款未写明{SLOT_NAMES[slot]}")
+        if not reasons:
+            reasons.append("检索到的条款与问题不够相关")
+        return features, {"reasons": reasons, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
+                          "slot": slot if slot_missing else None}
+
+    def _weight(self, term: str) -> float:
+        return max(self.idf(term), 1.0) if not term.isascii() else 1.0
+
+
+SLOT_NAMES = {"amount": "具体金额或比例", "deadline": "具体期限", "department": "负责部门", "materials": "所需材料"}
+
+
+def salient_terms(question: str) -> list[str]:
+    """The question's topic words, Chinese and English-through-the-term-map, in order, without repeats."""
+    text = normalise(_MASKED.sub(" ", question))
+    terms: list[str] = []
+    for word, tag in _pos_cut(text):
+        word = word.strip()
+        if len(word) < 2 or word in FRAME_WORDS or not re.search(r"[a-z\u4e00-\u9fff]", word):
+            continue
+        if tag.startswith(_NAME_TAGS) or tag in _PLACE_TAGS or places_named(word):
+            continue
+        if word.isascii():
+            continue  # English words are taken through the term map below, as phrases
+        if tag.startswith(_KEEP_TAGS) and word not in terms:
+            terms.append(word)
+    if is_latin(question):
+        terms += [t for t in english_terms(_MASKED.sub(" ", question)) if t not in terms]
+    return terms
+
+
+def english_terms(question: str) -> list[str]:
+    """English phrases of a question mapped to corpus terms (longest phrase first). An English content word the
+    map does not know stays as itself: the map holds the corpus's vocabulary only, so it counts as a term no
+    document uses. Capitalised words inside a sentence that the map does not know are names, and skipped."""
+    term_map = load_term_map()
+    tokens = re.findall(r"[A-Za-z]+", question)
+    words = [t.lower() for t in tokens]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in (4, 3, 2, 1):
+            phrase = " ".join(words[i : i + size])
+            mapped = term_map.get(phrase) or term_map.get(_singular(phrase))
+            if len(words[i : i + size]) == size and mapped and not all(w in FRAME_WORDS for w in words[i : i + size]):
+                if not places_named(mapped[0]):
+                    out.append(mapped[0])
+                i += size
+                break
+        else:
+            word = words[i]
+            is_name = tokens[i][:1].isupper() and i > 0 and not places_named(tokens[i])
+            if word not in FRAME_WORDS and _singular(word) not in FRAME_WORDS and len(word) > 3 and not is_name \
+                    and not places_named(tokens[i]):
+                out.append(word)
+            i += 1
+    return out
+
+
+def _singular(phrase: str) -> str:
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", "")):
+        if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:
+            return phrase[: -len(suffix)] + repl
+    return phrase
+
+
+def foreign_places(question: str) -> tuple[list[str], bool]:
+    """Places outside Suzhou that a question names, and whether it names no Suzhou place at all (then it is
+    about another place only). Suzhou's own province and country are no foreign place."""
+    home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
+    named = [p for p in places_named(question) if p.name not in home]
+    foreign = [p for p in named if not in_suzhou(p)]
+    return [p.name for p in foreign], len(foreign) == len(named)
+
+
+def foreign_share(question: str) -> float:
+    """Share of the place mentions in the question sentence(s) that are outside Suzhou (0 when none is named):
+    a caller who moved from 杭州 and asks about 苏州 is asking about Suzhou, one comparing 杭州 with 苏州 is
+    mostly asking about 杭州."""
+    home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
+    asked = "".join(find_questions(question))
+    mentions = {p: _mentions(p, asked) for p in places_named(asked) if p.name not in home}
+    total = sum(mentions.values())
+    return sum(n for p, n in mentions.items() if not in_suzhou(p)) / total if total else 0.0
+
+
+def _mentions(place, text: str) -> int:
+    lowered = text.lower()
+    forms = sorted(set(place.surface_forms), key=len, reverse=True)
+    count = 0
+    for form in forms:  # longest first, each occurrence blanked so a shorter form does not count it again
+        target = form.lower() if form.isascii() else form
+        count += lowered.count(target)
+        lowered = lowered.replace(target, " ")
+    return count
+
+
+def asked_slot(question: str) -> str | None:
+    q = question.lower()
+    for slot, (asks, _) in SLOTS.items():
+        if any(a in q for a in asks):
+            return slot
+    return None
+
+
+def _found(term: str, text: str) -> bool:
+    """The term, or one of its synonyms, occurs in the (compacted) text."""
+    if term in text:
+        return True
+    return any(s in text for s in load_synonyms().get(term, ()))
+
+
+def _context(clause: Clause) -> str:
+    """A clause with what frames it: its section headings and its document's title."""
+    return clause.text + "".join(clause.section_path) + (clause.doc.get("doc_title") or "")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", normalise(text))
+
+
+@cache
+def _pos_tokenizer():
+    import jieba.posseg
+
+    from ingest.tokenize import _get_tokenizer
+
+    return jieba.posseg.POSTokenizer(_get_tokenizer())
+
+
+def _pos_cut(text: str) -> list[tuple[str, str]]:
+    # Without HMM new-word discovery: colloquial text would otherwise yield fragments (了找, 开不) that look like
+    # terms no document uses; unknown character runs fall apart into single characters, which are skipped.
+    return [(p.word, p.flag) for p in _pos_tokenizer().cut(text, HMM=False)]

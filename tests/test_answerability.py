@@ -1,0 +1,180 @@
+"""Answerability: each signal on its own, the fitted model's file, and — on the real corpus — a near-topic question,
+another city's policy, an English off-topic question and a two-part message answered in part."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+
+from rag import answerability as A
+from rag.answerability import Answerability, Features, Model, asked_slot, foreign_places, foreign_share, salient_terms
+from rag.retrieval import Ranking
+from rag.runtime import make_assistant
+from rag.types import Retrieved
+from settings import Settings
+from stubs.fake_index import FakeIndex, sample_clauses
+
+# --- salient terms ------------------------------------------------------------------------------------------
+
+
+def test_salient_terms_drop_hotline_framing_names_places_and_masked_numbers():
+    terms = salient_terms("市民张建国来电反映：住姑苏区，家里的煤气罐漏气了，电话139****5678，请问找哪个部门？")
+    assert "煤气罐" in terms
+    assert not {"市民", "张建国", "来电", "反映", "姑苏区", "电话", "部门", "家里"} & set(terms)
+    assert not any("*" in t or t.isdigit() for t in terms)
+
+
+def test_salient_terms_of_an_english_question_come_through_the_term_map():
+    terms = salient_terms("How much subsidy can a specialized and sophisticated SME get in Wujiang District?")
+    assert "专精特新" in terms
+    assert "吴江区" not in terms and "wujiang" not in terms  # a place is a jurisdiction, not a topic
+
+
+def test_unmapped_english_content_word_stays_as_an_unknown_term():
+    assert "kindergarten" in salient_terms("How do I register my child for kindergarten?")
+
+
+# --- jurisdiction -----------------------------------------------------------------------------------------------
+
+
+def test_another_city_named_alone_is_foreign():
+    assert foreign_places("杭州对跨境电商有什么补贴？") == (["杭州市"], True)
+    assert foreign_places("What subsidies does Hangzhou give?")[0] == ["杭州市"]
+
+
+def test_a_suzhou_question_naming_another_place_on_the_way_is_not_foreign_only():
+    names, only = foreign_places("我从杭州搬到苏州工作，落户苏州要什么条件？")
+    assert names == ["杭州市"] and not only
+    assert foreign_share("我从杭州搬到苏州工作，落户苏州要什么条件？") < 0.5
+
+
+def test_suzhou_province_and_country_are_no_foreign_place():
+    assert foreign_places("江苏省和苏州市对专精特新企业有什么奖励？")[0] == []
+
+
+# --- answer slot -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, slot", [
+    ("补贴最高多少钱？", "amount"), ("多少个工作日办结？", "deadline"), ("找哪个部门？", "department"),
+    ("要准备哪些材料？", "materials"), ("这个政策是什么意思？", None),
+])
+def test_asked_slot_is_recognised(question, slot):
+    assert asked_slot(question) == slot
+
+
+# --- the decision on a hand-made index --------------------------------------------------------------------------
+
+
+def ranking_of(index: FakeIndex, ids: list[str], cosine: float = 0.9) -> Ranking:
+    hits = [Retrieved(n, cid, index.clauses[cid].citation, "", index.clauses[cid].label, index.clauses[cid].text, 1.0)
+            for n, cid in enumerate(ids, start=1)]
+    return Ranking(hits=hits, evidence={"best_cosine": cosine, "lexical_coverage": 0.5})
+
+
+@pytest.fixture()
+def fake() -> tuple[FakeIndex, Answerability]:
+    index = FakeIndex(sample_clauses())
+    return index, Answerability(index.clauses, lambda token: 1.0)
+
+
+def test_term_the_corpus_never_uses_lowers_coverage_and_is_named_in_the_reasons(fake):
+    index, check = fake
+    top = list(index.clauses)[:3]
+    features, details = check.features("契税怎么算？", ranking_of(index, top))
+    assert features.unknown_terms == 1.0 and features.term_coverage == 0.0
+    assert any("契税" in r for r in details["reasons"])
+
+
+def test_missing_figure_is_a_missing_slot(fake):
+    index, check = fake
+    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
+    features, details = check.features("这项补贴最高多少钱？", ranking_of(index, wordy))
+    assert features.slot_missing == 1.0 and details["slot"] == "amount"
+
+
+def test_direct_lookup_is_always_answerable(fake):
+    index, check = fake
+    ranking = ranking_of(index, list(index.clauses)[:1], cosine=0.0)
+    ranking.direct = True
+    assert check.decide("契税减免", ranking).answerable
+
+
+def test_model_file_lists_the_code_features_and_a_cutoff_fitted_within_the_false_refusal_budget():
+    raw = json.loads(A.MODEL_FILE.read_text(encoding="utf-8"))
+    model = Model.load()
+    assert tuple(raw["features"]) == Features.NAMES and len(model.weights) == len(Features.NAMES)
+    assert 0.0 < model.cutoff < 1.0
+    assert raw["fitted_on"]["golden"] == "dev.jsonl"
+    assert raw["cross_validated"]["false_refusal_rate"] <= raw["fitted_on"]["max_false_refusal"]
+
+
+def test_cutoff_choice_respects_the_false_refusal_budget():
+    from eval.fit_answerability import choose_cutoff
+
+    probabilities = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9])
+    labels = np.array([0, 0, 1, 0, 1, 1, 1])
+    assert choose_cutoff(probabilities, labels, 0.0) == 0.3  # refusing below 0.3 wrongly refuses nobody
+    assert choose_cutoff(probabilities, labels, 0.25) == 0.7  # below 0.7: one of four answerable refused
+
+
+def test_logistic_fit_separates_separable_data():
+    from eval.fit_answerability import fit_logistic, predict
+
+    x = np.array([[0.1], [0.2], [0.3], [0.7], [0.8], [0.9]])
+    y = np.array([0.0, 0, 0, 1, 1, 1])
+    weights, bias = fit_logistic(x, y)
+    assert (predict(x, weights, bias) >= 0.5).tolist() == [False] * 3 + [True] * 3
+
+
+def test_the_fit_command_refuses_the_holdout_set():
+    from eval.fit_answerability import main
+
+    assert main(["--golden", "eval/golden/holdout.jsonl"]) == 2
+
+
+# --- the real corpus --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def assistant(corpus_index, embeddings):
+    return make_assistant(Settings.from_env(today=date(2026, 6, 1), llm_base_url=None), embeddings, corpus_index)
+
+
+@pytest.mark.model
+def test_real_corpus_question_on_a_tax_no_document_mentions_is_refused_with_the_reason(assistant):
+    answer = assistant.ask("苏州交契税能打折吗？")
+    assert answer.refused and not answer.answerable
+    assert any("契税" in reason for reason in answer.reasons)
+    assert "不直接回答该问题" in answer.text  # nearby clauses are shown, labelled as not answering
+
+
+@pytest.mark.model
+def test_real_corpus_another_citys_policy_is_not_answered_from_suzhou_documents(assistant):
+    answer = assistant.ask("杭州对跨境电商独立站有什么补贴？")
+    assert answer.refused and not answer.citations
+    assert "本库仅收录苏州市" in answer.text and "苏州市的相关规定" in answer.text
+
+
+@pytest.mark.model
+def test_real_corpus_english_off_topic_question_is_refused(assistant):
+    answer = assistant.ask("What is the maternity leave policy for employees?")
+    assert answer.refused and answer.reasons
+
+
+@pytest.mark.model
+def test_real_corpus_two_part_message_is_answered_in_part(assistant):
+    message = "市民来电：我们公司汽车芯片过了车规认证，能补贴多少？另外杭州对跨境电商独立站有什么补贴？"
+    answer = assistant.ask(message, mode="hotline")
+    assert not answer.refused and "50%" in answer.body
+    assert "杭州" in answer.body and "未在现有政策文件中找到" in answer.body
+    assert "未在现有政策文件中找到" in answer.reply_script
+
+
+@pytest.mark.model
+def test_real_corpus_covered_question_is_still_answered(assistant):
+    answer = assistant.ask("燃气管道设施的保护范围是怎么规定的？")
+    assert not answer.refused and answer.answerable and "2米" in answer.body
