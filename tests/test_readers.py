@@ -157,3 +157,14 @@ def test_html_gives_blocks_as_lines_without_script_or_style(tmp_path):
 
 def test_htm_suffix_in_gbk_is_read(tmp_path):
     assert read_file(_write(tmp_path, "p.htm", "<p>正文内容。</p>".encode("gbk"))) == "正文内容。"
+
+
+def test_every_registered_type_is_offered_by_the_cli_help_and_accepted_by_the_upload_check():
+    from ingest.__main__ import _parser_ingest
+    from ingest.readers import READERS
+    from web.uploads import safe_filename
+
+    help_text = " ".join(_parser_ingest().format_help().split())
+    for suffix in READERS:
+        assert suffix in help_text
+        assert safe_filename(f"policy{suffix.upper()}") == f"policy{suffix}"
