@@ -20,10 +20,12 @@ DocKind = Literal["regulation", "measures", "plan", "opinion", "notice", "amendm
 
 @dataclass(frozen=True)
 class Paragraph:
-    """One reconstructed paragraph: normalised text plus where it starts in its source file (1-based)."""
+    """One reconstructed paragraph: normalised text plus where it starts in its source file (1-based), and on
+    which printed page when the source has pages (PDF, OFD, scans; None for plain text)."""
 
     text: str
     line: int
+    page: int | None = None
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Clause:
     text: str  # display text, verbatim (normalised) source paragraphs joined by "\n"
     embed_text: str  # text + a short context header; used for embeddings and BM25 only
     line: int  # 1-based line in the document's first source file where the clause begins
+    page: int | None = None  # printed page where the clause begins (paged sources only): cited as 第3页
     responsible_units: list[str] = field(default_factory=list)
     lead_units: list[str] = field(default_factory=list)
     inherited_units: list[str] = field(default_factory=list)

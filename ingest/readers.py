@@ -11,6 +11,8 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ingest.layout import lay_out
+
 EMPTY = "文件为空 / empty file"
 UNDECODABLE = "无法识别的编码 / undecodable"
 BINARY = "二进制文件，不是文本 / binary file, not text"
@@ -127,22 +129,33 @@ def _check_docx_expansion(path: Path) -> None:
 
 
 def _read_pdf(path: Path, data: bytes) -> str:
-    """Text layer, page by page, laid out like the corpus's PDF extractions so the pdf paragraph mode applies:
-    a blank line after each line, and a trailing space on lines clearly shorter than the page's full lines
-    (the real line ends)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """The text layer, page by page, through the layout clean-up (`ingest.layout`): running headers, footers
+    and page numbers dropped, lines re-joined into paragraphs, pages marked.
+
+    PDFium reads the text layer: it decodes the CID fonts of Chinese PDFs cleanly (pypdf interleaves NULs with
+    the characters of some writers' fonts) and renders pages for OCR with the same library.
+    """
+    import pypdfium2 as pdfium
 
     try:
-        pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
         raise ReadError(path, CORRUPT_PDF) from exc
-    out: list[str] = []
-    for page in pages:
-        lines = [line.rstrip() for line in page.split("\n") if line.strip()]
-        full = max((len(line) for line in lines), default=0)
-        out.extend(line + " " if len(line) < 0.8 * full else line for line in lines)
-    return "\n\n".join(out)
+    try:
+        pages = [_page_lines(page) for page in pdf]
+    finally:
+        pdf.close()
+    return lay_out(pages)
+
+
+def _page_lines(page) -> list[str]:
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+    finally:
+        textpage.close()
+        page.close()
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 _BLOCK_TAGS = frozenset(

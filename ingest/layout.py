@@ -1,0 +1,262 @@
+"""Page layout → clean text: the clean-up a PDF's (or OFD's, or OCR's) lines need before they are paragraphs.
+
+A laid-out page carries things that are not policy text — running headers and footers, page numbers in their
+many forms — and breaks paragraphs at the page width. This module drops the first, re-joins the second and
+records on which page every paragraph starts. Everything here is a pure function of lines.
+
+Output: one paragraph per line; a line made only of form feeds (``\\f``, the classic page separator) before the
+first paragraph that starts on a later page, one ``\\f`` per page advanced. `ingest.paragraphs` reads the page of
+every paragraph back from those separators, so the page travels with the text through every stage.
+
+Text that was already extracted elsewhere (a .txt saved from a PDF viewer) is recognised by its shape
+(`looks_laid_out`) and goes through the same clean-up (`clean_text`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ingest.paragraphs import MARKER, PAGE_BREAK, detect_mode, TERMINAL, TITLE_START, TITLE_SUFFIX, compact
+
+# Page numbers as printed: — 3 —, - 3 -, 3, 第3页, 第3页 共12页, 共12页 第3页, 3/12, 3 / 12, Page 3 of 12.
+PAGE_NUMBER_FORMS = re.compile(
+    r"^(?:[-—–－~～]*\s*\d{1,4}\s*[-—–－~～]*"
+    r"|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[，,]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
+)
+# Lines a header or footer can occupy: the first and last few of a page.
+EDGE_LINES = 2
+# A running header or footer is on at least this share of pages (odd/even pages may alternate two of them).
+RUNNING_SHARE = 0.4
+# Justified CJK lines fill the measure to within a cell (line-start rules may push one character over). A line
+# two cells short may be a paragraph's indented first line; one stopping further short ended where the author
+# ended it.
+FULL_WITHIN = 1.0
+ENDED_SHORT_BY = 3.0
+TITLE_MAX = 80
+# A sentence end, possibly inside a closing quote or bracket: what a paragraph's last line ends with.
+SENTENCE_END = re.compile(r"[。！？；：][”’）)」』]*$")
+# Lines of a 红头 or signature block that sit next to a title but are never part of it: 文号, date, letterhead.
+NOT_TITLE_LINE = re.compile(r"〔\d{4}〕|^\d{4}年\d{1,2}月\d{1,2}日$|文件$|^签发人")
+_SENTENCE_PUNCTUATION = "。；：，！？"
+# Stray spaces and full-width forms inside clause markers: 第 三 条 / （ 一 ） / １． / 一 、 → 第三条 / （一） / 1． / 一、
+_MARKER_SPACES = (
+    (re.compile(r"^第\s*([一二三四五六七八九十百零〇两]+)\s*([章节条])"), r"第\1\2"),
+    (re.compile(r"^([（(])\s*([一二三四五六七八九十\d]{1,3})\s*([）)])"), r"\1\2\3"),
+    (re.compile(r"^([一二三四五六七八九十]{1,3})\s+、"), r"\1、"),
+    (re.compile(r"^(\d{1,2})\s+([．.、])(?!\d)"), r"\1\2"),
+)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a page (or, after `join_lines`, one paragraph): its text, source line and page (1-based)."""
+
+    text: str
+    number: int
+    page: int
+
+
+# --- public API -----------------------------------------------------------------------------------------
+
+
+def lay_out(pages: list[list[str]]) -> str:
+    """Pages of raw lines (a PDF's or OFD's text layer) → clean text, one paragraph per line, pages marked."""
+    texts = [(page, text.strip()) for page, lines in enumerate(pages, start=1) for text in lines if text.strip()]
+    lines = [Line(text, number, page) for number, (page, text) in enumerate(texts, start=1)]
+    return render(join_lines(drop_furniture(lines)))
+
+
+def clean_text(text: str) -> list[Line]:
+    """Laid-out plain text (see `looks_laid_out`) → its paragraphs, each with its source line and page."""
+    return join_lines(drop_furniture(split_pages(text)))
+
+
+def looks_laid_out(text: str) -> bool:
+    """Does this one-paragraph-per-line text in fact break its paragraphs at a page width?
+
+    Clean text ends nearly every long line at a sentence end; a page layout ends its full-width lines
+    wherever the margin falls. A third of all lines at full width without a sentence end is a layout.
+    """
+    if detect_mode(text) != "plain":
+        return False  # blank-line-separated PDF extractions and Markdown have their own paragraph rules
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 5:
+        return False
+    full = full_width(lines)
+    wrapped = sum(1 for line in lines if width(line) >= 0.9 * full and not line.endswith(TERMINAL))
+    return wrapped >= 0.3 * len(lines)
+
+
+def render(paragraphs: list[Line]) -> str:
+    """One paragraph per line; before a paragraph on a later page, a line of one form feed per page advanced."""
+    out: list[str] = []
+    page = 1
+    for paragraph in paragraphs:
+        if paragraph.page > page:
+            out.append(PAGE_BREAK * (paragraph.page - page))
+            page = paragraph.page
+        out.append(paragraph.text)
+    return "\n".join(out)
+
+
+def is_page_number(text: str) -> bool:
+    return PAGE_NUMBER_FORMS.match(compact(text)) is not None
+
+
+def width(text: str) -> float:
+    """Printed width in character cells: ideographs, full-width forms and (in a Chinese font) the ambiguous
+    quotes and dashes 1, ASCII ½."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.5 for c in text)
+
+
+def full_width(lines: list[str]) -> float:
+    """The width of a full line: most body lines run to the margin, so a high quantile of line widths."""
+    widths = sorted(width(line) for line in lines)
+    return widths[int(0.8 * (len(widths) - 1))] if widths else 0.0
+
+
+def normalise_marker(text: str) -> str:
+    """Full-width digits to ASCII and stray spaces out of a leading clause marker."""
+    text = text.translate(_FULL_WIDTH_DIGITS)
+    for pattern, replacement in _MARKER_SPACES:
+        text = pattern.sub(replacement, text, count=1)
+    return text
+
+
+# --- pages ------------------------------------------------------------------------------------------------
+
+
+def split_pages(text: str) -> list[Line]:
+    """Lines of laid-out text with their pages: form feeds mark the pages, or else page-number lines do
+    (taken as footers: the page ends with its number)."""
+    has_breaks = PAGE_BREAK in text
+    lines: list[Line] = []
+    breaks = 0  # form feeds, or page-number lines, before this line
+    for number, raw in enumerate(text.split("\n"), start=1):
+        lead = len(raw) - len(raw.lstrip(PAGE_BREAK))
+        stripped = raw.replace(PAGE_BREAK, "").strip()
+        if stripped:
+            lines.append(Line(stripped, number, 1 + breaks + lead))
+        breaks += raw.count(PAGE_BREAK) if has_breaks else int(bool(stripped) and is_page_number(stripped))
+    return lines
+
+
+def drop_furniture(lines: list[Line]) -> list[Line]:
+    """Lines without page numbers and without running headers and footers (text repeated at page edges)."""
+    edges = _edge_lines(lines)
+    pages = len({line.page for line in lines})
+    counts: dict[str, set[int]] = {}
+    for line in edges:
+        counts.setdefault(_furniture_key(line.text), set()).add(line.page)
+    running = {key for key, on in counts.items() if len(on) >= 2 and len(on) >= RUNNING_SHARE * pages}
+    return [
+        line
+        for line in lines
+        if not (line in edges and (is_page_number(line.text) or _furniture_key(line.text) in running))
+    ]
+
+
+def _edge_lines(lines: list[Line]) -> set[Line]:
+    by_page: dict[int, list[Line]] = {}
+    for line in lines:
+        by_page.setdefault(line.page, []).append(line)
+    return {line for page in by_page.values() for line in page[:EDGE_LINES] + page[-EDGE_LINES:]}
+
+
+def _furniture_key(text: str) -> str:
+    """Headers repeat with a changing number in them (第3页, 2024年第5期): compare them without digits."""
+    return re.sub(r"\d+", "#", compact(text))
+
+
+# --- paragraphs -------------------------------------------------------------------------------------------
+
+
+def join_lines(lines: list[Line]) -> list[Line]:
+    """Re-join lines broken at the page width into paragraphs, then titles broken over two or three lines.
+
+    A full line that does not end a sentence continues into the next one, unless that one starts a clause
+    marker; a line that stops well short of the margin ended its paragraph. A line about an indent short is
+    an indented first line unless it ended a sentence or is bare (title, heading, 文号, signature, date).
+    """
+    full = full_width([line.text for line in lines])
+    paragraphs: list[Line] = []
+    gap = full  # how far short of the margin the previous line stopped
+    for line in lines:
+        text = normalise_marker(line.text)
+        if paragraphs and not _starts_paragraph(paragraphs[-1].text, text, gap, full - width(text)):
+            last = paragraphs[-1]
+            paragraphs[-1] = Line(_glue(last.text, text), last.number, last.page)
+        else:
+            paragraphs.append(Line(text, line.number, line.page))
+        gap = full - width(text)
+    return join_titles(paragraphs)
+
+
+def _starts_paragraph(paragraph: str, text: str, gap: float, own_gap: float) -> bool:
+    """Does `text` open a new paragraph after `paragraph`, whose last line stopped `gap` cells short of the
+    margin (`text` itself stops `own_gap` short)?"""
+    ended = paragraph.endswith(TERMINAL)
+    if MARKER.match(text):
+        # A marker after a full line cut mid-sentence is a cross-reference that the margin put first (依照本办法
+        # / 第三条规定); after a sentence end, a short line or a bare line it opens a clause.
+        return ended or gap > FULL_WITHIN or _is_bare(paragraph)
+    if gap > ENDED_SHORT_BY:
+        return True
+    if gap > FULL_WITHIN:
+        # About an indent short: a paragraph's indented first line (bare or not), unless a sentence ended there.
+        return SENTENCE_END.search(paragraph) is not None
+    # A full line runs on, unless it closed a sentence and a short bare line (title, date, signature) follows.
+    return ended and own_gap > ENDED_SHORT_BY and _is_bare(text)
+
+
+def _glue(left: str, right: str) -> str:
+    """CJK lines join without a space; two Latin words broken at the margin keep one."""
+    if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalpha():
+        return f"{left} {right}"
+    return left + right
+
+
+def _is_bare(text: str) -> bool:
+    """Short and without sentence punctuation: a title, heading, 文号, signature or date line."""
+    return width(text) <= 40 and not any(c in text for c in _SENTENCE_PUNCTUATION)
+
+
+def join_titles(paragraphs: list[Line]) -> list[Line]:
+    """A title set on two or three short lines (公文 titles are broken by meaning, each line centred) is one."""
+    out: list[Line] = []
+    i = 0
+    while i < len(paragraphs):
+        span = _title_lines(paragraphs, i)
+        first = paragraphs[i]
+        out.append(Line("".join(p.text for p in paragraphs[i : i + span]), first.number, first.page))
+        i += span
+    return out
+
+
+def _title_lines(paragraphs: list[Line], i: int) -> int:
+    """How many paragraphs from i make one title: 1 unless 2 or 3 bare lines join into a title that the first
+    alone is not."""
+    first = compact(paragraphs[i].text)
+    if not _is_bare(first) or TITLE_START.match(first) is None or TITLE_SUFFIX.search(first):
+        return 1
+    if NOT_TITLE_LINE.search(first):
+        return 1
+    joined = first
+    for span in (2, 3):
+        if i + span > len(paragraphs):
+            return 1
+        nxt = compact(paragraphs[i + span - 1].text)
+        if any(c in nxt for c in _SENTENCE_PUNCTUATION) or MARKER.match(nxt) or NOT_TITLE_LINE.search(nxt):
+            return 1
+        joined += nxt
+        if len(joined) > TITLE_MAX:
+            return 1
+        if TITLE_SUFFIX.search(joined):
+            return span
+    return 1
