@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.paragraphs import MARKER, PAGE_BREAK, detect_mode, TERMINAL, TITLE_START, TITLE_SUFFIX, compact
@@ -38,8 +39,13 @@ RUNNING_SHARE = 0.4
 FULL_WITHIN = 1.0
 ENDED_SHORT_BY = 3.0
 TITLE_MAX = 80
+# A line starting this many cells right of the margin is indented; a layout where at least this share of lines
+# is indented marks paragraph starts (and centred titles) by indentation.
+INDENT = 1.5
+INDENTED_SHARE = 0.05
 # A sentence end, possibly inside a closing quote or bracket: what a paragraph's last line ends with.
 SENTENCE_END = re.compile(r"[。！？；：][”’）)」』]*$")
+FULL_STOP = re.compile(r"[。！？][”’）)」』]*$")
 # Lines of a 红头 or signature block that sit next to a title but are never part of it: 文号, date, letterhead.
 NOT_TITLE_LINE = re.compile(r"〔\d{4}〕|^\d{4}年\d{1,2}月\d{1,2}日$|文件$|^签发人")
 _SENTENCE_PUNCTUATION = "。；：，！？"
@@ -60,6 +66,7 @@ class Line:
     text: str
     number: int
     page: int
+    indent: float = 0.0  # leading blank, in character cells: a first-line indent or a centred line
 
 
 # --- public API -----------------------------------------------------------------------------------------
@@ -67,9 +74,16 @@ class Line:
 
 def lay_out(pages: list[list[str]]) -> str:
     """Pages of raw lines (a PDF's or OFD's text layer) → clean text, one paragraph per line, pages marked."""
-    texts = [(page, text.strip()) for page, lines in enumerate(pages, start=1) for text in lines if text.strip()]
-    lines = [Line(text, number, page) for number, (page, text) in enumerate(texts, start=1)]
+    texts = [(page, text) for page, lines in enumerate(pages, start=1) for text in lines if text.strip()]
+    lines = [_line(text, number, page) for number, (page, text) in enumerate(texts, start=1)]
     return render(join_lines(drop_furniture(lines)))
+
+
+def _line(raw: str, number: int, page: int) -> Line:
+    """A line with its leading blank measured (ideographic space one cell, other blanks half) and stripped."""
+    text = raw.strip()
+    lead = raw[: len(raw) - len(raw.lstrip())]
+    return Line(text, number, page, sum(1.0 if c == "\u3000" else 0.5 for c in lead if c not in "\r\n\f"))
 
 
 def clean_text(text: str) -> list[Line]:
@@ -88,8 +102,8 @@ def looks_laid_out(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     if len(lines) < 5:
         return False
-    full = full_width(lines)
-    wrapped = sum(1 for line in lines if width(line) >= 0.9 * full and not line.endswith(TERMINAL))
+    full = full_width(lines, measure=len)
+    wrapped = sum(1 for line in lines if len(line) >= 0.9 * full and not line.endswith(TERMINAL))
     return wrapped >= 0.3 * len(lines)
 
 
@@ -115,10 +129,13 @@ def width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.5 for c in text)
 
 
-def full_width(lines: list[str]) -> float:
+def full_width(lines: list[str], indents: list[float] | None = None, measure: Callable[[str], float] | None = None) -> float:
     """The width of a full line: most body lines run to the margin, so a high quantile of line widths."""
-    widths = sorted(width(line) for line in lines)
-    return widths[int(0.8 * (len(widths) - 1))] if widths else 0.0
+    measure = measure or width
+    widths = sorted(measure(line) + (indents[i] if indents else 0.0) for i, line in enumerate(lines))
+    if len(widths) < 10:
+        return widths[-1] if widths else 0.0  # too few lines to set an odd long one aside
+    return widths[int(0.8 * (len(widths) - 1))]
 
 
 def normalise_marker(text: str) -> str:
@@ -142,7 +159,7 @@ def split_pages(text: str) -> list[Line]:
         lead = len(raw) - len(raw.lstrip(PAGE_BREAK))
         stripped = raw.replace(PAGE_BREAK, "").strip()
         if stripped:
-            lines.append(Line(stripped, number, 1 + breaks + lead))
+            lines.append(_line(raw.replace(PAGE_BREAK, ""), number, 1 + breaks + lead))
         breaks += raw.count(PAGE_BREAK) if has_breaks else int(bool(stripped) and is_page_number(stripped))
     return lines
 
@@ -180,27 +197,43 @@ def _furniture_key(text: str) -> str:
 def join_lines(lines: list[Line]) -> list[Line]:
     """Re-join lines broken at the page width into paragraphs, then titles broken over two or three lines.
 
-    A full line that does not end a sentence continues into the next one, unless that one starts a clause
-    marker; a line that stops well short of the margin ended its paragraph. A line about an indent short is
-    an indented first line unless it ended a sentence or is bare (title, heading, 文号, signature, date).
+    Where the layout indents first lines (公文 indent every paragraph by two characters and centre titles), an
+    indented line opens a paragraph and a line at the margin continues one that ran to the margin. Without
+    indents: a full line that does not end a sentence continues into the next one, unless that one starts a
+    clause marker; a line that stops well short of the margin ended its paragraph; a line about an indent
+    short (an indented first line, its blank lost) continues unless it ended a sentence.
     """
-    full = full_width([line.text for line in lines])
+    indents = sum(1 for line in lines if line.indent >= INDENT)
+    indented = indents >= INDENTED_SHARE * len(lines)
+    texts = [line.text for line in lines]
+    indents = [line.indent for line in lines] if indented else [0.0] * len(lines)
+    # Printed width counts ASCII as half a cell; a text tool that wrapped at N characters counts it as one.
+    # A line is as full as the fuller of the two measures says.
+    full_cells, full_chars = full_width(texts, indents), full_width(texts, indents, measure=len)
     paragraphs: list[Line] = []
-    gap = full  # how far short of the margin the previous line stopped
-    for line in lines:
+    gap = 0.0  # how far short of the margin the previous line stopped
+    for line, indent in zip(lines, indents):
         text = normalise_marker(line.text)
-        if paragraphs and not _starts_paragraph(paragraphs[-1].text, text, gap, full - width(text)):
-            last = paragraphs[-1]
-            paragraphs[-1] = Line(_glue(last.text, text), last.number, last.page)
+        own_gap = min(full_cells - width(text), full_chars - len(text)) - indent
+        if indented:
+            starts = line.indent >= INDENT or gap > FULL_WITHIN
         else:
-            paragraphs.append(Line(text, line.number, line.page))
-        gap = full - width(text)
+            starts = False
+        starts = starts or not paragraphs or _starts_paragraph(paragraphs[-1].text, text, gap, own_gap)
+        if paragraphs and not starts:
+            last = paragraphs[-1]
+            paragraphs[-1] = Line(_glue(last.text, text), last.number, last.page, last.indent)
+        else:
+            paragraphs.append(Line(text, line.number, line.page, line.indent))
+        gap = own_gap
     return join_titles(paragraphs)
 
 
 def _starts_paragraph(paragraph: str, text: str, gap: float, own_gap: float) -> bool:
     """Does `text` open a new paragraph after `paragraph`, whose last line stopped `gap` cells short of the
     margin (`text` itself stops `own_gap` short)?"""
+    if not paragraph:
+        return True
     ended = paragraph.endswith(TERMINAL)
     if MARKER.match(text):
         # A marker after a full line cut mid-sentence is a cross-reference that the margin put first (依照本办法
@@ -211,13 +244,15 @@ def _starts_paragraph(paragraph: str, text: str, gap: float, own_gap: float) -> 
     if gap > FULL_WITHIN:
         # About an indent short: a paragraph's indented first line (bare or not), unless a sentence ended there.
         return SENTENCE_END.search(paragraph) is not None
+    if _is_whole_title(paragraph):
+        return True  # a title that happens to fill the line
     # A full line runs on, unless it closed a sentence and a short bare line (title, date, signature) follows.
-    return ended and own_gap > ENDED_SHORT_BY and _is_bare(text)
+    return FULL_STOP.search(paragraph) is not None and own_gap > ENDED_SHORT_BY and _is_bare(text)
 
 
 def _glue(left: str, right: str) -> str:
-    """CJK lines join without a space; two Latin words broken at the margin keep one."""
-    if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalpha():
+    """CJK lines join without a space (so do digits: 补贴1 / 00万元); Latin words broken at the margin keep one."""
+    if left[-1:].isascii() and (left[-1:].isalpha() or left[-1:] in ".,;:!?") and right[:1].isascii() and right[:1].isalpha():
         return f"{left} {right}"
     return left + right
 
@@ -225,6 +260,16 @@ def _glue(left: str, right: str) -> str:
 def _is_bare(text: str) -> bool:
     """Short and without sentence punctuation: a title, heading, 文号, signature or date line."""
     return width(text) <= 40 and not any(c in text for c in _SENTENCE_PUNCTUATION)
+
+
+def _is_whole_title(text: str) -> bool:
+    flat = compact(text)
+    return (
+        _is_bare(flat)
+        and not NOT_TITLE_LINE.search(flat)
+        and TITLE_START.match(flat) is not None
+        and TITLE_SUFFIX.search(flat) is not None
+    )
 
 
 def join_titles(paragraphs: list[Line]) -> list[Line]:

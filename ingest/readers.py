@@ -7,6 +7,7 @@ upload screen can show it as is.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -145,17 +146,47 @@ def _read_pdf(path: Path, data: bytes) -> str:
         pages = [_page_lines(page) for page in pdf]
     finally:
         pdf.close()
-    return lay_out(pages)
+    return lay_out(_indented(pages))
 
 
-def _page_lines(page) -> list[str]:
+# A page line: its text and the loose box (left, bottom, right, top) of its first character, if it has one.
+_PageLine = tuple[str, tuple[float, ...] | None]
+
+
+def _page_lines(page) -> list[_PageLine]:
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range()
+        text = textpage.get_text_range().replace("\x00", " ")
+        lines: list[_PageLine] = []
+        start = 0
+        for line in text.split("\n"):
+            lead = len(line) - len(line.lstrip())
+            box = textpage.get_charbox(start + lead, loose=True) if line.strip() else None
+            lines.append((line.strip(), box))
+            start += len(line) + 1
     finally:
         textpage.close()
         page.close()
-    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines
+
+
+def _indented(pages: list[list[_PageLine]]) -> list[list[str]]:
+    """Every line prefixed with its indent from the document's left margin in ideographic spaces (U+3000, one
+    per character cell): 公文 indent a paragraph's first line by two characters and centre titles, and
+    `ingest.layout` reads paragraph starts from that. The margin is where most lines start, the cell the
+    usual width of a wide character."""
+    boxes = [(text, box) for page in pages for text, box in page if box is not None]
+    wide = sorted(box[2] - box[0] for text, box in boxes if unicodedata.east_asian_width(text[0]) in "WF")
+    if not wide:
+        return [[text for text, _ in page] for page in pages]
+    cell = wide[len(wide) // 2]
+    lefts = [round(box[0]) for _, box in boxes]
+    margin = max(set(lefts), key=lefts.count)
+
+    def indent(box: tuple[float, ...] | None) -> str:
+        return "\u3000" * max(0, round((box[0] - margin) / cell)) if box else ""
+
+    return [[indent(box) + text for text, box in page] for page in pages]
 
 
 _BLOCK_TAGS = frozenset(

@@ -118,12 +118,10 @@ def test_pdf_text_layer_is_read(tmp_path):
     assert "short end" in text
 
 
-def test_pdf_lines_are_laid_out_for_the_pdf_paragraph_mode(tmp_path):
-    path = _write(tmp_path, "policy.pdf", _minimal_pdf(["A long first line of the page text", "end"]))
-    lines = read_file(path).split("\n")
-    # A blank line after every line, and the clearly short line carries the trailing-space line-end signal.
-    assert lines[1] == ""
-    assert lines[-1] == "end "
+def test_pdf_lines_broken_at_the_margin_come_back_as_one_paragraph(tmp_path):
+    lines = ["A policy sentence that runs to the", "margin and on.", "Next one."]
+    path = _write(tmp_path, "policy.pdf", _minimal_pdf(lines))
+    assert read_file(path).split("\n") == ["A policy sentence that runs to the margin and on.", "Next one."]
 
 
 def test_pdf_without_text_layer_is_refused(tmp_path):
