@@ -31,6 +31,8 @@ from ingest.layout import clean_text, looks_laid_out
 # 主送 (recipients) line: "各市、区人民政府，苏州工业园区…；市各委办局，各直属单位："
 SALUTATION = re.compile(r"^各[^。：]{2,150}?(?:人民政府|政府|管委会|委办局|有关部门|直属单位|有关单位)[^。：]*：$")
 ANNEX = re.compile(r"^附件\s*\d*\s*[：:]")
+# The bare 附件 label a 红头 notice prints above the annexed policy's title.
+ANNEX_LABEL = re.compile(r"^附件\s*\d*$")
 DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 PUBLIC_NOTE = re.compile(r"^[（(]此件公开发布[）)]$")
 LETTERHEAD = re.compile(r"^[^。，：]{2,20}文件$")
@@ -166,6 +168,8 @@ def _title_span(text: str, nxt: Paragraph | None) -> int:
     if _is_title(text):
         return 1
     flat = compact(text)
+    if ANNEX_LABEL.match(flat) or _is_letterhead(flat):
+        return 0
     if (
         nxt is not None
         and not any(c in flat for c in "。；：，！？")
@@ -187,6 +191,7 @@ def _closes_document(prev: str | None) -> bool:
     return (
         prev is None
         or _is_letterhead(prev)
+        or ANNEX_LABEL.match(compact(prev)) is not None
         or prev.endswith(("。", "。”"))
         or ANNEX.match(prev) is not None
         or PUBLIC_NOTE.match(prev) is not None

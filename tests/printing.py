@@ -88,10 +88,12 @@ def _centred(text: str, size: float) -> float:
 
 
 class _Typesetter:
-    def __init__(self, doc_number: str, signer: str | None) -> None:
+    def __init__(self, doc_number: str | None, signer: str | None) -> None:
         self.pages: list[Page] = []
         self.y = 0.0
         self._new_page()
+        if doc_number is None:
+            return
         first = self.pages[0]
         first.runs.append(Run("苏州市人民政府文件", _centred("苏州市人民政府文件", BANNER_PT), 55.0, BANNER_PT, RED))
         first.runs.append(Run(doc_number, _centred(doc_number, BODY_PT), 80.0, BODY_PT))
@@ -118,9 +120,16 @@ class _Typesetter:
             page.runs.append(Run(label, _centred(label, 12.0), 285.0, 12.0))
 
 
-def print_pages(paragraphs: list[Paragraph], titles: set[str], file_number: int) -> Printed:
-    """Lay out one file's paragraphs (its plain-text parse) on 公文 pages."""
-    setter = _Typesetter(f"苏府规字〔2024〕{file_number + 1}号", "王明" if file_number % 2 else None)
+def red_head_number(file_number: int) -> str:
+    """The 文号 printed in the 红头 of the n-th file."""
+    return f"苏府规字〔2024〕{file_number + 1}号"
+
+
+def print_pages(paragraphs: list[Paragraph], titles: set[str], file_number: int, red_head: bool = True) -> Printed:
+    """Lay out one file's paragraphs (its plain-text parse) on 公文 pages: with the 红头 block (banner, 文号,
+    签发人 on every other file) and the 版记 at the end unless `red_head` is off."""
+    number = red_head_number(file_number) if red_head else None
+    setter = _Typesetter(number, "王明" if file_number % 2 else None)
     page_of_line: dict[int, int] = {}
     body_x = LEFT
     for paragraph in paragraphs:
@@ -136,10 +145,11 @@ def print_pages(paragraphs: list[Paragraph], titles: set[str], file_number: int)
             for line in lines[1:]:
                 setter.line(line, body_x)
         page_of_line.setdefault(paragraph.line, first)
-    setter.y += LINE_MM
-    setter.pages[-1].rules.append(setter.y - LINE_MM / 2)
-    for line in DISTRIBUTION:
-        setter.line(line, body_x)
+    if red_head:
+        setter.y += LINE_MM
+        setter.pages[-1].rules.append(setter.y - LINE_MM / 2)
+        for line in DISTRIBUTION:
+            setter.line(line, body_x)
     setter.number_pages(PAGE_STYLES[file_number % len(PAGE_STYLES)])
     return Printed(setter.pages, page_of_line)
 
