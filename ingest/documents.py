@@ -182,6 +182,8 @@ def _title_span(text: str, nxt: Paragraph | None) -> int:
 
 
 def _is_letterhead(text: str) -> bool:
+    if len(text) > 40:  # cheap test first: this runs on every paragraph
+        return False
     flat = compact(text)
     return bool(LETTERHEAD.match(flat) or DOC_NUMBER_LINE.match(flat) or SIGNER_LINE.match(flat))
 
@@ -191,7 +193,7 @@ def _closes_document(prev: str | None) -> bool:
     return (
         prev is None
         or _is_letterhead(prev)
-        or ANNEX_LABEL.match(compact(prev)) is not None
+        or ANNEX_LABEL.match(prev) is not None
         or prev.endswith(("。", "。”"))
         or ANNEX.match(prev) is not None
         or PUBLIC_NOTE.match(prev) is not None
@@ -347,9 +349,9 @@ def _classify(paragraphs: list[Paragraph], titled: bool = False) -> list[PartKin
         text = p.text
         following = paragraphs[i + 1].text if i + 1 < len(paragraphs) else ""
         kind: PartKind
-        if titled and state is None and not body_seen and not kinds.count("salutation") and _is_front_matter(text):
+        if titled and state is None and not body_seen and "salutation" not in kinds and _is_front_matter(text):
             kind = "header_note"
-        elif DISTRIBUTION_LINE.match(compact(text)) and body_seen:
+        elif body_seen and DISTRIBUTION_LINE.match(text):
             kind = "sign"
         elif state == "interpretation" or text == "解读" or "现将政策解读如下" in text:
             kind = state = "interpretation"
