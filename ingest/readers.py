@@ -92,17 +92,54 @@ def _read_html(path: Path, data: bytes) -> str:
 
 def _read_docx(path: Path, data: bytes) -> str:
     import docx  # python-docx; imported here so text-only callers need not load it
+    from docx.table import Table
 
     _check_docx_expansion(path)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises zip, XML and package errors alike
         raise ReadError(path, CORRUPT_DOCX) from exc
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" ".join(cell.text for cell in row.cells))
+    lines: list[str] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in document order
+        lines.extend(table_rows(_cells(block)) if isinstance(block, Table) else [block.text])
     return "\n".join(lines)
+
+
+def _cells(table) -> list[list[str]]:
+    """Cell texts per row; a merged cell (python-docx repeats it in every grid column it spans) counted once."""
+    rows = []
+    for row in table.rows:
+        seen: list = []
+        cells = []
+        for cell in row.cells:
+            if any(cell._tc is other for other in seen):
+                continue
+            seen.append(cell._tc)
+            cells.append(" ".join(cell.text.split()))
+        rows.append(cells)
+    return rows
+
+
+# A header row names its columns: every cell short, none a sentence.
+HEADER_CELL_MAX = 12
+
+
+def table_rows(rows: list[list[str]]) -> list[str]:
+    """A table as lines of text, one per row, each cell named by its column (``序号：1；任务：…；责任单位：…``),
+    so that a row read alone still says what its values are. Without a header row, cells are joined by ；."""
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        return []
+    header = rows[0]
+    named = len(rows) > 1 and all(0 < len(cell) <= HEADER_CELL_MAX and "。" not in cell for cell in header)
+    if not named:
+        return ["；".join(cell for cell in row if cell) for row in rows]
+    return [
+        "；".join(f"{name}：{cell}" if name else cell for name, cell in zip(header, row) if cell)
+        if len(row) == len(header)
+        else "；".join(cell for cell in row if cell)  # a row spanning the columns (a group title)
+        for row in rows[1:]
+    ]
 
 
 def _check_docx_expansion(path: Path) -> None:

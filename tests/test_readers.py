@@ -166,3 +166,42 @@ def test_every_registered_type_is_offered_by_the_cli_help_and_accepted_by_the_up
     for suffix in READERS:
         assert suffix in help_text
         assert safe_filename(f"policy{suffix.upper()}") == f"policy{suffix}"
+
+
+def _docx_with_task_table(path: Path) -> Path:
+    document = docx.Document()
+    document.add_paragraph("苏州市示例产业发展行动计划")
+    document.add_paragraph("一、重点任务")
+    document.add_paragraph("（一）推进示例项目建设。各地按下表分工推进。")
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [("序号", "任务", "责任单位"), ("1", "建设示例园区", "市工信局"), ("2", "培育示例企业", "市科技局")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    document.add_paragraph("（二）加强示例人才保障。" + "对引进的高层次示例人才，按其层次给予安家补贴和租房补贴，并在子女入学方面提供便利。" * 3)
+    document.save(str(path))
+    return path
+
+
+def test_docx_table_rows_keep_their_column_names_in_document_order(tmp_path):
+    lines = read_file(_docx_with_task_table(tmp_path / "plan.docx")).split("\n")
+    assert lines[3:5] == ["序号：1；任务：建设示例园区；责任单位：市工信局", "序号：2；任务：培育示例企业；责任单位：市科技局"]
+    assert lines[5].startswith("（二）")
+
+
+def test_docx_table_rows_stay_with_the_item_they_follow(tmp_path):
+    from ingest.clauses import chunk_document
+    from ingest.documents import parse_text
+
+    path = _docx_with_task_table(tmp_path / "plan.docx")
+    [doc] = parse_text(path.name, read_file(path))
+    clauses = {c.label: c.text for c in chunk_document(doc)}
+    assert "任务：建设示例园区；责任单位：市工信局" in clauses["一、（一）"]
+    assert "任务：培育示例企业；责任单位：市科技局" in clauses["一、（一）"]
+    assert "市工信局" not in clauses["一、（二）"]
+
+
+def test_table_without_a_header_row_joins_its_cells():
+    from ingest.readers import table_rows
+
+    rows = [["对年营业收入首次突破1亿元的企业，给予奖励。", "市工信局"], ["对新认定的企业给予支持。", "市科技局"]]
+    assert table_rows(rows) == ["对年营业收入首次突破1亿元的企业，给予奖励。；市工信局", "对新认定的企业给予支持。；市科技局"]
