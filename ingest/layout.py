@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ingest.paragraphs import MARKER, PAGE_BREAK, detect_mode, TERMINAL, TITLE_START, TITLE_SUFFIX, compact
 
@@ -57,6 +58,15 @@ _MARKER_SPACES = (
     (re.compile(r"^(\d{1,2})\s+([．.、])(?!\d)"), r"\1\2"),
 )
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+class PageLine(NamedTuple):
+    """A line as a page description places it (PDF text layer, OFD): its text, the x of its first character
+    and the width of one character cell there (same unit, any unit)."""
+
+    text: str
+    left: float
+    cell: float
 
 
 @dataclass(frozen=True)

@@ -12,18 +12,20 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ingest.layout import lay_out
+from ingest.layout import PageLine, lay_out
 
 EMPTY = "文件为空 / empty file"
 UNDECODABLE = "无法识别的编码 / undecodable"
 BINARY = "二进制文件，不是文本 / binary file, not text"
 CORRUPT_DOCX = "不是有效的 DOCX / corrupt docx"
 CORRUPT_PDF = "不是有效的 PDF / corrupt pdf"
+CORRUPT_OFD = "不是有效的 OFD / corrupt ofd"
 NO_TEXT_LAYER = "PDF 无文本层（扫描件？）/ no text layer (scanned PDF?)"
 UNSUPPORTED = "不支持的文件类型 / unsupported type"
 EXPANDS_TOO_FAR = "DOCX 解压后过大（疑似压缩炸弹）/ docx expands too far (zip bomb?)"
+OFD_EXPANDS_TOO_FAR = "OFD 解压后过大（疑似压缩炸弹）/ ofd expands too far (zip bomb?)"
 
-# A policy .docx of several hundred pages expands to a few tens of MB of XML; anything far beyond is hostile.
+# A policy .docx (or .ofd) of several hundred pages expands to a few tens of MB of XML; far beyond is hostile.
 MAX_DOCX_EXPANDED_BYTES = 64 * 1024 * 1024
 
 
@@ -94,7 +96,7 @@ def _read_docx(path: Path, data: bytes) -> str:
     import docx  # python-docx; imported here so text-only callers need not load it
     from docx.table import Table
 
-    _check_docx_expansion(path)
+    _check_zip_expansion(path, CORRUPT_DOCX, EXPANDS_TOO_FAR)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises zip, XML and package errors alike
@@ -142,8 +144,8 @@ def table_rows(rows: list[list[str]]) -> list[str]:
     ]
 
 
-def _check_docx_expansion(path: Path) -> None:
-    """Refuse a zip bomb before python-docx inflates it into memory.
+def _check_zip_expansion(path: Path, corrupt: str, too_far: str) -> None:
+    """Refuse a zip bomb (a .docx or .ofd is a zip of XML) before it is inflated into memory.
 
     The sizes a zip declares can lie, so the members are inflated as a stream, in bounded chunks, counting bytes
     and stopping at the cap: memory stays at one chunk whatever the archive claims.
@@ -155,15 +157,15 @@ def _check_docx_expansion(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             if sum(info.file_size for info in archive.infolist()) > budget:
-                raise ReadError(path, EXPANDS_TOO_FAR)
+                raise ReadError(path, too_far)
             for info in archive.infolist():
                 with archive.open(info) as member:
                     while chunk := member.read(1 << 20):
                         budget -= len(chunk)
                         if budget < 0:
-                            raise ReadError(path, EXPANDS_TOO_FAR)
+                            raise ReadError(path, too_far)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise ReadError(path, CORRUPT_DOCX) from exc
+        raise ReadError(path, corrupt) from exc
 
 
 def _read_pdf(path: Path, data: bytes) -> str:
@@ -186,20 +188,17 @@ def _read_pdf(path: Path, data: bytes) -> str:
     return lay_out(_indented(pages))
 
 
-# A page line: its text and the loose box (left, bottom, right, top) of its first character, if it has one.
-_PageLine = tuple[str, tuple[float, ...] | None]
-
-
-def _page_lines(page) -> list[_PageLine]:
+def _page_lines(page) -> list[PageLine]:
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range().replace("\x00", " ")
-        lines: list[_PageLine] = []
+        lines: list[PageLine] = []
         start = 0
         for line in text.split("\n"):
             lead = len(line) - len(line.lstrip())
-            box = textpage.get_charbox(start + lead, loose=True) if line.strip() else None
-            lines.append((line.strip(), box))
+            if line.strip():
+                left, _, right, _ = textpage.get_charbox(start + lead, loose=True)
+                lines.append(PageLine(line.strip(), left, right - left))
             start += len(line) + 1
     finally:
         textpage.close()
@@ -207,23 +206,32 @@ def _page_lines(page) -> list[_PageLine]:
     return lines
 
 
-def _indented(pages: list[list[_PageLine]]) -> list[list[str]]:
+def _indented(pages: list[list[PageLine]]) -> list[list[str]]:
     """Every line prefixed with its indent from the document's left margin in ideographic spaces (U+3000, one
     per character cell): 公文 indent a paragraph's first line by two characters and centre titles, and
     `ingest.layout` reads paragraph starts from that. The margin is where most lines start, the cell the
     usual width of a wide character."""
-    boxes = [(text, box) for page in pages for text, box in page if box is not None]
-    wide = sorted(box[2] - box[0] for text, box in boxes if unicodedata.east_asian_width(text[0]) in "WF")
+    lines = [line for page in pages for line in page]
+    wide = sorted(line.cell for line in lines if unicodedata.east_asian_width(line.text[0]) in "WF")
     if not wide:
-        return [[text for text, _ in page] for page in pages]
+        return [[line.text for line in page] for page in pages]
     cell = wide[len(wide) // 2]
-    lefts = [round(box[0]) for _, box in boxes]
-    margin = max(set(lefts), key=lefts.count)
+    lefts = [round(line.left / cell, 1) for line in lines]  # tenths of a cell: one bucket per start position
+    margin = max(set(lefts), key=lefts.count) * cell
+    return [["\u3000" * max(0, round((line.left - margin) / cell)) + line.text for line in page] for page in pages]
 
-    def indent(box: tuple[float, ...] | None) -> str:
-        return "\u3000" * max(0, round((box[0] - margin) / cell)) if box else ""
 
-    return [[indent(box) + text for text, box in page] for page in pages]
+def _read_ofd(path: Path, data: bytes) -> str:
+    """OFD (GB/T 33190, the national e-document format): a zip of XML pages, read directly; the same layout
+    clean-up as a PDF follows."""
+    from ingest.ofd import OfdError, page_lines
+
+    _check_zip_expansion(path, CORRUPT_OFD, OFD_EXPANDS_TOO_FAR)
+    try:
+        pages = page_lines(data)
+    except OfdError as exc:
+        raise ReadError(path, f"{CORRUPT_OFD}: {exc}") from exc
+    return lay_out(_indented(pages))
 
 
 _BLOCK_TAGS = frozenset(
@@ -271,6 +279,7 @@ READERS: dict[str, Reader] = {
     ".md": _read_text,
     ".docx": _read_docx,
     ".pdf": _read_pdf,
+    ".ofd": _read_ofd,
     ".html": _read_html,
     ".htm": _read_html,
 }

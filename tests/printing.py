@@ -184,3 +184,67 @@ def write_pdf(pages: list[Page], out: Path) -> Path:
             pdf.text(run.x, run.y, run.text)
     pdf.output(str(out))
     return out
+
+
+OFD_NS = "http://www.ofdspec.org/2016"
+
+
+def write_ofd(pages: list[Page], out: Path) -> Path:
+    """The minimal OFD package GB/T 33190 prescribes: OFD.xml → Doc_0/Document.xml (page area, public
+    resources, page list) → one Content.xml per page, every line a TextObject in millimetres from the top-left
+    corner, characters advanced one font size apart (half for ASCII)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def xml(body: str) -> str:
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}'
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(
+            "OFD.xml",
+            xml(
+                f'<ofd:OFD xmlns:ofd="{OFD_NS}" Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocInfo>'
+                "<ofd:DocID>0C8D6F3A1B2E4F5A8B9C0D1E2F3A4B5C</ofd:DocID><ofd:Creator>tests</ofd:Creator>"
+                "</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
+            ),
+        )
+        listed = "".join(
+            f'<ofd:Page ID="{n + 1}" BaseLoc="Pages/Page_{n}/Content.xml"/>' for n in range(len(pages))
+        )
+        package.writestr(
+            "Doc_0/Document.xml",
+            xml(
+                f'<ofd:Document xmlns:ofd="{OFD_NS}"><ofd:CommonData><ofd:MaxUnitID>{10**6}</ofd:MaxUnitID>'
+                f"<ofd:PageArea><ofd:PhysicalBox>0 0 {PAGE_W} {PAGE_H}</ofd:PhysicalBox></ofd:PageArea>"
+                "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
+                f"<ofd:Pages>{listed}</ofd:Pages></ofd:Document>"
+            ),
+        )
+        package.writestr(
+            "Doc_0/PublicRes.xml",
+            xml(
+                f'<ofd:Res xmlns:ofd="{OFD_NS}" BaseLoc="Res"><ofd:Fonts>'
+                '<ofd:Font ID="1" FontName="Noto Sans CJK SC" FamilyName="Noto Sans CJK SC"/></ofd:Fonts></ofd:Res>'
+            ),
+        )
+        unit = 1000
+        for n, page in enumerate(pages):
+            objects = []
+            for run in page.runs:
+                unit += 1
+                size = run.size * PT_MM
+                advances = " ".join(f"{cells(c) * size:.2f}" for c in run.text[:-1])
+                delta = f' DeltaX="{advances}"' if advances else ""
+                objects.append(
+                    f'<ofd:TextObject ID="{unit}" Boundary="{run.x:.2f} {run.y - size:.2f} {cells(run.text) * size:.2f}'
+                    f' {size * 1.2:.2f}" Font="1" Size="{size:.2f}"><ofd:FillColor Value="{" ".join(map(str, run.color))}"/>'
+                    f'<ofd:TextCode X="0" Y="{size:.2f}"{delta}>{escape(run.text)}</ofd:TextCode></ofd:TextObject>'
+                )
+            package.writestr(
+                f"Doc_0/Pages/Page_{n}/Content.xml",
+                xml(
+                    f'<ofd:Page xmlns:ofd="{OFD_NS}"><ofd:Content><ofd:Layer ID="{n + 1}">{"".join(objects)}'
+                    "</ofd:Layer></ofd:Content></ofd:Page>"
+                ),
+            )
+    return out

@@ -23,7 +23,7 @@ from ingest.layout import Line
 from ingest.model import Clause, Document, Paragraph
 from ingest.paragraphs import to_paragraphs
 from ingest.readers import read_file
-from printing import DISTRIBUTION, RUNNING_HEADER, print_pages, red_head_number, write_pdf
+from printing import DISTRIBUTION, RUNNING_HEADER, Printed, print_pages, red_head_number, write_ofd, write_pdf
 
 Pair = tuple[str, str]  # (document title, clause label)
 
@@ -47,28 +47,51 @@ def _pairs(docs: list[Document]) -> dict[Pair, Clause]:
     return out
 
 
+@dataclass
+class PrintedFile:
+    name: str
+    plain: list[Document]
+    printed: Printed
+    number: int
+
+
 @pytest.fixture(scope="module")
-def printed_corpus(tmp_path_factory, data_dir: Path) -> Corpus:
-    """Every corpus file printed to PDF once per module, read back and parsed (~30 s on 2 cores)."""
-    out = tmp_path_factory.mktemp("printed")
+def printed_files(data_dir: Path) -> list[PrintedFile]:
+    """Every corpus file's plain parse and its pages as printed (writers only draw these)."""
+    files = []
+    for number, path in enumerate(sorted(data_dir.glob("*.txt"))):
+        text = path.read_text(encoding="utf-8")
+        docs = parse_text(path.name, text)
+        files.append(PrintedFile(path.stem, docs, print_pages(to_paragraphs(text), {d.title for d in docs}, number), number))
+    return files
+
+
+def _read_back(files: list[PrintedFile], out: Path, write) -> Corpus:
+    """Write every printed file, read it back through `read_file` and parse it like any upload."""
     plain_docs: list[Document] = []
     read_docs: list[Document] = []
     expected_page: dict[Pair, int] = {}
     first_docs = []
-    for number, path in enumerate(sorted(data_dir.glob("*.txt"))):
-        text = path.read_text(encoding="utf-8")
-        docs = parse_text(path.name, text)
-        printed = print_pages(to_paragraphs(text), {doc.title for doc in docs}, number)
-        pdf = write_pdf(printed.pages, out / f"{path.stem}.pdf")
-        back = parse_text(pdf.name, read_file(pdf))
-        for doc in docs:
+    for file in files:
+        path = write(file.printed.pages, out / file.name)
+        back = parse_text(path.name, read_file(path))
+        for doc in file.plain:
             for clause in chunk_document(doc):
-                expected_page.setdefault((doc.title, clause.label), printed.page_of_line[clause.line])
-        first_docs.append((docs[0], back[0], red_head_number(number)))
-        plain_docs += docs
+                expected_page.setdefault((doc.title, clause.label), file.printed.page_of_line[clause.line])
+        first_docs.append((file.plain[0], back[0], red_head_number(file.number)))
+        plain_docs += file.plain
         read_docs += back
     plain_docs, read_docs = merge_duplicates(plain_docs), merge_duplicates(read_docs)
     return Corpus(_pairs(plain_docs), _pairs(read_docs), plain_docs, read_docs, expected_page, first_docs)
+
+
+@pytest.fixture(scope="module", params=["pdf", "ofd"])
+def printed_corpus(request, tmp_path_factory, printed_files) -> Corpus:
+    """The printed corpus as real PDFs (fpdf2, ~30 s on 2 cores) and as OFD packages, read back."""
+    out = tmp_path_factory.mktemp(request.param)
+    if request.param == "pdf":
+        return _read_back(printed_files, out, lambda pages, path: write_pdf(pages, path.with_suffix(".pdf")))
+    return _read_back(printed_files, out, lambda pages, path: write_ofd(pages, path.with_suffix(".ofd")))
 
 
 def test_printed_corpus_gives_every_document(printed_corpus):

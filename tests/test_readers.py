@@ -91,7 +91,7 @@ def test_bytes_that_decode_only_to_garbage_are_refused(tmp_path):
 
 def test_unsupported_suffix_is_refused(tmp_path):
     assert "unsupported type" in _reason(_write(tmp_path, "sheet.xlsx", b"PK\x03\x04"))
-    assert {".txt", ".md", ".docx", ".pdf", ".html", ".htm"} == set(SUPPORTED_SUFFIXES)
+    assert {".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"} == set(SUPPORTED_SUFFIXES)
 
 
 def test_docx_gives_one_paragraph_per_line(tmp_path):
@@ -205,3 +205,11 @@ def test_table_without_a_header_row_joins_its_cells():
 
     rows = [["对年营业收入首次突破1亿元的企业，给予奖励。", "市工信局"], ["对新认定的企业给予支持。", "市科技局"]]
     assert table_rows(rows) == ["对年营业收入首次突破1亿元的企业，给予奖励。；市工信局", "对新认定的企业给予支持。；市科技局"]
+
+
+def test_corrupt_ofd_is_refused(tmp_path):
+    assert "corrupt ofd" in _reason(_write(tmp_path, "broken.ofd", b"PK\x03\x04 not a zip"))
+    path = tmp_path / "empty.ofd"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody/></ofd:OFD>')
+    assert "不是有效的 OFD" in _reason(path)
