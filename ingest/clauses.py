@@ -352,6 +352,7 @@ def _finish(doc: Document, drafts: list[_Draft], max_chars: int) -> list[Clause]
         citation = _notice_citation(doc, draft.paragraphs) if draft.kind == "notice" else f"《{doc.title}》{draft.label}"
         position = "【位置】" + " › ".join([*draft.section_path, draft.position])
         windows = _windows(draft.paragraphs, max_chars)
+        read = [doc.ocr_confidence[p.page] for p in draft.paragraphs if p.page in doc.ocr_confidence]
         for n, (text, line, page) in enumerate(windows, start=1):
             clauses.append(
                 Clause(
@@ -365,6 +366,7 @@ def _finish(doc: Document, drafts: list[_Draft], max_chars: int) -> list[Clause]
                     embed_text=f"{header}\n{position}\n【正文】{text}",
                     line=line,
                     page=page,
+                    ocr_confidence=min(read) if read else None,
                     responsible_units=list(units),
                     lead_units=list(lead),
                     inherited_units=list(own_inherited),

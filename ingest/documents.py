@@ -102,14 +102,18 @@ class _Segment:
 # --- public API -----------------------------------------------------------------------------------------
 
 
-def parse_text(file_name: str, text: str) -> list[Document]:
+def parse_text(file_name: str, text: str, ocr_confidence: dict[int, float] | None = None) -> list[Document]:
     """One file's text → its documents. Text laid out like a PDF page (hard-wrapped, page numbers, running
-    headers) is cleaned up first; clean text goes straight to the paragraph rules."""
+    headers) is cleaned up first; clean text goes straight to the paragraph rules. `ocr_confidence` (page →
+    mean confidence, from `ingest.readers.Source`) is kept on the documents for their clauses."""
     if looks_laid_out(text):
         paragraphs = paragraphs_from_lines([(line.number, line.text, line.page) for line in clean_text(text)])
     else:
         paragraphs = to_paragraphs(text)
-    return split_documents(file_name, paragraphs)
+    documents = split_documents(file_name, paragraphs)
+    for doc in documents:
+        doc.ocr_confidence = dict(ocr_confidence or {})
+    return documents
 
 
 def split_documents(file_name: str, paragraphs: list[Paragraph]) -> list[Document]:
@@ -660,6 +664,7 @@ def _union(copies: list[Document]) -> Document:
     titled = [d for d in copies if not d.title_inferred] or copies
     files = list(dict.fromkeys(f for d in copies for f in d.source_files))
     merged = _describe(titled[0].title, titled[0].title_inferred, parts, files, base.start_line)
+    merged.ocr_confidence = dict(base.ocr_confidence)
     for name in ("doc_number", "issuer", "issue_date", "effective_date", "valid_until"):
         if getattr(merged, name) is None:
             setattr(merged, name, next((getattr(d, name) for d in copies if getattr(d, name)), None))

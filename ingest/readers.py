@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 from ingest.layout import PageLine, lay_out
+from ingest.ocr import MIN_TEXT_CHARS, RENDER_SCALE, read_image
 
 EMPTY = "文件为空 / empty file"
 UNDECODABLE = "无法识别的编码 / undecodable"
@@ -20,6 +22,7 @@ BINARY = "二进制文件，不是文本 / binary file, not text"
 CORRUPT_DOCX = "不是有效的 DOCX / corrupt docx"
 CORRUPT_PDF = "不是有效的 PDF / corrupt pdf"
 CORRUPT_OFD = "不是有效的 OFD / corrupt ofd"
+CORRUPT_IMAGE = "不是有效的图片 / corrupt image"
 NO_TEXT_LAYER = "PDF 无文本层（扫描件？）/ no text layer (scanned PDF?)"
 UNSUPPORTED = "不支持的文件类型 / unsupported type"
 EXPANDS_TOO_FAR = "DOCX 解压后过大（疑似压缩炸弹）/ docx expands too far (zip bomb?)"
@@ -38,8 +41,27 @@ class ReadError(Exception):
         self.reason = reason
 
 
+@dataclass
+class Source:
+    """What a reader found in a file: its text, and for paged formats the pages and which were scans."""
+
+    text: str
+    pages: int | None = None  # printed pages (PDF, OFD, images); None for text formats
+    scanned: list[int] = field(default_factory=list)  # pages without a text layer: OCR'd (or due, if not run)
+    ocr_confidence: dict[int, float] = field(default_factory=dict)  # page → mean OCR confidence
+
+
 def read_file(path: Path) -> str:
     """The text of a supported policy file; raises `ReadError` with a clear reason otherwise."""
+    return read_source(path).text
+
+
+def read_source(path: Path, ocr: bool = True) -> Source:
+    """Text and page facts of a supported policy file; raises `ReadError` with a clear reason otherwise.
+
+    With `ocr` off, scanned pages are counted but not read (seconds per page): a quick check, as an upload
+    screen needs, that accepts a scan whose text the ingest will read later.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     reader = READERS.get(suffix)
@@ -48,10 +70,11 @@ def read_file(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise ReadError(path, EMPTY)
-    text = reader(path, data)
-    if not text.strip():
+    found = reader(path, data, ocr)
+    source = found if isinstance(found, Source) else Source(found)
+    if not source.text.strip() and not (source.scanned and not ocr):
         raise ReadError(path, NO_TEXT_LAYER if suffix == ".pdf" else EMPTY)
-    return text
+    return source
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -84,15 +107,15 @@ def _looks_like_text(text: str) -> bool:
     return controls / len(text) < 0.01 and usual / len(text) >= 0.9
 
 
-def _read_text(path: Path, data: bytes) -> str:
+def _read_text(path: Path, data: bytes, ocr: bool = True) -> str:
     return decode_text(path, data)
 
 
-def _read_html(path: Path, data: bytes) -> str:
+def _read_html(path: Path, data: bytes, ocr: bool = True) -> str:
     return _html_text(decode_text(path, data))
 
 
-def _read_docx(path: Path, data: bytes) -> str:
+def _read_docx(path: Path, data: bytes, ocr: bool = True) -> str:
     import docx  # python-docx; imported here so text-only callers need not load it
     from docx.table import Table
 
@@ -168,7 +191,7 @@ def _check_zip_expansion(path: Path, corrupt: str, too_far: str) -> None:
         raise ReadError(path, corrupt) from exc
 
 
-def _read_pdf(path: Path, data: bytes) -> str:
+def _read_pdf(path: Path, data: bytes, ocr: bool = True) -> Source:
     """The text layer, page by page, through the layout clean-up (`ingest.layout`): running headers, footers
     and page numbers dropped, lines re-joined into paragraphs, pages marked.
 
@@ -181,17 +204,27 @@ def _read_pdf(path: Path, data: bytes) -> str:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise ReadError(path, CORRUPT_PDF) from exc
+    pages: list[list[PageLine]] = []
+    scanned: list[int] = []
+    confidence: dict[int, float] = {}
     try:
-        pages = [_page_lines(page) for page in pdf]
+        for number, page in enumerate(pdf, start=1):
+            lines = _page_lines(page)
+            if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
+                scanned.append(number)
+                if ocr:
+                    lines, confidence[number] = read_image(page.render(scale=RENDER_SCALE).to_pil(), RENDER_SCALE)
+            pages.append(lines)
+            page.close()
     finally:
         pdf.close()
-    return lay_out(_indented(pages))
+    return Source(lay_out(_indented(pages)), len(pages), scanned, confidence)
 
 
 def _page_lines(page) -> list[PageLine]:
     textpage = page.get_textpage()
     try:
-        text = textpage.get_text_range().replace("\x00", " ")
+        text = textpage.get_text_range().replace("\x00", " ")  # keep \r\n: positions index PDFium's characters
         lines: list[PageLine] = []
         start = 0
         for line in text.split("\n"):
@@ -202,7 +235,6 @@ def _page_lines(page) -> list[PageLine]:
             start += len(line) + 1
     finally:
         textpage.close()
-        page.close()
     return lines
 
 
@@ -221,7 +253,28 @@ def _indented(pages: list[list[PageLine]]) -> list[list[str]]:
     return [["\u3000" * max(0, round((line.left - margin) / cell)) + line.text for line in page] for page in pages]
 
 
-def _read_ofd(path: Path, data: bytes) -> str:
+def _read_image(path: Path, data: bytes, ocr: bool = True) -> Source:
+    """A scanned page (or a multi-page TIFF) read by OCR."""
+    import io
+
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ReadError(path, CORRUPT_IMAGE) from exc
+    scanned = list(range(1, len(frames) + 1))
+    if not ocr:
+        return Source("", len(frames), scanned)
+    pages, confidence = [], {}
+    for number, frame in enumerate(frames, start=1):
+        lines, confidence[number] = read_image(frame)
+        pages.append(lines)
+    return Source(lay_out(_indented(pages)), len(frames), scanned, confidence)
+
+
+def _read_ofd(path: Path, data: bytes, ocr: bool = True) -> Source:
     """OFD (GB/T 33190, the national e-document format): a zip of XML pages, read directly; the same layout
     clean-up as a PDF follows."""
     from ingest.ofd import OfdError, page_lines
@@ -231,7 +284,7 @@ def _read_ofd(path: Path, data: bytes) -> str:
         pages = page_lines(data)
     except OfdError as exc:
         raise ReadError(path, f"{CORRUPT_OFD}: {exc}") from exc
-    return lay_out(_indented(pages))
+    return Source(lay_out(_indented(pages)), len(pages))
 
 
 _BLOCK_TAGS = frozenset(
@@ -273,13 +326,18 @@ def _html_text(html: str) -> str:
 
 # One reader per file type: a new format is one function and one line here. Everything that lists the accepted
 # types (the folder scan, the CLI help, the upload widget) derives it from this table.
-Reader = Callable[[Path, bytes], str]
+Reader = Callable[[Path, bytes, bool], "str | Source"]  # (path, bytes, run OCR?) → text
 READERS: dict[str, Reader] = {
     ".txt": _read_text,
     ".md": _read_text,
     ".docx": _read_docx,
     ".pdf": _read_pdf,
     ".ofd": _read_ofd,
+    ".png": _read_image,
+    ".jpg": _read_image,
+    ".jpeg": _read_image,
+    ".tif": _read_image,
+    ".tiff": _read_image,
     ".html": _read_html,
     ".htm": _read_html,
 }

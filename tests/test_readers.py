@@ -91,7 +91,9 @@ def test_bytes_that_decode_only_to_garbage_are_refused(tmp_path):
 
 def test_unsupported_suffix_is_refused(tmp_path):
     assert "unsupported type" in _reason(_write(tmp_path, "sheet.xlsx", b"PK\x03\x04"))
-    assert {".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"} == set(SUPPORTED_SUFFIXES)
+    assert {".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} == set(
+        SUPPORTED_SUFFIXES
+    )
 
 
 def test_docx_gives_one_paragraph_per_line(tmp_path):
