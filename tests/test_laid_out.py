@@ -23,7 +23,7 @@ from ingest.layout import Line
 from ingest.model import Clause, Document, Paragraph
 from ingest.paragraphs import to_paragraphs
 from ingest.readers import read_file
-from printing import DISTRIBUTION, RUNNING_HEADER, Printed, print_pages, red_head_number, write_ofd, write_pdf
+from bench.printing import DISTRIBUTION, RUNNING_HEADER, Printed, print_pages, red_head_number, write_ofd, write_pdf
 
 Pair = tuple[str, str]  # (document title, clause label)
 

@@ -18,7 +18,7 @@ from ingest.documents import parse_text
 from ingest.ocr import REVIEW_NOTE, needs_review
 from ingest.readers import ReadError, read_source
 from ingest.report import report_file
-from printing import Page, print_pages, write_pdf
+from bench.printing import Page, print_pages, write_pdf
 
 SCANNED_PAGES = 2
 
