@@ -60,6 +60,10 @@ _MARKER_SPACES = (
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
+class Row(str):
+    """A table row already set as one line of text (``序号：1；任务：…``): a paragraph by itself."""
+
+
 class PageLine(NamedTuple):
     """A line as a page description places it (PDF text layer, OFD): its text, the x of its first character
     and the width of one character cell there (same unit, any unit)."""
@@ -67,7 +71,7 @@ class PageLine(NamedTuple):
     text: str
     left: float
     cell: float
-
+    cells: tuple[str, ...] = ()  # the line cut where its characters stand far apart: a table row
 
 @dataclass(frozen=True)
 class Line:
@@ -77,6 +81,7 @@ class Line:
     number: int
     page: int
     indent: float = 0.0  # leading blank, in character cells: a first-line indent or a centred line
+    alone: bool = False  # a paragraph by itself (a table row): never joined to a neighbour
 
 
 # --- public API -----------------------------------------------------------------------------------------
@@ -93,7 +98,8 @@ def _line(raw: str, number: int, page: int) -> Line:
     """A line with its leading blank measured (ideographic space one cell, other blanks half) and stripped."""
     text = raw.strip()
     lead = raw[: len(raw) - len(raw.lstrip())]
-    return Line(text, number, page, sum(1.0 if c == "\u3000" else 0.5 for c in lead if c not in "\r\n\f"))
+    indent = sum(1.0 if c == "\u3000" else 0.5 for c in lead if c not in "\r\n\f")
+    return Line(text, number, page, indent, alone=isinstance(raw, Row))
 
 
 def clean_text(text: str) -> list[Line]:
@@ -229,12 +235,13 @@ def join_lines(lines: list[Line]) -> list[Line]:
             starts = line.indent >= INDENT or gap > FULL_WITHIN
         else:
             starts = False
-        starts = starts or not paragraphs or _starts_paragraph(paragraphs[-1].text, text, gap, own_gap)
+        starts = starts or not paragraphs or line.alone or paragraphs[-1].alone
+        starts = starts or _starts_paragraph(paragraphs[-1].text, text, gap, own_gap)
         if paragraphs and not starts:
             last = paragraphs[-1]
             paragraphs[-1] = Line(_glue(last.text, text), last.number, last.page, last.indent)
         else:
-            paragraphs.append(Line(text, line.number, line.page, line.indent))
+            paragraphs.append(Line(text, line.number, line.page, line.indent, line.alone))
         gap = own_gap
     return join_titles(paragraphs)
 

@@ -19,6 +19,8 @@ from ingest.layout import PageLine
 NS = "{http://www.ofdspec.org/2016}"
 # Runs whose baselines differ by less than this share of the font size sit on one line.
 SAME_LINE = 0.3
+# Runs on one line further apart than this many font sizes are cells of a table row.
+CELL_GAP = 1.5
 
 
 class OfdError(Exception):
@@ -60,23 +62,30 @@ def _path(base: str, location: str) -> str:
 
 def _lines(page: ElementTree.Element) -> list[PageLine]:
     """Text runs grouped by baseline, each line's runs in x order."""
-    runs: list[tuple[float, float, float, str]] = []  # baseline, x, font size, text
+    runs: list[tuple[float, float, float, float, str]] = []  # baseline, x, right edge, font size, text
     for obj in page.iter(f"{NS}TextObject"):
-        x0, y0 = (float(v) for v in (obj.get("Boundary") or "0 0 0 0").split()[:2])
+        x0, y0, w = ([float(v) for v in (obj.get("Boundary") or "0 0 0 0").split()] + [0.0] * 4)[:3]
         size = float(obj.get("Size") or 0)
         for code in obj.iter(f"{NS}TextCode"):
             if code.text:
-                runs.append((y0 + float(code.get("Y") or 0), x0 + float(code.get("X") or 0), size, code.text))
-    lines: dict[float, list[tuple[float, float, str]]] = defaultdict(list)
+                runs.append((y0 + float(code.get("Y") or 0), x0 + float(code.get("X") or 0), x0 + w, size, code.text))
+    lines: dict[float, list[tuple[float, float, float, str]]] = defaultdict(list)
     baselines: list[float] = []
-    for baseline, x, size, text in sorted(runs):
+    for baseline, x, right, size, text in sorted(runs):
         near = next((b for b in baselines if abs(b - baseline) < SAME_LINE * max(size, 1.0)), None)
         if near is None:
             baselines.append(baseline)
             near = baseline
-        lines[near].append((x, size, text))
-    out = []
-    for baseline in sorted(lines):
-        parts = sorted(lines[baseline])
-        out.append(PageLine("".join(text for _, _, text in parts), parts[0][0], parts[0][1]))
-    return out
+        lines[near].append((x, right, size, text))
+    return [_line(sorted(lines[baseline])) for baseline in sorted(lines)]
+
+
+def _line(parts: list[tuple[float, float, float, str]]) -> PageLine:
+    """One line from its runs in x order; runs standing far apart are the cells of a table row."""
+    cells = [parts[0][3]]
+    for (_, right, size, _), (x, _, _, text) in zip(parts, parts[1:]):
+        if x - right > CELL_GAP * max(size, 1.0):
+            cells.append(text)
+        else:
+            cells[-1] += text
+    return PageLine("".join(cells), parts[0][0], parts[0][2], tuple(cells) if len(cells) > 1 else ())

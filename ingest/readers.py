@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ingest.layout import PageLine, lay_out
+from ingest.layout import PageLine, Row, lay_out
 from ingest.ocr import MIN_TEXT_CHARS, RENDER_SCALE, read_image
 
 EMPTY = "文件为空 / empty file"
@@ -231,11 +231,53 @@ def _page_lines(page) -> list[PageLine]:
             lead = len(line) - len(line.lstrip())
             if line.strip():
                 left, _, right, _ = textpage.get_charbox(start + lead, loose=True)
-                lines.append(PageLine(line.strip(), left, right - left))
+                cells = _table_cells(textpage, line.rstrip(), start)
+                lines.append(PageLine(line.strip(), left, right - left, cells))
             start += len(line) + 1
     finally:
         textpage.close()
-    return lines
+    return _tables(lines)
+
+
+# Table cells stand apart by more than this many character widths; words in running text never do.
+CELL_GAP = 1.5
+
+
+def _table_cells(textpage, line: str, start: int) -> tuple[str, ...]:
+    """The line cut at its wide gaps (PDFium marks a gap with a generated space): a table row's cells, or ()."""
+    import pypdfium2.raw as pdfium_c
+
+    cuts = []
+    for i, char in enumerate(line):
+        if char != " " or i == 0 or i + 1 >= len(line) or line[i - 1] == " " or line[i + 1] == " ":
+            continue
+        before = textpage.get_charbox(start + i - 1, loose=True)
+        after = textpage.get_charbox(start + i + 1, loose=True)
+        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, start + i - 1) or 1.0
+        if after[0] - before[2] > CELL_GAP * size:
+            cuts.append(i)
+    if not cuts:
+        return ()
+    bounds = [0, *cuts, len(line)]
+    return tuple(line[a:b].strip() for a, b in zip(bounds, bounds[1:]) if line[a:b].strip())
+
+
+def _tables(lines: list[PageLine]) -> list[PageLine]:
+    """Runs of two or more table rows become lines of named cells (`table_rows`), one per row."""
+    out: list[PageLine] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and len(lines[j].cells) >= 2:
+            j += 1
+        if j - i >= 2:
+            rows = table_rows([list(line.cells) for line in lines[i:j]])
+            out.extend(PageLine(Row(row), lines[i].left, lines[i].cell) for row in rows)
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
 
 
 def _indented(pages: list[list[PageLine]]) -> list[list[str]]:
@@ -246,11 +288,15 @@ def _indented(pages: list[list[PageLine]]) -> list[list[str]]:
     lines = [line for page in pages for line in page]
     wide = sorted(line.cell for line in lines if unicodedata.east_asian_width(line.text[0]) in "WF")
     if not wide:
-        return [[line.text for line in page] for page in pages]
+        return [[line.text for line in page] for page in pages]  # Row lines stay Row
     cell = wide[len(wide) // 2]
     lefts = [round(line.left / cell, 1) for line in lines]  # tenths of a cell: one bucket per start position
     margin = max(set(lefts), key=lefts.count) * cell
-    return [["\u3000" * max(0, round((line.left - margin) / cell)) + line.text for line in page] for page in pages]
+    def indented(line: PageLine) -> str:
+        text = "\u3000" * max(0, round((line.left - margin) / cell)) + line.text
+        return Row(text) if isinstance(line.text, Row) else text
+
+    return [[indented(line) for line in page] for page in pages]
 
 
 def _read_image(path: Path, data: bytes, ocr: bool = True) -> Source:
@@ -284,7 +330,7 @@ def _read_ofd(path: Path, data: bytes, ocr: bool = True) -> Source:
         pages = page_lines(data)
     except OfdError as exc:
         raise ReadError(path, f"{CORRUPT_OFD}: {exc}") from exc
-    return Source(lay_out(_indented(pages)), len(pages))
+    return Source(lay_out(_indented([_tables(page) for page in pages])), len(pages))
 
 
 _BLOCK_TAGS = frozenset(

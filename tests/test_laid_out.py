@@ -331,3 +331,31 @@ def test_indented_first_lines_mark_paragraphs_even_after_a_sentence_at_the_margi
 def test_pages_are_kept_per_paragraph_through_the_text():
     text = clean_text("第一条 示例内容。\n— 1 —\n第二条 示例内容。\n— 2 —\n第三条 示例内容。\n— 3 —")
     assert [(p.text, p.page) for p in text] == [("第一条 示例内容。", 1), ("第二条 示例内容。", 2), ("第三条 示例内容。", 3)]
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+
+
+def _page_with_a_task_table() -> list:
+    from bench.printing import Page, Run
+
+    body = 15.0
+    rows = [("序号", "任务", "责任单位"), ("1", "建设示例园区", "市工信局"), ("2", "培育示例企业", "市科技局")]
+    runs = [Run("苏州市示例产业发展行动计划", 60, 45, 18), Run("一、重点任务", 28, 60, body)]
+    runs.append(Run("（一）推进示例项目建设。各地按下表分工推进：", 38.6, 70, body))
+    for n, row in enumerate(rows):
+        runs += [Run(cell, x, 80 + 8 * n, body) for cell, x in zip(row, (28, 50, 120))]
+    long = "（二）加强示例人才保障。" + "对引进的高层次示例人才给予安家补贴和租房补贴。" * 6
+    runs += [Run(long[i : i + 28], 28, 110 + 8 * k, body) for k, i in enumerate(range(0, len(long), 28))]
+    return [Page(runs)]
+
+
+@pytest.mark.parametrize("writer", [write_pdf, write_ofd], ids=["pdf", "ofd"])
+def test_table_rows_in_a_laid_out_file_keep_their_column_names_and_their_item(tmp_path, writer):
+    path = writer(_page_with_a_task_table(), tmp_path / f"plan.{writer.__name__[-3:]}")
+    text = read_file(path)
+    assert "序号：1；任务：建设示例园区；责任单位：市工信局" in text.split("\n")
+    [doc] = parse_text(path.name, text)
+    clauses = {c.label: c.text for c in chunk_document(doc)}
+    assert "序号：2；任务：培育示例企业；责任单位：市科技局" in clauses["一、（一）"]
+    assert "市工信局" not in clauses["一、（二）"]
