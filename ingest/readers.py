@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ingest.layout import PageLine, Row, lay_out
 from ingest.ocr import MIN_TEXT_CHARS, RENDER_SCALE, read_image
 
@@ -207,16 +209,21 @@ def _read_pdf(path: Path, data: bytes, ocr: bool = True) -> Source:
     pages: list[list[PageLine]] = []
     scanned: list[int] = []
     confidence: dict[int, float] = {}
+    # OCR takes seconds a page: a progress bar per page on a terminal (silent elsewhere).
+    bar = tqdm(total=len(pdf), desc=f"读取 {path.name}", unit="页", leave=False, disable=None, delay=2)
     try:
         for number, page in enumerate(pdf, start=1):
             lines = _page_lines(page)
             if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
                 scanned.append(number)
                 if ocr:
+                    bar.set_postfix_str("OCR")
                     lines, confidence[number] = read_image(page.render(scale=RENDER_SCALE).to_pil(), RENDER_SCALE)
             pages.append(lines)
             page.close()
+            bar.update()
     finally:
+        bar.close()
         pdf.close()
     return Source(lay_out(_indented(pages)), len(pages), scanned, confidence)
 
