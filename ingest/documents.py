@@ -196,12 +196,12 @@ def _closes_document(prev: str | None) -> bool:
     """Can a document end with this paragraph (or a 红头 block end with it), so that a title may follow?"""
     return (
         prev is None
-        or _is_letterhead(prev)
-        or ANNEX_LABEL.match(prev) is not None
         or prev.endswith(("。", "。”"))
         or ANNEX.match(prev) is not None
         or PUBLIC_NOTE.match(prev) is not None
         or DATE_LINE.match(prev) is not None
+        or ANNEX_LABEL.match(prev) is not None
+        or _is_letterhead(prev)
     )
 
 

@@ -113,14 +113,13 @@ def looks_laid_out(text: str) -> bool:
     Clean text ends nearly every long line at a sentence end; a page layout ends its full-width lines
     wherever the margin falls. A third of all lines at full width without a sentence end is a layout.
     """
-    if detect_mode(text) != "plain":
-        return False  # blank-line-separated PDF extractions and Markdown have their own paragraph rules
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    lines = [line for line in map(str.strip, text.split("\n")) if line]
     if len(lines) < 5:
         return False
     full = full_width(lines, measure=len)
     wrapped = sum(1 for line in lines if len(line) >= 0.9 * full and not line.endswith(TERMINAL))
-    return wrapped >= 0.3 * len(lines)
+    # Blank-line-separated PDF extractions and Markdown have their own paragraph rules (asked last: it costs).
+    return wrapped >= 0.3 * len(lines) and detect_mode(text) == "plain"
 
 
 def render(paragraphs: list[Line]) -> str:

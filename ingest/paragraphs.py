@@ -115,6 +115,8 @@ def to_paragraphs(text: str) -> list[Paragraph]:
         paragraphs = _md_paragraphs(raw)
     else:
         paragraphs = _plain_paragraphs(raw)
+    if PAGE_BREAK not in text:
+        return [p for p in paragraphs if p.text]
     return [Paragraph(p.text, p.line, pages[p.line - 1]) for p in paragraphs if p.text]
 
 
