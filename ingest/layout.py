@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ingest.paragraphs import MARKER, PAGE_BREAK, detect_mode, TERMINAL, TITLE_START, TITLE_SUFFIX, compact
+from ingest.paragraphs import MARKER, PAGE_BREAK, TERMINAL, TITLE_START, TITLE_SUFFIX, compact, detect_mode
 
 # Page numbers as printed: — 3 —, - 3 -, 3, 第3页, 第3页 共12页, 共12页 第3页, 3/12, 3 / 12, Page 3 of 12.
 PAGE_NUMBER_FORMS = re.compile(
@@ -72,6 +72,7 @@ class PageLine(NamedTuple):
     left: float
     cell: float
     cells: tuple[str, ...] = ()  # the line cut where its characters stand far apart: a table row
+
 
 @dataclass(frozen=True)
 class Line:
@@ -144,8 +145,11 @@ def width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.5 for c in text)
 
 
-def full_width(lines: list[str], indents: list[float] | None = None, measure: Callable[[str], float] | None = None) -> float:
-    """The width of a full line: most body lines run to the margin, so a high quantile of line widths."""
+def full_width(
+    lines: list[str], indents: list[float] | None = None, measure: Callable[[str], float] | None = None
+) -> float:
+    """The width of a full line (`measure`: printed `width` unless given): most body lines run to the margin,
+    so a high quantile of line widths."""
     measure = measure or width
     widths = sorted(measure(line) + (indents[i] if indents else 0.0) for i, line in enumerate(lines))
     if len(widths) < 10:
@@ -218,8 +222,7 @@ def join_lines(lines: list[Line]) -> list[Line]:
     clause marker; a line that stops well short of the margin ended its paragraph; a line about an indent
     short (an indented first line, its blank lost) continues unless it ended a sentence.
     """
-    indents = sum(1 for line in lines if line.indent >= INDENT)
-    indented = indents >= INDENTED_SHARE * len(lines)
+    indented = sum(1 for line in lines if line.indent >= INDENT) >= INDENTED_SHARE * len(lines)
     texts = [line.text for line in lines]
     indents = [line.indent for line in lines] if indented else [0.0] * len(lines)
     # Printed width counts ASCII as half a cell; a text tool that wrapped at N characters counts it as one.
@@ -230,12 +233,13 @@ def join_lines(lines: list[Line]) -> list[Line]:
     for line, indent in zip(lines, indents):
         text = normalise_marker(line.text)
         own_gap = min(full_cells - width(text), full_chars - len(text)) - indent
-        if indented:
-            starts = line.indent >= INDENT or gap > FULL_WITHIN
-        else:
-            starts = False
-        starts = starts or not paragraphs or line.alone or paragraphs[-1].alone
-        starts = starts or _starts_paragraph(paragraphs[-1].text, text, gap, own_gap)
+        starts = (
+            not paragraphs
+            or line.alone
+            or paragraphs[-1].alone
+            or (indented and (line.indent >= INDENT or gap > FULL_WITHIN))
+            or _starts_paragraph(paragraphs[-1].text, text, gap, own_gap)
+        )
         if paragraphs and not starts:
             last = paragraphs[-1]
             paragraphs[-1] = Line(_glue(last.text, text), last.number, last.page, last.indent)
@@ -268,7 +272,8 @@ def _starts_paragraph(paragraph: str, text: str, gap: float, own_gap: float) -> 
 
 def _glue(left: str, right: str) -> str:
     """CJK lines join without a space (so do digits: 补贴1 / 00万元); Latin words broken at the margin keep one."""
-    if left[-1:].isascii() and (left[-1:].isalpha() or left[-1:] in ".,;:!?") and right[:1].isascii() and right[:1].isalpha():
+    end, start = left[-1:], right[:1]
+    if end.isascii() and (end.isalpha() or end in ".,;:!?") and start.isascii() and start.isalpha():
         return f"{left} {right}"
     return left + right
 
