@@ -26,6 +26,7 @@ CORRUPT_PDF = "不是有效的 PDF / corrupt pdf"
 CORRUPT_OFD = "不是有效的 OFD / corrupt ofd"
 CORRUPT_IMAGE = "不是有效的图片 / corrupt image"
 NO_TEXT_LAYER = "PDF 无文本层（扫描件？）/ no text layer (scanned PDF?)"
+NO_TEXT_FOUND = "图片中未识别出文字 / no text found in the image"
 UNSUPPORTED = "不支持的文件类型 / unsupported type"
 EXPANDS_TOO_FAR = "DOCX 解压后过大（疑似压缩炸弹）/ docx expands too far (zip bomb?)"
 OFD_EXPANDS_TOO_FAR = "OFD 解压后过大（疑似压缩炸弹）/ ofd expands too far (zip bomb?)"
@@ -75,7 +76,7 @@ def read_source(path: Path, ocr: bool = True) -> Source:
     found = reader(path, data, ocr)
     source = found if isinstance(found, Source) else Source(found)
     if not source.text.strip() and not (source.scanned and not ocr):
-        raise ReadError(path, NO_TEXT_LAYER if suffix == ".pdf" else EMPTY)
+        raise ReadError(path, NO_TEXT_LAYER if suffix == ".pdf" else NO_TEXT_FOUND if source.scanned else EMPTY)
     return source
 
 
@@ -299,6 +300,7 @@ def _indented(pages: list[list[PageLine]]) -> list[list[str]]:
     cell = wide[len(wide) // 2]
     lefts = [round(line.left / cell, 1) for line in lines]  # tenths of a cell: one bucket per start position
     margin = max(set(lefts), key=lefts.count) * cell
+
     def indented(line: PageLine) -> str:
         text = "\u3000" * max(0, round((line.left - margin) / cell)) + line.text
         return Row(text) if isinstance(line.text, Row) else text

@@ -215,3 +215,12 @@ def test_corrupt_ofd_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody/></ofd:OFD>')
     assert "不是有效的 OFD" in _reason(path)
+
+
+def test_image_without_text_is_refused_and_a_corrupt_one_too(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (400, 300), "white").save(path)
+    assert "no text found" in _reason(path)
+    assert "corrupt image" in _reason(_write(tmp_path, "broken.jpg", b"\xff\xd8 not a jpeg"))
