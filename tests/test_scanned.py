@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -61,11 +62,13 @@ def scanned(tmp_path_factory, data_dir: Path):
     pages = printed.pages[:SCANNED_PAGES]
     text_pdf = write_pdf(pages, out / "text.pdf")
     scan_pdf = scan(pages, text_pdf, out / "scan.pdf")
-    return pages, read_source(text_pdf), read_source(scan_pdf), scan_pdf
+    return SimpleNamespace(
+        pages=pages, text_pdf=text_pdf, scan_pdf=scan_pdf, text_layer=read_source(text_pdf), ocr=read_source(scan_pdf)
+    )
 
 
 def test_scanned_pdf_is_read_by_ocr_with_few_character_errors(scanned):
-    pages, _, ocr, _ = scanned
+    pages, ocr = scanned.pages, scanned.ocr
     assert ocr.scanned == list(range(1, SCANNED_PAGES + 1)) and sorted(ocr.ocr_confidence) == ocr.scanned
     # The source: every line printed on those pages except the running header and the page number.
     source = "".join(run.text for page in pages for run in page.runs[1:-1])
@@ -74,7 +77,7 @@ def test_scanned_pdf_is_read_by_ocr_with_few_character_errors(scanned):
 
 
 def test_scanned_pdf_gives_the_clauses_of_the_text_pdf(scanned):
-    _, text_layer, ocr, _ = scanned
+    text_layer, ocr = scanned.text_layer, scanned.ocr
     expected = {(d.title, c.label) for d in parse_text("t.pdf", text_layer.text) for c in chunk_document(d)}
     clauses = [c for d in parse_text("s.pdf", ocr.text, ocr.ocr_confidence) for c in chunk_document(d)]
     got = {(c.doc["doc_title"], c.label) for c in clauses}
@@ -84,8 +87,22 @@ def test_scanned_pdf_gives_the_clauses_of_the_text_pdf(scanned):
 
 
 def test_text_layer_pages_are_not_ocr_read(scanned):
-    _, text_layer, _, _ = scanned
+    text_layer = scanned.text_layer
     assert text_layer.scanned == [] and text_layer.ocr_confidence == {}
+
+
+def test_image_file_is_read_by_ocr_with_its_doc_number_brackets(scanned, tmp_path):
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(scanned.text_pdf))
+    image = pdf[0].render(scale=2).to_pil().convert("RGB")
+    pdf.close()
+    path = tmp_path / "letterhead.png"
+    image.crop((0, 0, image.width, image.height // 3)).save(path)  # the 红头: banner, 文号, 签发人
+    source = read_source(path)
+    assert (source.pages, source.scanned) == (1, [1])
+    printed = [run.text for run in scanned.pages[0].runs[1:4]]  # banner, 文号 (〔〕, often read as 【】), 签发人
+    assert all(_flat(line) in _flat(source.text) for line in printed)
 
 
 def test_ocr_models_ship_inside_the_package():
@@ -104,8 +121,7 @@ def test_low_confidence_is_marked_for_review():
 
 
 def test_report_of_a_scan_checked_without_ocr_says_the_pages_are_still_to_be_read(scanned):
-    *_, scan_pdf = scanned
-    report = report_file(scan_pdf, ocr=False)
+    report = report_file(scanned.scan_pdf, ocr=False)
     assert (report.pages, report.pages_ocr, report.documents) == (SCANNED_PAGES, 0, [])
     assert any("扫描件" in warning for warning in report.warnings)
 
