@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench import runs
+from bench.documents import document_figures
 from bench.questions import timing_questions
 from bench.report import table
 from settings import Settings
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
         ingest.update(runs.reingest_one_changed(settings, embeddings))
         save("one-file-changed ingest")
+
+        results["documents"] = document_figures(data, workdir / "printed")
+        save("printed and scanned documents")
 
         if assistant is not None:
             results["server"] = runs.server_figures(settings, workdir, chat, hotline, args.server_seconds)

@@ -51,6 +51,16 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     add("query p50, chat BM25 only", _get(q, "chat_bm25", "p50_ms"), "ms")
     for name, figures in (_get(q, "embed_query") or {}).items():
         add(f"embed_query p50, torch {name.replace('_', ' ')}", figures.get("p50_ms"), "ms")
+    docs = results.get("documents", {})
+    for kind in ("pdf", "ofd"):
+        if kind in docs:
+            add(f"{kind.upper()} read back: documents", docs[kind]["documents"], "",
+                target_text=f"{docs[kind]['documents_plain']} (plain text)")
+            add(f"{kind.upper()} read back: clause labels kept", docs[kind]["pairs_pct"], "%", target_text="≥ 98 %")
+            add(f"{kind.upper()} read back: page numbers right", docs[kind]["page_right_pct"], "%", target_text="≥ 98 %")
+            add(f"{kind.upper()} read: pages per second", docs[kind]["pages_per_s"], "pages/s")
+    if docs.get("ocr"):
+        add(f"OCR of a scanned PDF ({docs['ocr']['pages']} pages): pages per second", docs["ocr"]["pages_per_s"], "pages/s")
     add("server: first answer after start-up", srv.get("first_answer_s"), "s")
     add("server peak RSS (VmHWM)", srv.get("peak_rss_mb"), "MB", 1536)
     for clients, figures in (srv.get("throughput") or {}).items():

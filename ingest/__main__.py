@@ -16,6 +16,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from ingest.index import IndexBusy, IndexMissing, build_index, open_index
+from ingest.readers import suffix_list
 from settings import Settings
 
 TITLE_WIDTH = 36  # characters of a title shown in `docs`; a few titles run past 60
@@ -43,7 +44,9 @@ def _parser_ingest() -> argparse.ArgumentParser:
         prog="python -m ingest",
         description="Index policy files (incremental). Subcommands: docs, export --out FILE.jsonl",
     )
-    parser.add_argument("paths", nargs="*", help="files or folders (default: POLICYQA_DATA_DIR)")
+    parser.add_argument(
+        "paths", nargs="*", help=f"files or folders (default: POLICYQA_DATA_DIR); file types: {suffix_list()}"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -339,7 +339,8 @@ def _finish(doc: Document, drafts: list[_Draft], max_chars: int) -> list[Clause]
         citation = _notice_citation(doc, draft.paragraphs) if draft.kind == "notice" else f"《{doc.title}》{draft.label}"
         position = "【位置】" + " › ".join([*draft.section_path, draft.position])
         windows = _windows(draft.paragraphs, max_chars)
-        for n, (text, line) in enumerate(windows, start=1):
+        read = [doc.ocr_confidence[p.page] for p in draft.paragraphs if p.page in doc.ocr_confidence]
+        for n, (text, line, page) in enumerate(windows, start=1):
             clauses.append(
                 Clause(
                     id=base_id + (f"#{n}" if n > 1 else ""),
@@ -351,6 +352,8 @@ def _finish(doc: Document, drafts: list[_Draft], max_chars: int) -> list[Clause]
                     text=text,
                     embed_text=f"{header}\n{position}\n【正文】{text}",
                     line=line,
+                    page=page,
+                    ocr_confidence=min(read) if read else None,
                     responsible_units=list(units),
                     lead_units=list(lead),
                     inherited_units=list(own_inherited),
@@ -388,10 +391,11 @@ class _Piece:
     text: str
     paragraph: int  # index of the paragraph within the clause
     line: int
+    page: int | None
 
 
-def _windows(paragraphs: list[Paragraph], max_chars: int) -> list[tuple[str, int]]:
-    """(text, first line) per window. A clause within `max_chars` is one window holding all its paragraphs.
+def _windows(paragraphs: list[Paragraph], max_chars: int) -> list[tuple[str, int, int | None]]:
+    """(text, first line, first page) per window. A clause within `max_chars` is one window holding all its paragraphs.
 
     Longer clauses pack whole paragraphs greedily; only a paragraph longer than `max_chars` by itself is cut,
     at sentence ends, then at commas. When a window ends inside a paragraph, its last sentence is repeated at
@@ -399,7 +403,7 @@ def _windows(paragraphs: list[Paragraph], max_chars: int) -> list[tuple[str, int
     """
     whole = "\n".join(p.text for p in paragraphs)
     if size(whole) <= max_chars:
-        return [(whole, paragraphs[0].line)] if paragraphs else []
+        return [(whole, paragraphs[0].line, paragraphs[0].page)] if paragraphs else []
     windows: list[list[_Piece]] = []
     current: list[_Piece] = []
     current_size = 0
@@ -414,20 +418,20 @@ def _windows(paragraphs: list[Paragraph], max_chars: int) -> list[tuple[str, int
         current.append(piece)
         current_size += piece_size
     windows.append(current)
-    return [(_join(w), w[0].line) for w in windows]
+    return [(_join(w), w[0].line, w[0].page) for w in windows]
 
 
 def _pieces(paragraphs: list[Paragraph], max_chars: int) -> list[_Piece]:
     pieces = []
     for i, p in enumerate(paragraphs):
         if size(p.text) <= max_chars:
-            pieces.append(_Piece(p.text, i, p.line))
+            pieces.append(_Piece(p.text, i, p.line, p.page))
             continue
         for sentence in _split(p.text, _SENTENCE_END):
             parts = [sentence] if size(sentence) <= max_chars else _split(sentence, _COMMA)
             for part in parts:
                 # A run without any comma longer than a window: cut blindly rather than exceed the limit.
-                pieces.extend(_Piece(part[k : k + max_chars], i, p.line) for k in range(0, len(part), max_chars))
+                pieces.extend(_Piece(part[k : k + max_chars], i, p.line, p.page) for k in range(0, len(part), max_chars))
     return pieces
 
 

@@ -25,13 +25,17 @@ from ingest.paragraphs import (
     compact,
     is_marker,
     is_title_tail,
+    paragraphs_from_lines,
     to_paragraphs,
 )
+from ingest.layout import clean_text, looks_laid_out
 
 # --- shapes of paragraphs -------------------------------------------------------------------------------
 # 主送 (recipients) line: "各市、区人民政府，苏州工业园区…；市各委办局，各直属单位："
 SALUTATION = re.compile(r"^各[^。：]{2,150}?(?:人民政府|政府|管委会|委办局|有关部门|直属单位|有关单位)[^。：]*：$")
 ANNEX = re.compile(r"^附件\s*\d*\s*[：:]")
+# The bare 附件 label a 红头 notice prints above the annexed policy's title.
+ANNEX_LABEL = re.compile(r"^附件\s*\d*$")
 DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 PUBLIC_NOTE = re.compile(r"^[（(]此件公开发布[）)]$")
 LETTERHEAD = re.compile(r"^[^。，：]{2,20}文件$")
@@ -41,6 +45,14 @@ HEADER_NOTE = re.compile(r"^[（(]\d{4}年\d{1,2}月\d{1,2}日.*(?:发布|公布
 ORG_LINE = re.compile(r"^[\u4e00-\u9fff]{2,30}(?:人民政府|政府|办公室|办公厅|委员会|市委|区委|县委|党委|局|委)$")
 ARTICLE = re.compile(rf"^第[{CN_NUM}]+条(?:\s+|(?=[^\s之款项、，的规]))")
 # A closing sentence (施行/有效期…) with the next policy's first heading glued behind it.
+# The 红头 block above a title (letterhead banner, 文号, 签发人) and the labelled lines a portal or a typist puts
+# under it (文号：… 发文机关：… 发布日期：…): they describe the document and are never clause text.
+SIGNER_LINE = re.compile(r"^签发人[：:]")
+META_LINE = re.compile(r"^(?:文号|发文字号|发文机关|发布机关|制发机关|发文单位|成文日期|发布日期|印发日期|施行日期|生效日期|实施日期)[：:]")
+META_ISSUER = re.compile(r"^(?:发文机关|发布机关|制发机关|发文单位)[：:]\s*(.+)$")
+META_EFFECTIVE = re.compile(r"^(?:施行日期|生效日期|实施日期)[：:]\s*(\d{4})年(\d{1,2})月(\d{1,2})日")
+# The 版记 at the end of a 红头文件: 抄送 list and the 印发 line (issuing office and print date, not the issue date).
+DISTRIBUTION_LINE = re.compile(r"^(?:抄送|抄报|主题词)[：:]|^[^。，]{2,30}\d{4}年\d{1,2}月\d{1,2}日印发$")
 GLUED_HEADING = re.compile(r"。\s*(?=一、|第一章|第一条)")
 CLOSING_WORDS = re.compile(r"施行|实施|有效期")
 
@@ -74,18 +86,32 @@ class _Segment:
     title: list[Paragraph]
     paragraphs: list[Paragraph] = field(default_factory=list)
     notice_before: list[Paragraph] = field(default_factory=list)  # a transmittal notice attached in front
+    front: list[Paragraph] = field(default_factory=list)  # a 红头 block (banner, 文号, 签发人) above the title
     notice_after: list[Paragraph] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not (self.title or self.paragraphs)
 
+    def is_letterhead_only(self) -> bool:
+        """Only a 红头 block: it belongs above the title that follows it."""
+        return not self.title and bool(self.paragraphs) and all(_is_letterhead(p.text) for p in self.paragraphs)
+
 
 # --- public API -----------------------------------------------------------------------------------------
 
 
-def parse_text(file_name: str, text: str) -> list[Document]:
-    """Convenience: one file's text → its documents."""
-    return split_documents(file_name, to_paragraphs(text))
+def parse_text(file_name: str, text: str, ocr_confidence: dict[int, float] | None = None) -> list[Document]:
+    """One file's text → its documents. Text laid out like a PDF page (hard-wrapped, page numbers, running
+    headers) is cleaned up first; clean text goes straight to the paragraph rules. `ocr_confidence` (page →
+    mean confidence, from `ingest.readers.Source`) is kept on the documents for their clauses."""
+    if looks_laid_out(text):
+        paragraphs = paragraphs_from_lines([(line.number, line.text, line.page) for line in clean_text(text)])
+    else:
+        paragraphs = to_paragraphs(text)
+    documents = split_documents(file_name, paragraphs)
+    for doc in documents:
+        doc.ocr_confidence = dict(ocr_confidence or {})
+    return documents
 
 
 def split_documents(file_name: str, paragraphs: list[Paragraph]) -> list[Document]:
@@ -144,6 +170,8 @@ def _title_span(text: str, nxt: Paragraph | None) -> int:
     if _is_title(text):
         return 1
     flat = compact(text)
+    if ANNEX_LABEL.match(flat) or _is_letterhead(flat):
+        return 0
     if (
         nxt is not None
         and not any(c in flat for c in "。；：，！？")
@@ -155,14 +183,23 @@ def _title_span(text: str, nxt: Paragraph | None) -> int:
     return 0
 
 
+def _is_letterhead(text: str) -> bool:
+    if len(text) > 40:  # cheap test first: this runs on every paragraph
+        return False
+    flat = compact(text)
+    return bool(LETTERHEAD.match(flat) or DOC_NUMBER_LINE.match(flat) or SIGNER_LINE.match(flat))
+
+
 def _closes_document(prev: str | None) -> bool:
-    """Can a document end with this paragraph, so that a title may follow on its own line?"""
+    """Can a document end with this paragraph (or a 红头 block end with it), so that a title may follow?"""
     return (
         prev is None
         or prev.endswith(("。", "。”"))
         or ANNEX.match(prev) is not None
         or PUBLIC_NOTE.match(prev) is not None
         or DATE_LINE.match(prev) is not None
+        or ANNEX_LABEL.match(prev) is not None
+        or _is_letterhead(prev)
     )
 
 
@@ -221,8 +258,8 @@ def _segments(paragraphs: list[Paragraph]) -> list[_Segment]:
             prev, i = p.text, i + 1
             continue
         head, kind, tail, consumed = glued
-        segments[-1].paragraphs.append(Paragraph(head, p.line))
-        tail_paragraph = Paragraph(tail, p.line)
+        segments[-1].paragraphs.append(Paragraph(head, p.line, p.page))
+        tail_paragraph = Paragraph(tail, p.line, p.page)
         if kind == "title":
             start([tail_paragraph, *paragraphs[i + 1 : i + 1 + consumed]], [])
         else:
@@ -245,14 +282,30 @@ def _notice_subject(seg: _Segment) -> str | None:
     return None
 
 
+def _attach_letterheads(segments: list[_Segment]) -> list[_Segment]:
+    """Fold a segment that is only a 红头 block into the document whose title follows it."""
+    out: list[_Segment] = []
+    pending: list[Paragraph] = []
+    for seg in segments:
+        if seg.is_letterhead_only():
+            pending.extend(seg.paragraphs)
+            continue
+        seg.front, pending = pending + seg.front, []
+        out.append(seg)
+    if pending:  # a banner with nothing after it stays what it was
+        out.append(_Segment(title=[], paragraphs=pending))
+    return out
+
+
 def _attach_notices(segments: list[_Segment]) -> list[_Segment]:
     """Fold a segment that is only a 印发 notice into the neighbouring document it transmits."""
     out: list[_Segment] = []
+    segments = _attach_letterheads(segments)
     for i, seg in enumerate(segments):
         subject = _notice_subject(seg)
         if subject is not None:
             key = _title_key(subject)
-            notice = seg.title + seg.paragraphs
+            notice = seg.front + seg.title + seg.paragraphs
             nxt = segments[i + 1] if i + 1 < len(segments) else None
             if nxt is not None and _segment_title_key(nxt) == key:
                 nxt.notice_before = notice + nxt.notice_before
@@ -276,8 +329,21 @@ def _starts_notice(text: str) -> bool:
     return bool(LETTERHEAD.match(flat) or DOC_NUMBER_LINE.match(flat) or NOTICE_TITLE.match(flat))
 
 
-def _classify(paragraphs: list[Paragraph]) -> list[PartKind]:
-    """One part kind per paragraph (§4 D)."""
+def _is_front_matter(text: str) -> bool:
+    """A line under a title that describes the document: its 文号, 发文机关, date, 签发人 (labelled or bare)."""
+    flat = compact(text)
+    return bool(
+        DOC_NUMBER_LINE.match(flat)
+        or SIGNER_LINE.match(flat)
+        or META_LINE.match(flat)
+        or ORG_LINE.match(flat)
+        or DATE_LINE.match(flat)
+    )
+
+
+def _classify(paragraphs: list[Paragraph], titled: bool = False) -> list[PartKind]:
+    """One part kind per paragraph (§4 D). In a titled document, the 文号/发文机关/date lines between the title
+    and the first body paragraph are its front matter (a 题注, read for metadata), not a notice."""
     kinds: list[PartKind] = []
     state: PartKind | None = None
     body_seen = False
@@ -285,7 +351,11 @@ def _classify(paragraphs: list[Paragraph]) -> list[PartKind]:
         text = p.text
         following = paragraphs[i + 1].text if i + 1 < len(paragraphs) else ""
         kind: PartKind
-        if state == "interpretation" or text == "解读" or "现将政策解读如下" in text:
+        if titled and state is None and not body_seen and "salutation" not in kinds and _is_front_matter(text):
+            kind = "header_note"
+        elif body_seen and DISTRIBUTION_LINE.match(text):
+            kind = "sign"
+        elif state == "interpretation" or text == "解读" or "现将政策解读如下" in text:
             kind = state = "interpretation"
         elif state == "notice" or _starts_notice(text):
             kind = state = "notice"
@@ -314,9 +384,11 @@ def _classify(paragraphs: list[Paragraph]) -> list[PartKind]:
 
 def _parts(seg: _Segment) -> list[Part]:
     parts: list[Part] = []
+    if seg.front:
+        parts.append(Part("header_note", list(seg.front)))
     if seg.notice_before:
         parts.append(Part("notice", list(seg.notice_before)))
-    for p, kind in zip(seg.paragraphs, _classify(seg.paragraphs)):
+    for p, kind in zip(seg.paragraphs, _classify(seg.paragraphs, titled=bool(seg.title))):
         if parts and parts[-1].kind == kind:
             parts[-1].paragraphs.append(p)
         else:
@@ -335,7 +407,7 @@ def _document(file_name: str, seg: _Segment) -> Document:
         title, inferred = compact("".join(p.text for p in seg.title)), False
     else:
         title, inferred = _infer_title(parts), True
-    lines = [p.line for p in seg.title + seg.notice_before + seg.paragraphs]
+    lines = [p.line for p in seg.front + seg.title + seg.notice_before + seg.paragraphs]
     return _describe(title, inferred, parts, [file_name], min(lines))
 
 
@@ -403,6 +475,10 @@ def _own_number(doc: Document) -> str | None:
         if m and m.group(1):
             return _clean_number(m)
     for p in doc.paragraphs("header_note"):
+        m = DOC_NUMBER.search(p.text)
+        if m and m.group(1) and (DOC_NUMBER_LINE.match(compact(p.text)) or META_LINE.match(compact(p.text))):
+            return _clean_number(m)
+    for p in doc.paragraphs("header_note"):
         m = ORDER_NUMBER.search(p.text)
         if m:
             return m.group(1)
@@ -426,9 +502,14 @@ def _issuer(doc: Document) -> str | None:
         if orgs:
             return "、".join(dict.fromkeys(orgs))
     for p in doc.paragraphs("header_note"):
-        m = re.search(r"日([\u4e00-\u9fff]{2,12}?)令第", p.text)
+        flat = compact(p.text)
+        m = META_ISSUER.match(flat) or re.search(r"日([\u4e00-\u9fff]{2,12}?)令第", flat)
         if m:
             return m.group(1)
+        if ORG_LINE.match(flat):
+            return flat
+        if LETTERHEAD.match(flat) and ORG_LINE.match(flat[: -len("文件")]):
+            return flat[: -len("文件")]
     for p in doc.paragraphs("body"):
         for m in INTERPRETED_BY.finditer(p.text):
             if m.group(1).endswith(("人民政府", "人民政府办公室", "人民政府办公厅")):
@@ -476,7 +557,11 @@ def _dates(doc: Document) -> tuple[str | None, str | None, str | None]:
             issue = _iso(*m.groups())
     sources = notes + _closing(doc) + [p.text for p in doc.paragraphs("notice")]
     effective = None
-    for text in sources:
+    for text in notes:
+        m = META_EFFECTIVE.match(compact(text))
+        if m:
+            effective = _iso(*m.groups())
+    for text in [] if effective else sources:
         m = EFFECTIVE.search(text)
         if m:
             effective = _iso(*m.groups())
@@ -567,6 +652,7 @@ def _union(copies: list[Document]) -> Document:
     titled = [d for d in copies if not d.title_inferred] or copies
     files = list(dict.fromkeys(f for d in copies for f in d.source_files))
     merged = _describe(titled[0].title, titled[0].title_inferred, parts, files, base.start_line)
+    merged.ocr_confidence = dict(base.ocr_confidence)
     for name in ("doc_number", "issuer", "issue_date", "effective_date", "valid_until"):
         if getattr(merged, name) is None:
             setattr(merged, name, next((getattr(d, name) for d in copies if getattr(d, name)), None))

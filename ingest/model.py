@@ -20,10 +20,12 @@ DocKind = Literal["regulation", "measures", "plan", "opinion", "notice", "amendm
 
 @dataclass(frozen=True)
 class Paragraph:
-    """One reconstructed paragraph: normalised text plus where it starts in its source file (1-based)."""
+    """One reconstructed paragraph: normalised text plus where it starts in its source file (1-based), and on
+    which printed page when the source has pages (PDF, OFD, scans; None for plain text)."""
 
     text: str
     line: int
+    page: int | None = None
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Document:
     aliases: list[str] = field(default_factory=list)
     annexes_missing: list[str] = field(default_factory=list)
     start_line: int = 1  # first line in the (first) source file
+    ocr_confidence: dict[int, float] = field(default_factory=dict)  # page → mean OCR confidence (scanned pages)
 
     def paragraphs(self, *kinds: PartKind) -> list[Paragraph]:
         """All paragraphs of the given part kinds, in document order."""
@@ -91,6 +94,8 @@ class Clause:
     text: str  # display text, verbatim (normalised) source paragraphs joined by "\n"
     embed_text: str  # text + a short context header; used for embeddings and BM25 only
     line: int  # 1-based line in the document's first source file where the clause begins
+    page: int | None = None  # printed page where the clause begins (paged sources only): cited as 第3页
+    ocr_confidence: float | None = None  # lowest OCR confidence of its pages; None when not read by OCR
     responsible_units: list[str] = field(default_factory=list)
     lead_units: list[str] = field(default_factory=list)
     inherited_units: list[str] = field(default_factory=list)

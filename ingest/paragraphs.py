@@ -21,6 +21,9 @@ from ingest.model import Paragraph
 
 Mode = Literal["pdf", "md", "plain"]
 
+# Form feed separates pages (as pdftotext writes it, and as `ingest.layout` renders a paged source).
+PAGE_BREAK = "\f"
+
 CN_NUM = "一二三四五六七八九十百零〇两"
 # Paragraph-opening structure markers (§4 F). Anchored at the start so quoted or inline numbers do not count.
 MARKER = re.compile(
@@ -101,17 +104,42 @@ def detect_mode(text: str) -> Mode:
 
 
 def to_paragraphs(text: str) -> list[Paragraph]:
-    """Normalised paragraphs of one file's text, each with its 1-based first source line."""
+    """Normalised paragraphs of one file's text, each with its 1-based first source line (and page, if paged)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     mode = detect_mode(text)
-    raw = [(n, line) for n, line in enumerate(text.split("\n"), start=1)]
+    pages = page_of_lines(text)
+    raw = [(n, line.replace(PAGE_BREAK, "")) for n, line in enumerate(text.split("\n"), start=1)]
     if mode == "pdf":
         paragraphs = _pdf_paragraphs(raw)
     elif mode == "md":
         paragraphs = _md_paragraphs(raw)
     else:
         paragraphs = _plain_paragraphs(raw)
-    return [p for p in paragraphs if p.text]
+    if PAGE_BREAK not in text:
+        return [p for p in paragraphs if p.text]
+    return [Paragraph(p.text, p.line, pages[p.line - 1]) for p in paragraphs if p.text]
+
+
+def paragraphs_from_lines(lines: list[tuple[int, str, int | None]]) -> list[Paragraph]:
+    """Paragraphs from lines already re-joined one paragraph each (`ingest.layout`): (source line, text, page).
+    The plain-text rules still apply (footnote markers, a trailer line belongs to the paragraph before it)."""
+    page = {number: p for number, _, p in lines}
+    paragraphs = _plain_paragraphs([(number, text) for number, text, _ in lines])
+    return [Paragraph(p.text, p.line, page[p.line]) for p in paragraphs if p.text]
+
+
+def page_of_lines(text: str) -> list[int | None]:
+    """The page of every line of `text` from its form feeds; None everywhere when it has none. A line's page
+    counts the form feeds before it and those it starts with."""
+    lines = text.split("\n")
+    if PAGE_BREAK not in text:
+        return [None] * len(lines)
+    pages: list[int | None] = []
+    seen = 0
+    for line in lines:
+        pages.append(1 + seen + len(line) - len(line.lstrip(PAGE_BREAK)))
+        seen += line.count(PAGE_BREAK)
+    return pages
 
 
 def _clean(line: str) -> str:

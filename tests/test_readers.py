@@ -91,7 +91,9 @@ def test_bytes_that_decode_only_to_garbage_are_refused(tmp_path):
 
 def test_unsupported_suffix_is_refused(tmp_path):
     assert "unsupported type" in _reason(_write(tmp_path, "sheet.xlsx", b"PK\x03\x04"))
-    assert {".txt", ".md", ".docx", ".pdf", ".html", ".htm"} == set(SUPPORTED_SUFFIXES)
+    assert {".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm", ".png", ".jpg", ".jpeg", ".tif", ".tiff"} == set(
+        SUPPORTED_SUFFIXES
+    )
 
 
 def test_docx_gives_one_paragraph_per_line(tmp_path):
@@ -118,12 +120,10 @@ def test_pdf_text_layer_is_read(tmp_path):
     assert "short end" in text
 
 
-def test_pdf_lines_are_laid_out_for_the_pdf_paragraph_mode(tmp_path):
-    path = _write(tmp_path, "policy.pdf", _minimal_pdf(["A long first line of the page text", "end"]))
-    lines = read_file(path).split("\n")
-    # A blank line after every line, and the clearly short line carries the trailing-space line-end signal.
-    assert lines[1] == ""
-    assert lines[-1] == "end "
+def test_pdf_lines_broken_at_the_margin_come_back_as_one_paragraph(tmp_path):
+    lines = ["A policy sentence that runs to the", "margin and on.", "Next one."]
+    path = _write(tmp_path, "policy.pdf", _minimal_pdf(lines))
+    assert read_file(path).split("\n") == ["A policy sentence that runs to the margin and on.", "Next one."]
 
 
 def test_pdf_without_text_layer_is_refused(tmp_path):
@@ -157,3 +157,70 @@ def test_html_gives_blocks_as_lines_without_script_or_style(tmp_path):
 
 def test_htm_suffix_in_gbk_is_read(tmp_path):
     assert read_file(_write(tmp_path, "p.htm", "<p>正文内容。</p>".encode("gbk"))) == "正文内容。"
+
+
+def test_every_registered_type_is_offered_by_the_cli_help_and_accepted_by_the_upload_check():
+    from ingest.__main__ import _parser_ingest
+    from ingest.readers import READERS
+    from web.uploads import safe_filename
+
+    help_text = " ".join(_parser_ingest().format_help().split())
+    for suffix in READERS:
+        assert suffix in help_text
+        assert safe_filename(f"policy{suffix.upper()}") == f"policy{suffix}"
+
+
+def _docx_with_task_table(path: Path) -> Path:
+    document = docx.Document()
+    document.add_paragraph("苏州市示例产业发展行动计划")
+    document.add_paragraph("一、重点任务")
+    document.add_paragraph("（一）推进示例项目建设。各地按下表分工推进。")
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [("序号", "任务", "责任单位"), ("1", "建设示例园区", "市工信局"), ("2", "培育示例企业", "市科技局")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    document.add_paragraph("（二）加强示例人才保障。" + "对引进的高层次示例人才，按其层次给予安家补贴和租房补贴，并在子女入学方面提供便利。" * 3)
+    document.save(str(path))
+    return path
+
+
+def test_docx_table_rows_keep_their_column_names_in_document_order(tmp_path):
+    lines = read_file(_docx_with_task_table(tmp_path / "plan.docx")).split("\n")
+    assert lines[3:5] == ["序号：1；任务：建设示例园区；责任单位：市工信局", "序号：2；任务：培育示例企业；责任单位：市科技局"]
+    assert lines[5].startswith("（二）")
+
+
+def test_docx_table_rows_stay_with_the_item_they_follow(tmp_path):
+    from ingest.clauses import chunk_document
+    from ingest.documents import parse_text
+
+    path = _docx_with_task_table(tmp_path / "plan.docx")
+    [doc] = parse_text(path.name, read_file(path))
+    clauses = {c.label: c.text for c in chunk_document(doc)}
+    assert "任务：建设示例园区；责任单位：市工信局" in clauses["一、（一）"]
+    assert "任务：培育示例企业；责任单位：市科技局" in clauses["一、（一）"]
+    assert "市工信局" not in clauses["一、（二）"]
+
+
+def test_table_without_a_header_row_joins_its_cells():
+    from ingest.readers import table_rows
+
+    rows = [["对年营业收入首次突破1亿元的企业，给予奖励。", "市工信局"], ["对新认定的企业给予支持。", "市科技局"]]
+    assert table_rows(rows) == ["对年营业收入首次突破1亿元的企业，给予奖励。；市工信局", "对新认定的企业给予支持。；市科技局"]
+
+
+def test_corrupt_ofd_is_refused(tmp_path):
+    assert "corrupt ofd" in _reason(_write(tmp_path, "broken.ofd", b"PK\x03\x04 not a zip"))
+    path = tmp_path / "empty.ofd"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody/></ofd:OFD>')
+    assert "不是有效的 OFD" in _reason(path)
+
+
+def test_image_without_text_is_refused_and_a_corrupt_one_too(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "blank.png"
+    Image.new("RGB", (400, 300), "white").save(path)
+    assert "no text found" in _reason(path)
+    assert "corrupt image" in _reason(_write(tmp_path, "broken.jpg", b"\xff\xd8 not a jpeg"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ingest.readers import READERS, suffix_list
 from rag.types import Answer, TextDelta
 from web import render
 from web.service import MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS, Busy, PolicyService
@@ -342,9 +343,9 @@ def _admin_tab(service: PolicyService) -> None:
             logout = gr.Button("退出登录", size="sm", scale=0)
         with gr.Group():
             files = gr.File(
-                label="上传政策文件（.txt .md .docx .pdf .html）",
+                label=f"上传政策文件（{suffix_list()}）",
                 file_count="multiple",
-                file_types=[".txt", ".md", ".docx", ".pdf", ".html", ".htm"],
+                file_types=list(READERS),
             )
             upload = gr.Button("保存到数据目录")
             upload_status = gr.Markdown()
