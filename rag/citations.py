@@ -48,6 +48,7 @@ def make_citation(n: int, clause: Clause, today: date) -> Citation:
         validity=validity,
         expired=expired,
         responsible_units=units_of([clause]),
+        page=clause.page,
     )
 
 
@@ -86,8 +87,13 @@ def _is_claim(sentence: str) -> bool:
 
 
 def citation_list(citations: list[Citation]) -> str:
-    """The reference list printed under an answer: [n] 《…》label（validity）."""
-    return "\n".join(f"[{c.n}] {c.citation}（{c.validity}）" for c in citations)
+    """The reference list printed under an answer: [n] 《…》label（第3页）（validity）."""
+    return "\n".join(f"[{c.n}] {c.citation}{page_note(c.page)}（{c.validity}）" for c in citations)
+
+
+def page_note(page: int | None) -> str:
+    """（第3页） for a clause of a paged source; nothing for text files."""
+    return f"（第{page}页）" if page else ""
 
 
 def validity_notes(citations: list[Citation]) -> list[str]:

@@ -36,6 +36,7 @@ class Citation:
     validity: str  # human-readable: 有效 / 已过期（有效期至2020年12月31日） / 未注明有效期
     expired: bool
     responsible_units: list[str] = field(default_factory=list)
+    page: int | None = None  # the page the clause starts on, for paged sources (PDF, OFD, scans)
 
 
 @dataclass

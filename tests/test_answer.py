@@ -219,3 +219,14 @@ def test_real_corpus_text_appended_to_a_question_does_not_bury_its_answer(corpus
     padded = corpus_assistant.ask("燃气经营许可证怎么申请？另外我再说一句，今天天气不错，我们单位下午还要开会讨论别的事情")
     assert not padded.refused
     assert plain.citations[0].citation in [c.citation for c in padded.citations]
+
+
+def test_citation_of_a_paged_source_names_its_page():
+    from dataclasses import replace
+
+    from rag.citations import citation_list, make_citation
+
+    clause = sample_clauses()[0]
+    paged = make_citation(1, replace(clause, page=3), TODAY)
+    assert paged.page == 3 and "（第3页）" in citation_list([paged])
+    assert "页" not in citation_list([make_citation(1, clause, TODAY)])
