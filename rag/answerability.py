@@ -29,7 +29,7 @@ from rag.hotline import find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise
 from rag.retrieval import Ranking
-from rag.retrievers import is_latin
+from rag.translate import is_latin
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 SUPPORT_DEPTH = 3  # clauses that may carry the answer

@@ -28,6 +28,7 @@ from domain.jurisdiction import jurisdiction_of, jurisdictions_named
 from domain.validity import is_expired, validity_of
 from ingest.model import Clause
 from rag import lookup
+from rag.translate import is_latin, to_chinese
 from rag.types import Retrieved
 from settings import Settings
 
@@ -182,6 +183,8 @@ class RetrievalPipeline:
     def query(self, question: str, filters: Filters | dict | None = None) -> Query:
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         today = self.settings.current_date()
+        # An English question names documents and places in English: match them through its Chinese form too.
+        named = f"{question} {to_chinese(question)}" if is_latin(question) else question
         admitted = None
         if filters.active:
             admitted = frozenset(cid for cid, c in self.store.clauses.items() if filters.admits(c, today))
@@ -190,18 +193,22 @@ class RetrievalPipeline:
             filters=filters,
             today=today,
             admitted=admitted,
-            named_documents=tuple(lookup.documents_by_title(question, self.titles)),
-            jurisdictions=tuple(jurisdictions_named(question, self.known_jurisdictions)),
+            named_documents=tuple(lookup.documents_by_title(named, self.titles)),
+            jurisdictions=tuple(jurisdictions_named(named, self.known_jurisdictions)),
         )
 
 
 def hybrid(store: ClauseStore, embeddings: Embeddings, settings: Settings, reranker: Any | None = None) -> RetrievalPipeline:
-    """The full system: dense + BM25 fused, preferences, direct lookups, the configured reranker."""
-    from rag.retrievers import BM25Retriever, CrossEncoderReranker, DenseRetriever, DirectLookup, Preferences, RRF
+    """The full system: dense + BM25 (and both again over an English question's Chinese pseudo-query) fused,
+    preferences, direct lookups, the configured reranker."""
+    from rag.retrievers import (
+        RRF, BM25Retriever, CrossEncoderReranker, DenseRetriever, DirectLookup, Preferences, TranslatedRetriever,
+    )
 
+    dense, bm25 = DenseRetriever(store, embeddings), BM25Retriever(store, skip_latin=True)
     return RetrievalPipeline(
         store, settings,
-        retrievers=[DenseRetriever(store, embeddings), BM25Retriever(store, skip_latin=True)],
+        retrievers=[dense, bm25, TranslatedRetriever(dense), TranslatedRetriever(bm25)],
         fusion=RRF(),
         preferences=Preferences(store),
         direct=DirectLookup(store),

@@ -2,6 +2,7 @@
 
 * `DenseRetriever` — e5 cosine over the store's vectors; evidence: `best_cosine`.
 * `BM25Retriever` — Okapi BM25 over jieba tokens; evidence: `lexical_coverage`.
+* `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
 * `Preferences` — scale down secondary text, expired documents and other places than the one asked about.
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
@@ -10,9 +11,9 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -24,17 +25,10 @@ from ingest.model import Clause
 from ingest.tokenize import tokenize
 from rag import lookup
 from rag.retrieval import Candidates, ClauseStore, Query
+from rag.translate import is_latin, to_chinese
 from settings import Settings
 
 CANDIDATES = 100  # per retriever, before fusion (of ~1,100 clauses)
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def is_latin(question: str) -> bool:
-    """Mostly non-Chinese text (an English question)."""
-    return len(_CJK.findall(question)) < max(2, len(question) // 10)
-
 
 class DenseRetriever:
     """Nearest clauses by the embedding model's cosine."""
@@ -144,6 +138,23 @@ class BM25Retriever:
         weight = {t: self.lexical.idf(t) for t in distinct}
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in present) / total if total else 0.0
+
+
+class TranslatedRetriever:
+    """Runs another retriever on the Chinese pseudo-query of an English question (rag/translate.py), so BM25 and
+    a second dense query see the corpus's own words; a Chinese question passes by. Its evidence is reported
+    under the inner names with a `_zh` suffix."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = f"{inner.name}_zh"
+
+    def retrieve(self, query: Query) -> Candidates:
+        pseudo = to_chinese(query.text) if is_latin(query.text) else ""
+        if not pseudo:
+            return Candidates(self.name, [])
+        found = self.inner.retrieve(replace(query, text=pseudo))
+        return Candidates(self.name, found.ranked, {f"{k}_zh": v for k, v in found.evidence.items()})
 
 
 class RRF:
