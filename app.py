@@ -1,7 +1,7 @@
 """PolicyQA server: the Gradio UI and the HTTP API on one FastAPI app.
 
 `python app.py` indexes settings.data_dir on first start (progress printed), then serves at settings.host:port.
-This module only wires: the pipeline (ingest, rag) to the web layer (web.service, web.api, web.ui).
+This module only wires: the pipeline (ingest, rag) to the web layer (web.live, web.service, web.api, web.ui).
 """
 
 from __future__ import annotations
@@ -13,21 +13,25 @@ from fastapi import FastAPI
 
 from settings import Settings
 from web.api import install_api
-from web.feedback import FeedbackStore
+from web.http import install_edge
+from web.live import Busy, LiveIndex, Rebuild, Refresh
 from web.openai_api import openai_router
 from web.render import build_summary
 from web.server import limit_malloc_arenas
-from web.service import PolicyService, Rebuild, Refresh
+from web.service import Services
 from web.ui import CSS, HEAD, build_ui, theme
 
 
 def pipeline_rebuild(settings: Settings, embeddings: Any) -> Rebuild:
     """Re-index settings.data_dir with the given embeddings, then open the new index and a fresh assistant."""
-    from ingest.index import build_index, open_index
+    from ingest.index import IndexBusy, build_index, open_index
     from rag import Assistant
 
     def rebuild() -> tuple[Any, Any, str]:
-        report = build_index([settings.data_dir], settings, embeddings, progress=True)
+        try:
+            report = build_index([settings.data_dir], settings, embeddings, progress=True)
+        except IndexBusy as exc:  # the lock is taken before anything is read or written
+            raise Busy("另一个导入（命令行或其他服务进程）正在更新索引，请稍后再试") from exc
         index = open_index(settings)
         return Assistant.from_settings(settings, embeddings=embeddings, index=index), index, build_summary(report)
 
@@ -90,17 +94,21 @@ def create_app(
         from ingest.embeddings import load_embeddings
 
         rebuild = pipeline_rebuild(settings, load_embeddings(settings))
-    service = PolicyService(settings, assistant, index, rebuild, FeedbackStore(settings.cache_dir / "feedback.sqlite3"),
-                            refresh)
+    services = Services.build(settings, LiveIndex(assistant, index, rebuild, refresh))
 
     # /docs and /redoc would pull Swagger UI from a CDN; the schema itself stays at /openapi.json.
     app = FastAPI(title="PolicyQA 苏州政策问答 API", version="0.1.0", docs_url=None, redoc_url=None)
-    app.state.service = service
-    install_api(app, service)
-    app.include_router(openai_router(service))
+    app.state.services = services
+    install_edge(app, settings)
+    install_api(app, services)
+    app.include_router(openai_router(services.answering))
+    blocks = build_ui(services)
+    # Gradio only checks that a file an event names is one it received itself ("not uploaded by a user")
+    # in Blocks that were launched; mounted Blocks never are, so the check is switched on here.
+    blocks.has_launched = True
     return gr.mount_gradio_app(
         app,
-        build_ui(service),
+        blocks,
         path="/",
         theme=theme(),
         css=CSS,
