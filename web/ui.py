@@ -151,9 +151,7 @@ def _chat_tab(services: Services) -> None:
                 regenerate = gr.Button("重新生成", size="sm")
                 clear = gr.Button("清空对话", size="sm")
             with gr.Accordion("评价最新回答", open=False):
-                comment = gr.Textbox(
-                    placeholder="补充意见（可选；个人信息会自动隐去）", show_label=False, lines=2, max_length=MAX_COMMENT_CHARS
-                )
+                comment = gr.Textbox(placeholder="补充意见（可选）", show_label=False, lines=2, max_length=MAX_COMMENT_CHARS)
                 with gr.Row():
                     up = gr.Button("👍 有用", size="sm", elem_id="feedback-up")
                     down = gr.Button("👎 没用", size="sm", elem_id="feedback-down")
