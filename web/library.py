@@ -8,6 +8,7 @@ from typing import Any
 from settings import Settings
 from web.live import LiveIndex
 
+MAX_SEARCH_TERMS = 10
 STATUS_IN_FORCE = "有效"
 STATUS_EXPIRED = "已过期"
 STATUS_UNSTATED = "未注明有效期"
@@ -61,8 +62,9 @@ class LibraryService:
         return self.live.index.clauses.get(clause_id)
 
     def search_clauses(self, keywords: str, limit: int = 50) -> list[Any]:
-        """Clauses whose citation or text contains every whitespace-separated keyword, in document order."""
-        terms = keywords.split()
+        """Clauses whose citation or text contains every whitespace-separated keyword, in document order.
+        Only the first MAX_SEARCH_TERMS keywords count: each is a scan of every clause."""
+        terms = keywords.split()[:MAX_SEARCH_TERMS]
         if not terms:
             return []
         index = self.live.index

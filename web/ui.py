@@ -31,6 +31,7 @@ EXAMPLE_MESSAGE = (
     "请问这种情况归哪个部门管？有没有相关规定？"
 )
 ALL = "全部"
+MAX_SEARCH_CHARS = 200
 STATUSES = [ALL, "有效", "已过期", "未注明有效期"]
 
 # System fonts only: the UI must render offline, with no request to a font CDN.
@@ -287,7 +288,9 @@ def _library_tab(services: Services) -> dict:
     document = gr.Dropdown([], label="阅读文件", elem_id="library-document", allow_custom_value=True)
     reader = gr.HTML(elem_id="library-reader")
     with gr.Row():
-        keywords = gr.Textbox(placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5)
+        keywords = gr.Textbox(
+            placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5, max_length=MAX_SEARCH_CHARS
+        )
         search = gr.Button("搜索条款", scale=1, min_width=100)
     hits = gr.HTML(elem_id="library-search")
 
@@ -321,6 +324,7 @@ def _library_tab(services: Services) -> dict:
         return ids[row] if 0 <= row < len(ids) else None
 
     def find(words: str):
+        words = (words or "")[:MAX_SEARCH_CHARS]
         return render.search_html(words, services.library.search_clauses(words))
 
     filters = [jurisdiction, kind, status]
