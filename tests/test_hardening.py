@@ -260,6 +260,11 @@ def test_any_json_to_any_endpoint_is_answered_or_refused_never_a_500(app_server,
         r.json()
 
 
+def test_a_body_that_is_not_utf8_json_is_refused_in_chinese(app_server):
+    r = app_server.client.post("/api/ask", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["detail"] == "请求体无法解析（需要 UTF-8 编码的 JSON）"
+
+
 @pytest.mark.parametrize(
     "filters",
     [{"in_force": "maybe"}, {"doc_id": 5}, {"jurisdiction": [[1]]}, {"kind": True}, {"color": "red"}],

@@ -86,7 +86,13 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+# FastAPI's own refusals, in the Chinese every other `detail` is in.
+_CHINESE = {"There was an error parsing the body": "请求体无法解析（需要 UTF-8 编码的 JSON）"}
+
+
 async def logged_http_exception(request: Request, exc: StarletteHTTPException):
+    if isinstance(exc.detail, str) and exc.detail in _CHINESE:
+        exc = StarletteHTTPException(exc.status_code, _CHINESE[exc.detail], exc.headers)
     if exc.status_code < 500:
         log_rejected(request, exc.status_code, str(exc.detail))
     return await http_exception_handler(request, exc)
