@@ -55,3 +55,18 @@ def test_names_addresses_and_numbers_in_hotline_records_are_masked(message, secr
 )
 def test_words_that_only_look_like_names_are_left_alone(text):
     assert mask_pii(text) == text
+
+
+@pytest.mark.parametrize("message,secrets,kept", MESSAGES[:3])
+def test_the_hotline_masked_view_carries_no_name_or_address(tmp_path, message, secrets, kept):
+    """What the 热线助手 shows as 「诉求（已隐去个人信息）」 is the assistant's `question` in hotline mode."""
+    from datetime import date
+
+    from rag.assistant import Assistant
+    from settings import Settings
+    from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+
+    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1))
+    answer = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings()).ask(message, mode="hotline")
+    shown = answer.question + "".join(answer.questions) + (answer.reply_script or "")
+    assert not [s for s in secrets if s in shown]
