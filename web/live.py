@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # rebuild() -> (assistant, index, summary): index settings.data_dir anew and open what was built. Its progress
@@ -97,12 +98,16 @@ class LiveIndex:
     def reindexing(self) -> bool:
         return self._reindexing.locked()
 
-    def exclusive(self) -> "_Exclusive":
-        """Hold the re-index turn (raises Busy when taken): for work that must not overlap a re-index, such as
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the re-index turn (Busy when it is taken): for work that must not overlap a re-index, such as
         deleting source files before re-indexing them away."""
         if not self._reindexing.acquire(blocking=False):
             raise Busy("正在重新索引，请稍后再试")
-        return _Exclusive(self._reindexing)
+        try:
+            yield
+        finally:
+            self._reindexing.release()
 
     def rebuild_held(self) -> str:
         """Rebuild and swap in the result; the caller holds `exclusive()`. Returns the build summary."""
@@ -110,20 +115,3 @@ class LiveIndex:
         with self._swap:
             self._assistant, self._index = assistant, index
         return summary
-
-    def reindex(self) -> str:
-        """Rebuild the index from the data folder and swap in a fresh assistant; returns the build summary.
-        Raises Busy when another re-index is running."""
-        with self.exclusive():
-            return self.rebuild_held()
-
-
-class _Exclusive:
-    def __init__(self, lock: threading.Lock) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
