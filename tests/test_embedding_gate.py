@@ -41,6 +41,7 @@ def test_a_reindex_finishes_while_questions_keep_coming():
         thread.join(5)
     assert still_asking, "the ingest only finished once the questions stopped"
     assert order.count("b") == BATCHES
-    # While the ingest ran, questions were served too: between its first and last batch, turns alternate.
+    # Nor were the questions starved meanwhile: after each batch, every question then waiting went (four askers,
+    # so several per batch — one per batch cut question throughput to a trickle during a re-index).
     during = order[order.index("b") : len(order) - order[::-1].index("b")]
-    assert during.count("q") >= BATCHES - 1
+    assert during.count("q") >= 2 * (BATCHES - 1)
