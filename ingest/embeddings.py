@@ -381,8 +381,8 @@ GATE_TURN = 8  # texts encoded per turn on the model's gate
 class _Gate:
     """Serialises encode calls on one model, taking turns between questions and ingest batches.
 
-    Questions waiting when a batch arrives or ends all go before the next batch, so a question waits for at most
-    one batch; then the batch goes, however many new questions keep arriving. With questions always first, a
+    Questions waiting when an ingest turn (GATE_TURN passages) arrives or ends all go before the next turn, so a
+    question waits for at most one turn; then the turn goes, however many new questions keep arriving. With questions always first, a
     steady stream of them starved a re-index (99 clauses: 10 s idle; with 8 clients asking it finished only after
     they stopped); letting only one question through per batch starved the questions instead (0.4 requests/s
     during a re-index instead of ~5). `python -m bench.load` measures both sides. A plain Lock would do neither:
