@@ -2,7 +2,7 @@
 
 `python app.py` indexes settings.data_dir on first start (progress printed), then serves at settings.host:port.
 This module only wires the pipeline (built by rag.runtime, the one composition root) to the web layer
-(web.service, web.api, web.ui).
+(web.live, web.service, web.api, web.ui).
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
-from ingest.index import index_exists
+from ingest.index import IndexBusy, index_exists
 from rag.runtime import Runtime, build_runtime
 from settings import Settings
 from web.api import install_api
-from web.feedback import FeedbackStore
+from web.http import install_edge
+from web.live import Busy, LiveIndex, Rebuild, Refresh
 from web.openai_api import openai_router
 from web.render import build_summary
 from web.server import limit_malloc_arenas
-from web.service import PolicyService, Rebuild, Refresh
+from web.service import Services
 from web.ui import CSS, HEAD, build_ui, theme
 
 
@@ -28,7 +29,10 @@ def runtime_hooks(runtime: Runtime) -> tuple[Rebuild, Refresh]:
     """The web layer's rebuild and refresh callbacks over the composition root's runtime."""
 
     def rebuild() -> tuple[Any, Any, str]:
-        report = runtime.rebuild()
+        try:
+            report = runtime.rebuild()
+        except IndexBusy as exc:  # the lock is taken before anything is read or written
+            raise Busy("另一个导入（命令行或其他服务进程）正在更新索引，请稍后再试") from exc
         return runtime.assistant, runtime.index, build_summary(report)
 
     def refresh(index: Any) -> tuple[Any, Any] | None:
@@ -50,17 +54,21 @@ def create_app(
         runtime.assistant.warm_up()
         assistant, index = runtime.assistant, runtime.index
         rebuild, refresh = runtime_hooks(runtime)
-    service = PolicyService(settings, assistant, index, rebuild, FeedbackStore(settings.cache_dir / "feedback.sqlite3"),
-                            refresh)
+    services = Services.build(settings, LiveIndex(assistant, index, rebuild, refresh))
 
     # /docs and /redoc would pull Swagger UI from a CDN; the schema itself stays at /openapi.json.
     app = FastAPI(title="PolicyQA 苏州政策问答 API", version="0.1.0", docs_url=None, redoc_url=None)
-    app.state.service = service
-    install_api(app, service)
-    app.include_router(openai_router(service))
+    app.state.services = services
+    install_edge(app, settings)
+    install_api(app, services)
+    app.include_router(openai_router(services.answering))
+    blocks = build_ui(services)
+    # Gradio only checks that a file an event names is one it received itself ("not uploaded by a user")
+    # in Blocks that were launched; mounted Blocks never are, so the check is switched on here.
+    blocks.has_launched = True
     return gr.mount_gradio_app(
         app,
-        build_ui(service),
+        blocks,
         path="/",
         theme=theme(),
         css=CSS,

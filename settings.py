@@ -73,7 +73,16 @@ class Settings:
     admin_password: str | None = _setting(
         "POLICYQA_ADMIN_PASSWORD", None, "管理 tab password; the tab is locked while unset."
     )
+    admin_login_attempts: int = _setting(
+        "POLICYQA_ADMIN_LOGIN_ATTEMPTS", 5, "Failed admin logins a client may make per minute before it must wait."
+    )
     max_upload_mb: int = _setting("POLICYQA_MAX_UPLOAD_MB", 20, "Largest accepted upload.")
+    cors_origins: str = _setting(
+        "POLICYQA_CORS_ORIGINS",
+        "",
+        "Comma-separated origins (e.g. `https://portal.example.gov.cn`) whose pages may call the API from a "
+        "browser; empty: only the app's own pages.",
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -59,7 +59,8 @@ def private_cache(folder: Path, shared_cache: Path) -> Path:
 
 
 @contextmanager
-def running_server(settings: Settings, workdir: Path, ready_timeout: float = 600) -> Iterator[Server]:
+def running_server(settings: Settings, workdir: Path, ready_timeout: float = 600,
+                   extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start `python app.py` over `settings`' data and index (built first if missing); stop it on exit."""
     port = free_port()
     cache = private_cache(workdir / "server-cache", settings.cache_dir)
@@ -74,6 +75,7 @@ def running_server(settings: Settings, workdir: Path, ready_timeout: float = 600
         "TRANSFORMERS_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ANONYMIZED_TELEMETRY": "False",
+        **(extra_env or {}),
     }
     log = workdir / f"server-{port}.log"
     with open(log, "wb") as out:
@@ -107,9 +109,11 @@ def wait_ready(server: Server, timeout: float) -> None:
 
 @dataclass
 class ClientRun:
-    """What concurrent clients saw: per-request latency (s) of successes, error descriptions, wall time."""
+    """What concurrent clients saw: per-request latency (s) of successes (and when each finished, on the
+    time.monotonic clock), error descriptions, wall time."""
 
     latencies: list[float] = field(default_factory=list)
+    finished: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # successful requests by kind
     seconds: float = 0.0
@@ -119,6 +123,7 @@ class ClientRun:
         with self.lock:
             if error is None:
                 self.latencies.append(seconds)
+                self.finished.append(time.monotonic())
                 self.counts[kind] = self.counts.get(kind, 0) + 1
             else:
                 self.errors.append(f"{kind}: {error}")

@@ -310,6 +310,21 @@ def _ingest_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def ingest_running(index_dir: Path) -> bool:
+    """Whether an ingest (this process or another) holds the lock right now: a probe that takes and drops it,
+    so callers can refuse up front instead of failing half-way (the server checks before deleting files)."""
+    lock = index_dir / LOCK_FILE
+    if not lock.exists():
+        return False
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 # --- read side -------------------------------------------------------------------------------------------
 
 

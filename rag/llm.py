@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextvars
 import queue
+import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -65,23 +68,56 @@ def build_chat_model(settings: Settings, streaming: bool = True, max_retries: in
     )
 
 
-def context_block(numbered: list[tuple[Citation, Clause]]) -> str:
-    """The clauses shown to the model, each under its [n] with level, 文号, validity and departments."""
+# Prompt layout against injection: clauses and user text sit between ⟦…｜nonce⟧ delimiters whose nonce is drawn
+# per request and never shown to the user, so text typed into a question (or written into an uploaded document)
+# cannot close its own block or open a clause block that looks like a real one. On top of that, delimiter glyphs
+# in any inserted text are replaced, and [n] in user text becomes ［n］ so it cannot pass for a citation marker.
+_DELIMITERS = str.maketrans({"⟦": "〔", "⟧": "〕"})
+_MARKER = re.compile(r"\[(\s*\d+\s*)\]")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The clause blocks shown to the model, and the nonce their delimiters (and the user blocks) carry."""
+
+    text: str
+    nonce: str
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(4)
+
+
+def as_data(text: str) -> str:
+    """Text inserted into a prompt, unable to forge a delimiter."""
+    return text.translate(_DELIMITERS)
+
+
+def user_text(text: str) -> str:
+    """User-written text for a prompt: no delimiters, and no [n] that could pass for a citation marker."""
+    return _MARKER.sub(r"［\1］", as_data(text))
+
+
+def context_block(numbered: list[tuple[Citation, Clause]], nonce: str | None = None) -> Context:
+    """The clauses shown to the model, each in its delimited block under its [n] with level, 文号, validity and
+    departments."""
+    nonce = nonce or new_nonce()
     template = load_prompt("context_block.txt")
     blocks = []
     for citation, clause in numbered:
         blocks.append(
             template.format(
                 n=citation.n,
-                citation=citation.citation,
-                jurisdiction=jurisdiction_of(clause.doc),
-                doc_number=clause.doc.get("doc_number") or "未注明",
-                validity=citation.validity,
-                units="、".join(citation.responsible_units) or "未注明",
-                text=clause.text,
+                nonce=nonce,
+                citation=as_data(citation.citation),
+                jurisdiction=as_data(jurisdiction_of(clause.doc)),
+                doc_number=as_data(clause.doc.get("doc_number") or "未注明"),
+                validity=as_data(citation.validity),
+                units=as_data("、".join(citation.responsible_units) or "未注明"),
+                text=as_data(clause.text),
             )
         )
-    return "\n\n".join(blocks)
+    return Context("\n\n".join(blocks), nonce)
 
 
 class LLMAnswerer:
@@ -97,16 +133,25 @@ class LLMAnswerer:
             ChatPromptTemplate.from_messages([("human", load_prompt("followup_rewrite.md"))]) | chat_model | parse
         )
 
-    def stream_answer(self, question: str, context: str) -> Iterator[str]:
-        yield from self._stream(self.answer_chain, {"question": question, "context": context})
+    def stream_answer(self, question: str, context: Context) -> Iterator[str]:
+        inputs = {"question": user_text(question), "context": context.text, "nonce": context.nonce}
+        yield from self._stream(self.answer_chain, inputs)
 
-    def stream_reply_script(self, message: str, questions: list[str], context: str) -> Iterator[str]:
-        inputs = {"message": message, "questions": "\n".join(f"- {q}" for q in questions), "context": context}
+    def stream_reply_script(self, message: str, questions: list[str], context: Context) -> Iterator[str]:
+        inputs = {
+            "message": user_text(message),
+            "questions": "\n".join(f"- {user_text(q)}" for q in questions),
+            "context": context.text,
+            "nonce": context.nonce,
+        }
         yield from self._stream(self.hotline_chain, inputs)
 
     def rewrite(self, question: str, history: list[dict]) -> str:
-        lines = "\n".join(f"{'用户' if t.get('role') == 'user' else '助手'}：{t.get('content', '')}" for t in history)
-        text = "".join(self._stream(self.rewrite_chain, {"question": question, "history": lines})).strip()
+        lines = "\n".join(
+            f"{'用户' if t.get('role') == 'user' else '助手'}：{user_text(str(t.get('content', '')))}" for t in history
+        )
+        inputs = {"question": user_text(question), "history": lines, "nonce": new_nonce()}
+        text = "".join(self._stream(self.rewrite_chain, inputs)).strip()
         first_line = text.splitlines()[0].strip().strip("“”\"'") if text else ""
         if not first_line:
             raise LLMUnavailable(NOTICE_REWRITE_FAILED)

@@ -200,6 +200,7 @@ def make_settings(tmp_path: Path, **changes) -> Settings:
         cache_dir=tmp_path / "cache",
         index_dir=tmp_path / "index",
         admin_password=PASSWORD,
+        admin_login_attempts=100,  # the shared app sees many deliberate wrong logins; the throttle has its own tests
         max_upload_mb=1,
         today=TODAY,
     )

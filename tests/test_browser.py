@@ -111,6 +111,15 @@ def test_owner_asks_sees_a_cited_answer_opens_the_clause_and_rates_it(page, corp
     assert rating == "down" and "汽车芯片" in question
 
 
+def test_chat_shows_text_that_looks_like_html_verbatim(page):
+    box = page.locator("#chat-input textarea, #chat-input input").first
+    box.fill("<申请表> 第一行怎么填？<b>燃气</b>")
+    box.press("Enter")
+    chat = page.locator("#chatbot")
+    chat.get_by_text("<申请表> 第一行怎么填？<b>燃气</b>").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert chat.locator("b", has_text="燃气").count() == 0  # shown as typed, not as markup
+
+
 def test_hotline_operator_pastes_a_message_and_gets_department_and_reply_script(page):
     page.get_by_role("tab", name="热线助手").click()
     box = page.locator("#hotline-input textarea")

@@ -172,8 +172,8 @@ def test_app_worker_follows_ingests_made_by_another_process(server_settings, bui
     from app import create_app
 
     settings = server_settings.with_(llm_base_url=None)
-    service = create_app(settings).state.service
-    opened = service.index.build_id
+    services = create_app(settings).state.services
+    opened = services.live.index.build_id
     path = settings.data_dir / "regulation.txt"
     path.write_text(WASTE_REGULATION + "\n第五条 本办法由市城市管理局负责解释。\n", encoding="utf-8")
     build_index([settings.data_dir], settings, embeddings, progress=False)
@@ -182,7 +182,7 @@ def test_app_worker_follows_ingests_made_by_another_process(server_settings, bui
     newest = build_index([settings.data_dir], settings, embeddings, progress=False)
     assert f"clauses_{opened}" not in server_collections(settings)
 
-    answer = service.ask("生活垃圾分类管理办法由哪个部门负责解释？")
+    answer = services.answering.ask("生活垃圾分类管理办法由哪个部门负责解释？")
 
-    assert service.index.build_id == newest.build_id
+    assert services.live.index.build_id == newest.build_id
     assert any(c.citation == "《苏州市生活垃圾分类管理办法》第五条" for c in answer.citations)

@@ -1,4 +1,8 @@
-"""👍/👎 feedback on answers, kept in a small SQLite file for maintainers to review."""
+"""👍/👎 feedback on answers, kept in a small SQLite file for maintainers to review.
+
+The question and the comment are a citizen's or an operator's own words: phone and ID numbers, names and
+addresses in them are masked (rag.privacy) before the row is written, whoever calls `add`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+
+from rag.privacy import mask_pii
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -51,10 +57,10 @@ class FeedbackStore:
         row = (
             datetime.now(timezone.utc).isoformat(timespec="seconds"),
             rating,
-            question,
+            mask_pii(question),
             answer,
             json.dumps(citations, ensure_ascii=False),
-            comment.strip(),
+            mask_pii(comment.strip()),
             mode,
         )
         with self._lock:

@@ -11,29 +11,30 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag.types import Answer, TextDelta
+from web.answering import AnsweringService
+from web.inputs import MAX_MESSAGE_CHARS, MAX_MESSAGES, Text, check_total, total_chars
 from web.render import references_block
-from web.service import MAX_MESSAGE_CHARS, PolicyService
 
 MODELS = {"policyqa": "chat", "policyqa-hotline": "hotline"}
 
 
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
+    type: str = Field(max_length=40)
+    text: Text | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[ContentPart] | None = None
+    content: Text | Annotated[list[ContentPart], Field(max_length=MAX_MESSAGES)] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -44,7 +45,7 @@ class ChatMessage(BaseModel):
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens … are accepted and ignored
     model: str = "policyqa"
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
 
     @field_validator("model")
@@ -61,6 +62,7 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError("最后一条消息必须是用户的问题，且不能为空")
         if len(v[-1].text()) > MAX_MESSAGE_CHARS:
             raise ValueError(f"问题过长：最多 {MAX_MESSAGE_CHARS} 字")
+        check_total(total_chars(*(m.text() for m in v)))
         return v
 
 
@@ -86,7 +88,7 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def openai_router(service: PolicyService) -> APIRouter:
+def openai_router(service: AnsweringService) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["OpenAI 兼容"])
 
     @router.get("/models", summary="可用模型")
@@ -127,7 +129,7 @@ def openai_router(service: PolicyService) -> APIRouter:
 
 
 def _stream(
-    service: PolicyService, question: str, history: list[dict], mode: str, model: str, cid: str, created: int
+    service: AnsweringService, question: str, history: list[dict], mode: str, model: str, cid: str, created: int
 ) -> Iterator[str]:
     """SSE chunks: the answer's text deltas as they come, then the tail (答复口径, 参考条款) with `citations`,
     then [DONE]."""

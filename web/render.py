@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -51,17 +52,32 @@ def doc_meta(doc: dict) -> str:
     return f'<dl class="pq-meta">{cells}</dl>'
 
 
+def verbatim(text: str) -> str:
+    """Text for a Markdown chat bubble that shows exactly what was typed: `<…>` is escaped, not dropped by the
+    HTML sanitiser (a line such as "<申请表> 怎么填" used to vanish)."""
+    return escape(text, quote=False)
+
+
+def highlight(line: str, terms: list[str]) -> str:
+    """`line` escaped, each occurrence of a term wrapped in <mark>. Terms are matched in the raw text in one
+    pass (longest first), so a term can never match inside markup already inserted ("测试 a": the "a" of
+    <mark>) or inside an entity (&amp;)."""
+    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not words:
+        return escape(line)
+    pattern = re.compile("|".join(map(re.escape, words)))
+    out, last = [], 0
+    for match in pattern.finditer(line):
+        out.append(escape(line[last : match.start()]))
+        out.append(f"<mark>{escape(match[0])}</mark>")
+        last = match.end()
+    out.append(escape(line[last:]))
+    return "".join(out)
+
+
 def clause_body(text: str, terms: list[str] | None = None) -> str:
     """Paragraphs of a clause, escaped; search `terms` wrapped in <mark>."""
-    out = []
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        html = escape(line)
-        for term in terms or []:
-            html = html.replace(escape(term), f"<mark>{escape(term)}</mark>")
-        out.append(f"<p>{html}</p>")
-    return "".join(out)
+    return "".join(f"<p>{highlight(line, terms or [])}</p>" for line in text.split("\n") if line.strip())
 
 
 def units_line(units: list[str]) -> str:
@@ -91,18 +107,18 @@ def citations_panel(answer: Answer | None) -> str:
 
 
 def notices_md(answer: Answer) -> str:
-    lines = [f"> ⚠️ {n}" for n in answer.validity_notes] + [f"> ℹ️ {n}" for n in answer.notices]
+    lines = [f"> ⚠️ {verbatim(n)}" for n in answer.validity_notes] + [f"> ℹ️ {verbatim(n)}" for n in answer.notices]
     return "\n".join(lines)
 
 
 def chat_message(answer: Answer) -> str:
     """The assistant's chat bubble: the answer, validity warnings, then a short 参考条款 list."""
-    parts = [answer.text.strip()]
+    parts = [verbatim(answer.text.strip())]
     notes = notices_md(answer)
     if notes:
         parts.append(notes)
     if answer.citations:
-        refs = "\n".join(f"- [{c.n}] {c.citation}（{c.validity}）" for c in answer.citations)
+        refs = "\n".join(f"- [{c.n}] {verbatim(c.citation)}（{verbatim(c.validity)}）" for c in answer.citations)
         parts.append(f"**参考条款**\n{refs}")
     return "\n\n".join(parts)
 

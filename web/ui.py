@@ -1,20 +1,25 @@
 """The Gradio UI: 政策问答 (owners), 热线助手 (hotline staff), 政策库 (browse), 管理 (maintainers, login).
 
-Handlers only translate between widgets and `PolicyService`; rendering lives in `web.render`.
+Handlers only translate between widgets and the services (`web.service.Services`); rendering lives in
+`web.render`. A refused action raises `refuse(...)`: a Chinese message in the page, one line on the console.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from ingest.readers import READERS, suffix_list
 from rag.types import Answer, TextDelta
 from web import render
-from web.service import MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS, Busy, PolicyService
+from web.admin import LoginDenied
+from web.http import log_rejected
+from web.inputs import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, MAX_QUESTION_CHARS
+from web.live import Busy
+from web.service import Services
 from web.uploads import UploadRejected
 
 EXAMPLE_QUESTIONS = [
@@ -27,6 +32,7 @@ EXAMPLE_MESSAGE = (
     "请问这种情况归哪个部门管？有没有相关规定？"
 )
 ALL = "全部"
+MAX_SEARCH_CHARS = 200
 STATUSES = [ALL, "有效", "已过期", "未注明有效期"]
 
 # System fonts only: the UI must render offline, with no request to a font CDN.
@@ -89,18 +95,27 @@ class Conversation:
     answer: Answer | None = None
 
 
-def build_ui(service: PolicyService) -> gr.Blocks:
-    with gr.Blocks(title="苏州政策问答助手", analytics_enabled=False) as demo:
+def refuse(reason: str, request: gr.Request | None = None) -> gr.Error:
+    """The error a handler raises for input it will not act on: shown in the page, logged as one line (the
+    traceback Gradio would print helps no one for a user's mistake)."""
+    log_rejected(getattr(request, "request", None), 400, reason)
+    return gr.Error(reason, print_exception=False)
+
+
+def build_ui(services: Services) -> gr.Blocks:
+    # Uploaded files Gradio keeps in its cache are deleted after an hour (checked hourly): an anonymous
+    # /gradio_api/upload cannot fill the disk for longer than that.
+    with gr.Blocks(title="苏州政策问答助手", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## 苏州政策问答助手\n依据苏州市及各区市现行政策文件作答，每个回答都注明所依据的条款。")
         with gr.Tabs():
             with gr.Tab("政策问答", id="chat"):
-                _chat_tab(service)
+                _chat_tab(services)
             with gr.Tab("热线助手", id="hotline"):
-                _hotline_tab(service)
+                _hotline_tab(services)
             with gr.Tab("政策库", id="library") as library_tab:
-                refresh_library = _library_tab(service)
+                refresh_library = _library_tab(services)
             with gr.Tab("管理", id="admin"):
-                _admin_tab(service)
+                _admin_tab(services)
         # The library reflects the index live: refresh on page load and whenever its tab is opened.
         demo.load(**refresh_library)
         library_tab.select(**refresh_library)
@@ -111,7 +126,7 @@ def build_ui(service: PolicyService) -> gr.Blocks:
 # --- 政策问答 -------------------------------------------------------------------------------------------------
 
 
-def _chat_tab(service: PolicyService) -> None:
+def _chat_tab(services: Services) -> None:
     conv = gr.State(Conversation())
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -138,7 +153,7 @@ def _chat_tab(service: PolicyService) -> None:
                 regenerate = gr.Button("重新生成", size="sm")
                 clear = gr.Button("清空对话", size="sm")
             with gr.Accordion("评价最新回答", open=False):
-                comment = gr.Textbox(placeholder="补充意见（可选）", show_label=False, lines=2, max_length=2000)
+                comment = gr.Textbox(placeholder="补充意见（可选）", show_label=False, lines=2, max_length=MAX_COMMENT_CHARS)
                 with gr.Row():
                     up = gr.Button("👍 有用", size="sm", elem_id="feedback-up")
                     down = gr.Button("👎 没用", size="sm", elem_id="feedback-down")
@@ -146,18 +161,20 @@ def _chat_tab(service: PolicyService) -> None:
         with gr.Column(scale=2, min_width=280):
             citations = gr.HTML(render.citations_panel(None), elem_id="citations")
 
-    def ask(message: str, state: Conversation):
+    def ask(message: str, state: Conversation, request: gr.Request):
         message = (message or "").strip()
         if not message:
-            raise gr.Error("请先输入问题")
+            raise refuse("请先输入问题", request)
+        if len(message) > MAX_QUESTION_CHARS:
+            raise refuse(f"问题过长：最多 {MAX_QUESTION_CHARS} 字，收到 {len(message)} 字", request)
         # The conversation state changes only once the answer is complete, so a failed question leaves no trace.
-        asked = state.bubbles + [{"role": "user", "content": message}]
+        asked = state.bubbles + [{"role": "user", "content": render.verbatim(message)}]
         shown = ""
         yield asked + [{"role": "assistant", "content": "正在检索条款…"}], gr.skip(), state, ""
-        for event in service.stream(message, history=state.turns):
+        for event in services.answering.stream(message, history=state.turns[-2 * MAX_HISTORY_TURNS:]):
             if isinstance(event, TextDelta):
                 shown += event.text
-                yield asked + [{"role": "assistant", "content": shown}], gr.skip(), state, ""
+                yield asked + [{"role": "assistant", "content": render.verbatim(shown)}], gr.skip(), state, ""
             else:
                 answer = event.answer
         state.turns = state.turns + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
@@ -165,10 +182,10 @@ def _chat_tab(service: PolicyService) -> None:
         state.answer = answer
         yield state.bubbles, render.citations_panel(answer), state, ""
 
-    def drop_last(state: Conversation):
+    def drop_last(state: Conversation, request: gr.Request):
         """Forget the last exchange and hand its question back for asking again."""
         if len(state.turns) < 2:
-            raise gr.Error("还没有可以重新生成的回答")
+            raise refuse("还没有可以重新生成的回答", request)
         last_question = state.turns[-2]["content"]
         state.turns, state.bubbles = state.turns[:-2], state.bubbles[:-2]
         return state, last_question
@@ -177,11 +194,12 @@ def _chat_tab(service: PolicyService) -> None:
         return [], render.citations_panel(None), Conversation(), ""
 
     def rate(rating: str):
-        def store(note: str, state: Conversation):
+        def store(note: str, state: Conversation, request: gr.Request):
             if state.answer is None:
-                raise gr.Error("还没有可以评价的回答")
+                raise refuse("还没有可以评价的回答", request)
             answer = state.answer
-            service.feedback.add(rating, answer.question, answer.text, [c.id for c in answer.citations], note or "")
+            note = (note or "")[:MAX_COMMENT_CHARS]
+            services.feedback.add(rating, answer.question, answer.text, [c.id for c in answer.citations], note)
             return "感谢您的反馈，已记录。", ""
 
         return store
@@ -200,7 +218,7 @@ def _chat_tab(service: PolicyService) -> None:
 # --- 热线助手 -------------------------------------------------------------------------------------------------
 
 
-def _hotline_tab(service: PolicyService) -> None:
+def _hotline_tab(services: Services) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             message = gr.Textbox(
@@ -227,11 +245,13 @@ def _hotline_tab(service: PolicyService) -> None:
             masked = gr.Textbox(label="诉求（已隐去个人信息）", interactive=False, lines=2, elem_id="hotline-masked")
             result = gr.HTML(elem_id="hotline-result")
 
-    def analyse_message(text: str):
+    def analyse_message(text: str, request: gr.Request):
         text = (text or "").strip()
         if not text:
-            raise gr.Error("请先粘贴市民诉求")
-        answer = service.hotline(text)
+            raise refuse("请先粘贴市民诉求", request)
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise refuse(f"诉求内容过长：最多 {MAX_MESSAGE_CHARS} 字，收到 {len(text)} 字", request)
+        answer = services.answering.hotline(text)
         return answer.reply_script or answer.text, answer.question, render.hotline_html(answer)
 
     gr.on(
@@ -250,7 +270,7 @@ def _hotline_tab(service: PolicyService) -> None:
 # --- 政策库 ---------------------------------------------------------------------------------------------------
 
 
-def _library_tab(service: PolicyService) -> dict:
+def _library_tab(services: Services) -> dict:
     """Builds the tab; returns the event spec (fn/inputs/outputs) that refreshes it from the live index."""
     shown_ids = gr.State([])
     with gr.Row():
@@ -269,12 +289,14 @@ def _library_tab(service: PolicyService) -> dict:
     document = gr.Dropdown([], label="阅读文件", elem_id="library-document", allow_custom_value=True)
     reader = gr.HTML(elem_id="library-reader")
     with gr.Row():
-        keywords = gr.Textbox(placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5)
+        keywords = gr.Textbox(
+            placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5, max_length=MAX_SEARCH_CHARS
+        )
         search = gr.Button("搜索条款", scale=1, min_width=100)
     hits = gr.HTML(elem_id="library-search")
 
     def listing(jur: str, knd: str, st: str):
-        docs = service.documents(
+        docs = services.library.documents(
             jurisdiction=None if jur == ALL else jur,
             kind=None if knd == ALL else _kind_code(knd),
             status=None if st == ALL else st,
@@ -283,7 +305,7 @@ def _library_tab(service: PolicyService) -> dict:
         return render.document_rows(docs), [d["doc_id"] for d in docs], gr.update(choices=choices)
 
     def refresh(jur: str, knd: str, st: str):
-        docs = service.documents()
+        docs = services.library.documents()
         jurs = [ALL] + sorted({d.get("jurisdiction") or "" for d in docs} - {""})
         kinds = [ALL] + sorted({render.KIND_NAMES.get(d.get("doc_kind") or "other", "其他") for d in docs})
         jur, knd = (jur if jur in jurs else ALL), (knd if knd in kinds else ALL)
@@ -293,17 +315,18 @@ def _library_tab(service: PolicyService) -> dict:
     def open_document(doc_id: str | None):
         if not doc_id:
             return ""
-        doc = service.document(doc_id)
+        doc = services.library.document(doc_id)
         if doc is None:
             return '<div class="pq-empty">该文件已不在政策库中。</div>'
-        return render.document_html(doc, service.document_clauses(doc_id))
+        return render.document_html(doc, services.library.document_clauses(doc_id))
 
     def pick_row(ids: list[str], evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return ids[row] if 0 <= row < len(ids) else None
 
     def find(words: str):
-        return render.search_html(words, service.search_clauses(words))
+        words = (words or "")[:MAX_SEARCH_CHARS]
+        return render.search_html(words, services.library.search_clauses(words))
 
     filters = [jurisdiction, kind, status]
     for control in filters:
@@ -321,9 +344,9 @@ def _kind_code(name: str) -> str:
 # --- 管理 -----------------------------------------------------------------------------------------------------
 
 
-def _admin_tab(service: PolicyService) -> None:
-    settings = service.settings
-    if not settings.admin_password:
+def _admin_tab(services: Services) -> None:
+    settings, admin = services.settings, services.admin
+    if admin.locked:
         gr.Markdown(
             "### 🔒 管理功能已锁定\n未设置管理员密码。请在启动前设置环境变量 `POLICYQA_ADMIN_PASSWORD`"
             "（用户名默认 `admin`，可用 `POLICYQA_ADMIN_USER` 修改），然后重启服务。",
@@ -361,34 +384,35 @@ def _admin_tab(service: PolicyService) -> None:
             show_report = gr.Button("刷新报告", size="sm")
             report = gr.Markdown()
 
-    def require(ok: bool) -> None:
+    def require(ok: bool, request: gr.Request | None) -> None:
         # Checked on the server for every admin action: gr.State lives server-side, a client cannot forge it.
         if not ok:
-            raise gr.Error("请先以管理员身份登录")
+            raise refuse("请先以管理员身份登录", request)
 
     def document_choices():
-        return gr.update(choices=[(f"《{d['doc_title']}》", d["doc_id"]) for d in service.documents()], value=None)
+        docs = services.library.documents()
+        return gr.update(choices=[(f"《{d['doc_title']}》", d["doc_id"]) for d in docs], value=None)
 
-    def sign_in(name: str, secret: str):
-        ok = secrets.compare_digest((name or "").encode(), settings.admin_user.encode()) & secrets.compare_digest(
-            (secret or "").encode(), settings.admin_password.encode()
-        )
-        if not ok:
-            return False, gr.update(), gr.update(), "用户名或密码错误", "", gr.update()
+    def sign_in(name: str, secret: str, request: gr.Request):
+        client = request.client.host if request and request.client else "unknown"
+        try:
+            admin.check_login(name, secret, client)
+        except LoginDenied as denied:
+            return False, gr.update(), gr.update(), denied.reason, "", gr.update()
         return True, gr.update(visible=False), gr.update(visible=True), "", "", document_choices()
 
     def sign_out():
         return False, gr.update(visible=True), gr.update(visible=False)
 
-    def save(ok: bool, paths: list[str] | None):
-        require(ok)
+    def save(ok: bool, paths: list[str] | None, request: gr.Request):
+        require(ok, request)
         if not paths:
             return "请先选择文件", None
         lines = []
         for path in paths:
             name = Path(path).name
             try:
-                saved = service.upload(Path(path).read_bytes(), name)
+                saved = admin.upload(received_upload(path).read_bytes(), name)
             except UploadRejected as exc:
                 lines.append(f"- ❌ {exc.reason}")
             else:
@@ -396,26 +420,32 @@ def _admin_tab(service: PolicyService) -> None:
         return "\n".join(lines) + "\n\n上传完成后点击“重新索引”生效。", None
 
     # track_tqdm mirrors the ingest's tqdm bar (embedding progress) into the page.
-    def rebuild(ok: bool, progress=gr.Progress(track_tqdm=True)):
-        require(ok)
-        return _reindex(service), document_choices()
-
-    def delete(ok: bool, doc_id: str | None, everything: bool, progress=gr.Progress(track_tqdm=True)):
-        require(ok)
-        if not doc_id:
-            raise gr.Error("请先选择要删除的文件")
-        if service.reindexing:
-            raise gr.Error("正在重新索引，请稍后再删除")
+    def rebuild(ok: bool, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+        require(ok, request)
         try:
-            removal = service.remove_document(doc_id, cascade=everything)
+            summary = admin.reindex()
+        except Busy as exc:
+            raise refuse(str(exc), request) from exc
+        return f"✅ 重新索引完成：{summary}", document_choices()
+
+    def delete(ok: bool, doc_id: str | None, everything: bool, request: gr.Request,
+               progress=gr.Progress(track_tqdm=True)):
+        require(ok, request)
+        if not doc_id:
+            raise refuse("请先选择要删除的文件", request)
+        try:
+            removal = admin.remove_and_reindex(doc_id, cascade=everything)
         except UploadRejected as exc:
             return f"❌ {exc.reason}", gr.update()
+        except Busy as exc:
+            raise refuse(f"{exc}（未删除任何文件）", request) from exc
         titles = "、".join(f"《{d['doc_title']}》" for d in removal.documents)
-        return f"已删除源文件 {'、'.join(removal.files)}（{titles}）。\n\n{_reindex(service)}", document_choices()
+        done = f"已删除源文件 {'、'.join(removal.files)}（{titles}）。\n\n✅ 重新索引完成：{removal.summary}"
+        return done, document_choices()
 
-    def read_report(ok: bool):
-        require(ok)
-        return service.eval_report() or "尚无评测报告。运行 `make eval` 生成 `eval/reports/latest/report.md`。"
+    def read_report(ok: bool, request: gr.Request):
+        require(ok, request)
+        return admin.eval_report() or "尚无评测报告。运行 `make eval` 生成 `eval/reports/latest/report.md`。"
 
     private = {"api_visibility": "private"}
     gr.on([login.click, password.submit], sign_in, [user, password], [authed, login_box, panel, login_status, password, doomed], **private)
@@ -426,9 +456,14 @@ def _admin_tab(service: PolicyService) -> None:
     show_report.click(read_report, authed, report, **private)
 
 
-def _reindex(service: PolicyService) -> str:
-    try:
-        summary = service.reindex()
-    except Busy as exc:
-        raise gr.Error(str(exc)) from exc
-    return f"✅ 重新索引完成：{summary}"
+def received_upload(path: str) -> Path:
+    """`path` if it is a file Gradio itself received (in its upload folder), else UploadRejected.
+
+    Gradio checks this too, but only for Blocks that were launched; mounted with gr.mount_gradio_app it skips
+    the check, and a caller could name any server file (issue: /etc/… copied into data/). app.py turns Gradio's
+    check on; this one holds either way.
+    """
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(Path(get_upload_folder()).resolve()) or not resolved.is_file():
+        raise UploadRejected(f"{Path(path).name}：不是通过本页面上传的文件")
+    return resolved

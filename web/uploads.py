@@ -72,6 +72,9 @@ def save_upload(data: bytes, filename: str, data_dir: Path, max_mb: int) -> Save
             read_file(candidate)  # the ingest reader decides whether this is usable policy text
         except ReadError as exc:
             raise UploadRejected(f"{filename}：{exc.reason}") from exc
+        except Exception as exc:  # noqa: BLE001 — a file the reader's library chokes on (a PDF decompression
+            # bomb hits pypdf's LimitReachedError) is a refused upload, not a server error
+            raise UploadRejected(f"{filename}：无法读取（{type(exc).__name__}：文件损坏或解压后过大）") from exc
         data_dir.mkdir(parents=True, exist_ok=True)
         target = data_dir / name
         replaced = target.exists()

@@ -1,0 +1,74 @@
+"""The 政策库: the documents and clauses of the live index, with validity judged on the configured date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from settings import Settings
+from web.live import LiveIndex
+
+MAX_SEARCH_TERMS = 10
+STATUS_IN_FORCE = "有效"
+STATUS_EXPIRED = "已过期"
+STATUS_UNSTATED = "未注明有效期"
+
+
+def flat_document(entry: dict) -> dict:
+    """An index manifest's document entry (counts + nested `metadata`) as one flat dict: doc_title, doc_number,
+    issuer, dates, jurisdiction, doc_kind, source_files, chunks …"""
+    return {**entry.get("metadata", {}), **{k: v for k, v in entry.items() if k != "metadata"}}
+
+
+def document_validity(doc: dict, today: date) -> tuple[str, bool]:
+    """(badge text, expired) for a document's metadata: 有效 / 已过期 / 未注明有效期."""
+    until = doc.get("valid_until")
+    if not until:
+        return STATUS_UNSTATED, False
+    if date.fromisoformat(until) < today:
+        return STATUS_EXPIRED, True
+    return STATUS_IN_FORCE, False
+
+
+class LibraryService:
+    def __init__(self, settings: Settings, live: LiveIndex) -> None:
+        self.settings = settings
+        self.live = live
+
+    def documents(self, jurisdiction: str | None = None, kind: str | None = None, status: str | None = None) -> list[dict]:
+        """Indexed documents, each with its validity badge; optionally filtered (status: 有效/已过期/未注明有效期)."""
+        today = self.settings.current_date()
+        out = []
+        for doc in map(flat_document, self.live.index.documents):
+            badge, expired = document_validity(doc, today)
+            if jurisdiction and doc.get("jurisdiction") != jurisdiction:
+                continue
+            if kind and doc.get("doc_kind") != kind:
+                continue
+            if status and badge != status:
+                continue
+            out.append({**doc, "validity": badge, "expired": expired})
+        return out
+
+    def document(self, doc_id: str) -> dict | None:
+        return next((d for d in self.documents() if d["doc_id"] == doc_id), None)
+
+    def document_clauses(self, doc_id: str) -> list[Any]:
+        """A document's clauses in reading order (long clauses' windows in sequence)."""
+        clauses = [c for c in self.live.index.clauses.values() if c.doc_id == doc_id]
+        return sorted(clauses, key=lambda c: (c.line, int(c.window.split("/")[0])))
+
+    def clause(self, clause_id: str) -> Any | None:
+        return self.live.index.clauses.get(clause_id)
+
+    def search_clauses(self, keywords: str, limit: int = 50) -> list[Any]:
+        """Clauses whose citation or text contains every whitespace-separated keyword, in document order.
+        Only the first MAX_SEARCH_TERMS keywords count: each is a scan of every clause."""
+        terms = keywords.split()[:MAX_SEARCH_TERMS]
+        if not terms:
+            return []
+        index = self.live.index
+        order = {d["doc_id"]: i for i, d in enumerate(index.documents)}
+        hits = [c for c in index.clauses.values() if all(t in c.text or t in c.citation for t in terms)]
+        hits.sort(key=lambda c: (order.get(c.doc_id, len(order)), c.line, c.window))
+        return hits[:limit]
