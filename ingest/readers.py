@@ -30,6 +30,7 @@ NO_TEXT_FOUND = "图片中未识别出文字 / no text found in the image"
 UNSUPPORTED = "不支持的文件类型 / unsupported type"
 EXPANDS_TOO_FAR = "DOCX 解压后过大（疑似压缩炸弹）/ docx expands too far (zip bomb?)"
 OFD_EXPANDS_TOO_FAR = "OFD 解压后过大（疑似压缩炸弹）/ ofd expands too far (zip bomb?)"
+PDF_EXPANDS_TOO_FAR = "无法读取：PDF 解压后过大（疑似压缩炸弹）/ pdf streams expand too far (decompression bomb?)"
 
 # A policy .docx (or .ofd) of several hundred pages expands to a few tens of MB of XML; far beyond is hostile.
 MAX_DOCX_EXPANDED_BYTES = 64 * 1024 * 1024
@@ -203,6 +204,7 @@ def _read_pdf(path: Path, data: bytes, ocr: bool = True) -> Source:
     """
     import pypdfium2 as pdfium
 
+    _check_pdf_expansion(path, data)
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -227,6 +229,31 @@ def _read_pdf(path: Path, data: bytes, ocr: bool = True) -> Source:
         bar.close()
         pdf.close()
     return Source(lay_out(_indented(pages)), len(pages), scanned, confidence)
+
+
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+
+
+def _check_pdf_expansion(path: Path, data: bytes) -> None:
+    """Refuse a PDF whose compressed streams inflate past MAX_DOCX_EXPANDED_BYTES (a decompression bomb) before
+    PDFium inflates them: each stream is inflated in bounded steps, counting bytes, stopping at the cap."""
+    import zlib
+
+    budget = MAX_DOCX_EXPANDED_BYTES
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        pending = data[match.end() : match.end() + (1 << 20)]
+        offset = match.end() + len(pending)
+        try:
+            while pending and not inflater.eof:
+                budget -= len(inflater.decompress(pending, 1 << 20))
+                if budget < 0:
+                    raise ReadError(path, PDF_EXPANDS_TOO_FAR)
+                pending = inflater.unconsumed_tail
+                if not pending:
+                    pending, offset = data[offset : offset + (1 << 20)], offset + (1 << 20)
+        except zlib.error:
+            continue  # not a Flate stream (or not a stream at all): PDFium judges it
 
 
 def _page_lines(page) -> list[PageLine]:
