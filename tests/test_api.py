@@ -396,6 +396,14 @@ def test_upload_saves_a_policy_file_under_a_sanitised_name(fresh):
     assert (fresh.settings.data_dir / "测试_办法_2025.txt").read_bytes() == text
 
 
+def test_upload_reports_what_the_ingest_will_find_in_the_file(fresh):
+    text = ("苏州市测试管理办法\n\n第一条 为了规范测试工作，根据有关法律法规，结合本市实际，制定本办法。\n\n"
+            "第二条 本市行政区域内的测试活动，适用本办法。\n\n第三条 市测试局负责本办法的组织实施。\n\n"
+            "第四条 本办法自2025年1月1日起施行。\n").encode()
+    found = upload(fresh.client, "测试管理办法.txt", text).json()
+    assert found["documents"] == ["苏州市测试管理办法"] and found["clauses"] == 4 and found["pages"] is None
+
+
 @pytest.mark.parametrize(
     "name,data,status,reason",
     [

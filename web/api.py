@@ -237,7 +237,10 @@ def api_router(services: Services) -> APIRouter:
             raise HTTPException(exc.status, exc.reason) from exc
         finally:
             await form.close()
-        return {"name": saved.name, "size": saved.size, "replaced": saved.replaced, "reindex_needed": True}
+        found = saved.report
+        return {"name": saved.name, "size": saved.size, "replaced": saved.replaced, "reindex_needed": True,
+                "documents": found.documents if found else [], "clauses": found.clauses if found else 0,
+                "pages": found.pages if found else None, "warnings": found.warnings if found else []}
 
     @router.post("/admin/reindex", summary="重新索引数据目录（管理员）")
     def reindex(user: str = Depends(admin)) -> dict:

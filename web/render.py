@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from rag.citations import page_note
 from rag.types import Answer, Citation
 
 KIND_NAMES = {
@@ -90,7 +91,7 @@ def citation_chip(c: Citation, open_: bool = False) -> str:
     """A clickable chip: [n] 《…》label + badge; clicking it unfolds the clause's full text and its document."""
     return (
         f'<details class="pq-cite" data-clause-id="{escape(c.id)}"{" open" if open_ else ""}>'
-        f'<summary><span class="pq-n">[{c.n}]</span> {escape(c.citation)} {badge(c.validity, c.expired)}</summary>'
+        f'<summary><span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}</summary>'
         f'<div class="pq-clause">{doc_meta(c.doc)}'
         f'<div class="pq-validity">有效性：{escape(c.validity)}</div>'
         f'<div class="pq-text">{clause_body(c.text)}</div>{units_line(c.responsible_units)}</div></details>'
@@ -118,7 +119,7 @@ def chat_message(answer: Answer) -> str:
     if notes:
         parts.append(notes)
     if answer.citations:
-        refs = "\n".join(f"- [{c.n}] {verbatim(c.citation)}（{verbatim(c.validity)}）" for c in answer.citations)
+        refs = "\n".join(f"- [{c.n}] {verbatim(c.citation + page_note(c.page))}（{verbatim(c.validity)}）" for c in answer.citations)
         parts.append(f"**参考条款**\n{refs}")
     return "\n\n".join(parts)
 
@@ -127,7 +128,7 @@ def references_block(answer: Answer) -> str:
     """Plain-text 参考条款 block appended to OpenAI-compatible replies."""
     if not answer.citations:
         return ""
-    lines = [f"[{c.n}] {c.citation}（{c.validity}）" for c in answer.citations]
+    lines = [f"[{c.n}] {c.citation}{page_note(c.page)}（{c.validity}）" for c in answer.citations]
     return "\n\n参考条款：\n" + "\n".join(lines)
 
 
@@ -218,3 +219,12 @@ def build_summary(report: Any) -> str:
     problems = "".join(f"\n- 无法读取 {Path(e.path).name}：{e.reason}" for e in report.errors)
     versions = "".join(f"\n- 同名文档的旧版本未采用：{line}" for line in report.superseded)
     return line + problems + versions
+
+
+def upload_findings(report: Any) -> str:
+    """What an upload check found, for the 管理 tab: documents, clauses, pages, warnings."""
+    if report is None:
+        return ""
+    pages = f"，{report.pages} 页" if report.pages else ""
+    text = f"：{len(report.documents)} 份文件，{report.clauses} 条条款{pages}"
+    return text + "".join(f"；⚠️ {escape(w)}" for w in report.warnings)

@@ -416,7 +416,8 @@ def _admin_tab(services: Services) -> None:
             except UploadRejected as exc:
                 lines.append(f"- ❌ {exc.reason}")
             else:
-                lines.append(f"- ✅ {saved.name}（{saved.size // 1024} KB{'，已替换同名文件' if saved.replaced else ''}）")
+                lines.append(f"- ✅ {saved.name}（{saved.size // 1024} KB{'，已替换同名文件' if saved.replaced else ''}）"
+                             + render.upload_findings(saved.report))
         return "\n".join(lines) + "\n\n上传完成后点击“重新索引”生效。", None
 
     # track_tqdm mirrors the ingest's tqdm bar (embedding progress) into the page.

@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_file
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError
+from ingest.report import FileReport, report_file
 
 MAX_NAME_CHARS = 120
 
@@ -33,6 +34,7 @@ class SavedUpload:
     path: Path
     size: int
     replaced: bool  # a file of that name was there before
+    report: FileReport | None = None  # what the ingest will find in it: documents, clauses, pages, warnings
 
 
 def safe_filename(name: str) -> str:
@@ -69,7 +71,9 @@ def save_upload(data: bytes, filename: str, data_dir: Path, max_mb: int) -> Save
         candidate = Path(tmp) / name
         candidate.write_bytes(data)
         try:
-            read_file(candidate)  # the ingest reader decides whether this is usable policy text
+            # The ingest's own reader and parser decide whether this is usable policy text; OCR of scanned pages
+            # waits for the ingest (seconds a page: never inside a request).
+            report = report_file(candidate, ocr=False)
         except ReadError as exc:
             raise UploadRejected(f"{filename}：{exc.reason}") from exc
         except Exception as exc:  # noqa: BLE001 — a file the reader's library chokes on (a PDF decompression
@@ -79,7 +83,7 @@ def save_upload(data: bytes, filename: str, data_dir: Path, max_mb: int) -> Save
         target = data_dir / name
         replaced = target.exists()
         shutil.move(str(candidate), target)
-    return SavedUpload(name=name, path=target, size=len(data), replaced=replaced)
+    return SavedUpload(name=name, path=target, size=len(data), replaced=replaced, report=report)
 
 
 def source_paths(source_files: list[str], data_dir: Path) -> list[Path]:
