@@ -16,7 +16,6 @@ from pathlib import Path
 DATA_DIR = Path(__file__).with_name("data")
 SUZHOU_FILE = DATA_DIR / "places.tsv"
 OTHER_FILE = DATA_DIR / "other_places.tsv"
-CITY = "苏州市"
 
 # An English name written in capitals (SIP, SND, USA, UK) is an abbreviation: matched only in capitals, so that
 # "us" (the pronoun) or "sip" never names a place.

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from domain.jurisdiction import CITY
+
 # Where a stretch of a document's paragraphs comes from. Only "body" and "interpretation" yield clauses;
 # "notice" yields one low-priority chunk; the rest only feed metadata.
 PartKind = Literal["notice", "salutation", "header_note", "body", "sign", "interpretation", "annex_ref"]
@@ -51,7 +53,7 @@ class Document:
     issue_date: str | None = None  # ISO dates, YYYY-MM-DD
     effective_date: str | None = None
     valid_until: str | None = None  # expiry; None = no end date stated
-    jurisdiction: str = "苏州市"  # 苏州市, 姑苏区, 相城区, 常熟市, 太仓市 …
+    jurisdiction: str = CITY  # 苏州市, 姑苏区, 相城区, 常熟市, 太仓市 …
     kind: DocKind = "other"
     scheme: Literal["article", "outline"] = "outline"
     aliases: list[str] = field(default_factory=list)

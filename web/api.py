@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from domain.validity import Status
 from web.admin import LoginDenied
 from web.http import log_rejected
 from web.inputs import (
@@ -198,7 +199,7 @@ def api_router(services: Services) -> APIRouter:
         jurisdiction: str | None = Query(None, max_length=MAX_ID_CHARS, description="适用地区，如 苏州市、姑苏区"),
         kind: str | None = Query(None, max_length=MAX_ID_CHARS,
                                  description="文件类型：regulation/measures/plan/opinion/notice/amendment/other"),
-        status: Literal["有效", "已过期", "未注明有效期"] | None = Query(None, description="有效性"),
+        status: Status | None = Query(None, description="有效性"),
     ) -> list[dict]:
         return services.library.documents(jurisdiction=jurisdiction, kind=kind, status=status)
 

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from domain.validity import EXPIRED, status_of
 from settings import Settings
 from web.live import LiveIndex
 
 MAX_SEARCH_TERMS = 10
-STATUS_IN_FORCE = "有效"
-STATUS_EXPIRED = "已过期"
-STATUS_UNSTATED = "未注明有效期"
 
 
 def flat_document(entry: dict) -> dict:
     """An index manifest's document entry (counts + nested `metadata`) as one flat dict: doc_title, doc_number,
     issuer, dates, jurisdiction, doc_kind, source_files, chunks …"""
     return {**entry.get("metadata", {}), **{k: v for k, v in entry.items() if k != "metadata"}}
-
-
-def document_validity(doc: dict, today: date) -> tuple[str, bool]:
-    """(badge text, expired) for a document's metadata: 有效 / 已过期 / 未注明有效期."""
-    until = doc.get("valid_until")
-    if not until:
-        return STATUS_UNSTATED, False
-    if date.fromisoformat(until) < today:
-        return STATUS_EXPIRED, True
-    return STATUS_IN_FORCE, False
 
 
 class LibraryService:
@@ -40,7 +27,8 @@ class LibraryService:
         today = self.settings.current_date()
         out = []
         for doc in map(flat_document, self.live.index.documents):
-            badge, expired = document_validity(doc, today)
+            badge = status_of(doc, today)
+            expired = badge == EXPIRED
             if jurisdiction and doc.get("jurisdiction") != jurisdiction:
                 continue
             if kind and doc.get("doc_kind") != kind:

@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from domain.validity import STATUSES as VALIDITY_STATUSES
 from ingest.readers import READERS, suffix_list
 from rag.types import Answer, TextDelta
 from web import render
@@ -33,7 +34,7 @@ EXAMPLE_MESSAGE = (
 )
 ALL = "全部"
 MAX_SEARCH_CHARS = 200
-STATUSES = [ALL, "有效", "已过期", "未注明有效期"]
+STATUSES = [ALL, *VALIDITY_STATUSES]
 
 # System fonts only: the UI must render offline, with no request to a font CDN.
 FONTS = [gr.themes.Font("system-ui"), "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "sans-serif"]
