@@ -196,3 +196,16 @@ def test_judge_scores_answers_with_the_chat_model(golden_file):
 )
 def test_judge_reply_parsing(reply, score):
     assert parse_verdict(reply)[0] == score
+
+
+def test_key_facts_are_scored_on_the_answer_body_not_its_reference_list():
+    from eval.golden import GoldenItem
+    from eval.runner import item_record
+    from rag.types import Answer
+
+    item = GoldenItem(id="k1", question="有效期到什么时候？", type="factoid", persona="enterprise", evidence=["x"],
+                      key_facts=["2027年12月31日"])
+    body = "根据《某措施》施行与解释：本措施自2025年7月1日起施行[1]。"
+    answer = Answer(question=item.question, text=body + "\n\n引用：\n[1] 《某措施》（有效（有效期至2027年12月31日））",
+                    citations=[], refused=False, retrieved=[], body=body)
+    assert item_record(item, answer, 1.0)["key_fact_coverage"] == 0.0
