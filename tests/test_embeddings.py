@@ -13,6 +13,7 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from ingest.embeddings import DEFAULT_MODEL, PolicyEmbeddings, materialise_e5
+from settings import Settings
 
 pytestmark = pytest.mark.model
 
@@ -158,3 +159,34 @@ class TestPolicyEmbeddingsUnit(_DefaultModel, EmbeddingsUnitTests):
 
 class TestPolicyEmbeddingsIntegration(_DefaultModel, EmbeddingsIntegrationTests):
     pass
+
+
+def test_distinct_queries_are_embedded_once_in_one_batch_and_remembered(tmp_path, monkeypatch):
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=2)
+    encoder, _ = model._loaded
+    batches: list[list[str]] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, prompt: batches.append(list(texts)) or real(texts, prompt))
+    a, b, c = SENTENCES[:3]
+
+    first = model.embed_queries([a, b, a])
+    again = model.embed_query(b)
+    model.embed_query(c)  # the cache holds two: `a`, least recently used, goes
+    model.embed_query(a)
+
+    assert batches == [[a, b], [c], [a]]
+    assert first[0] == first[2] and again == first[1]
+    assert np.asarray(first[0]) @ np.asarray(model.embed_query(a)) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("engine, floor", [("onnx", 0.99999), ("onnx-int8", 0.99)])
+def test_onnx_engines_agree_with_torch(engine, floor):
+    """The ONNX export runs the same model: fp32 vectors equal torch's to float rounding; dynamic int8 stays
+    close (retrieval figures for each engine: docs/speed.md)."""
+    cache = Settings.from_env().cache_dir
+    torch_model = PolicyEmbeddings(cache_dir=cache, engine="torch", precision="fp32")
+    onnx_model = PolicyEmbeddings(cache_dir=cache, engine=engine)
+    assert onnx_model.engine == engine and onnx_model.model_id == torch_model.model_id
+    for embed in (lambda e: e.embed_documents(SENTENCES), lambda e: [e.embed_query(s) for s in SENTENCES]):
+        cosines = (np.asarray(embed(torch_model)) * np.asarray(embed(onnx_model))).sum(axis=1)
+        assert cosines.min() >= floor

@@ -258,6 +258,19 @@ def test_model_change_reembeds_everything(corpus, settings):
     assert open_index(settings).model_id == "model-b"
 
 
+def test_engine_change_reembeds_everything_and_is_recorded(corpus, settings):
+    """Two engines running one model give vectors close but not equal: they are never mixed in one build."""
+    build_index([corpus], settings, HashEmbeddings(), progress=False)
+    other = HashEmbeddings()
+    other.engine = "onnx"
+
+    report = build_index([corpus], settings, other, progress=False)
+
+    assert not report.nothing_changed and report.reused == 0
+    assert report.embedded == report.chunks == len(other.embedded)
+    assert open_index(settings).engine == "onnx"
+
+
 def test_chunk_setting_change_triggers_a_new_build(corpus, settings):
     fake = HashEmbeddings()
     first = build_index([corpus], settings, fake, progress=False)
