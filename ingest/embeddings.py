@@ -21,8 +21,9 @@ import os
 import shutil
 import struct
 import threading
-from collections import OrderedDict
+import warnings
 import contextlib
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
@@ -302,7 +303,6 @@ def resolve_engine(engine: str) -> str:
     return engine
 
 
-
 def materialise_onnx(checkpoint: Path, engine: str) -> Path:
     """Export (once) the sentence-transformers checkpoint's transformer to ONNX, and for `onnx-int8` quantise it;
     returns the .onnx file. Offline: torch traces the local checkpoint, nothing is downloaded."""
@@ -331,9 +331,8 @@ def _checkpoint_stamp(checkpoint: Path) -> str:
     marker = _built_from(checkpoint)
     if marker is not None:
         return json.dumps(marker, sort_keys=True)
-    weights = max(checkpoint.glob("*.safetensors"), default=None) or max(checkpoint.glob("*.bin"), default=checkpoint)
-    info = weights.stat()
-    return f"{weights.name}:{info.st_size}:{info.st_mtime_ns}"
+    weights = sorted(checkpoint.glob("*.safetensors")) + sorted(checkpoint.glob("*.bin"))
+    return ";".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
 
 
 def _export_onnx(checkpoint: Path, out: Path) -> None:
@@ -354,7 +353,8 @@ def _export_onnx(checkpoint: Path, out: Path) -> None:
 
     sample = torch.ones(2, 8, dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about Python conditionals on shapes: fixed for e5's graph
         torch.onnx.export(
             Hidden(), (sample, sample), str(out), input_names=["input_ids", "attention_mask"],
             output_names=["hidden"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},

@@ -27,6 +27,7 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -141,8 +142,10 @@ class ClauseIndex:
                       embedding_function=embeddings)
 
 
+@lru_cache(maxsize=16)
 def store_for(settings: Settings) -> "FolderStore":
-    """The store the settings name: on the Chroma server when `chroma_host` is set, else in `index_dir`."""
+    """The store the settings name: on the Chroma server when `chroma_host` is set, else in `index_dir`. One per
+    settings, so a server worker asking for the current build on every request reuses one connection."""
     return ServerStore(settings) if settings.chroma_host else FolderStore(settings)
 
 
@@ -313,12 +316,13 @@ class ServerStore(FolderStore):
         return chromadb.HttpClient(host=self.settings.chroma_host, port=self.settings.chroma_port,
                                    settings=ChromaSettings(anonymized_telemetry=False))
 
-    def _manifests(self):
+    @cached_property
+    def _manifest_collection(self):
         # Chroma wants a vector per record; the manifest record carries a one-number placeholder.
         return self.client.get_or_create_collection(MANIFEST_COLLECTION, embedding_function=None)
 
     def read_manifest(self) -> dict | None:
-        got = self._manifests().get(ids=[MANIFEST_RECORD], include=["documents"])
+        got = self._manifest_collection.get(ids=[MANIFEST_RECORD], include=["documents"])
         if not got["ids"]:
             return None
         manifest = json.loads(got["documents"][0])
@@ -326,12 +330,12 @@ class ServerStore(FolderStore):
 
     def stamp(self) -> str | None:
         """The current build id: one small request to the server."""
-        got = self._manifests().get(ids=[MANIFEST_RECORD], include=["metadatas"])
+        got = self._manifest_collection.get(ids=[MANIFEST_RECORD], include=["metadatas"])
         return got["metadatas"][0]["build_id"] if got["ids"] else None
 
     def swap(self, manifest: dict) -> None:
         """One upsert of one record: readers see the old manifest or the new one."""
-        self._manifests().upsert(
+        self._manifest_collection.upsert(
             ids=[MANIFEST_RECORD],
             embeddings=[[0.0]],
             documents=[json.dumps(manifest, ensure_ascii=False)],
