@@ -26,4 +26,4 @@ def describe(info: dict) -> str:
     """One line: model, then the flags it has and the ones it lacks."""
     has = [f for f, on in info["flags"].items() if on]
     lacks = [f for f, on in info["flags"].items() if not on]
-    return f"{info['model']}; has {', '.join(has) or 'none of'} ; lacks {', '.join(lacks) or 'none'}"
+    return f"{info['model']}; has {', '.join(has) or 'none of them'}; lacks {', '.join(lacks) or 'none'}"
