@@ -455,13 +455,6 @@ class PolicyEmbeddings(Embeddings):
     def _loaded(self) -> tuple[TorchEncoder | OnnxEncoder, "_Gate"]:
         return _load_model(self.model_name_or_path, self.cache_dir, self.device, self.engine)
 
-    def preload(self) -> threading.Thread:
-        """Materialise and load the model on a background thread — a first start then builds the index (from the
-        shipped vectors, no model needed) while the model gets ready. Using the model meanwhile just waits."""
-        thread = threading.Thread(target=lambda: self._loaded, name="embedding-preload", daemon=True)
-        thread.start()
-        return thread
-
     @property
     def model(self):
         """The underlying SentenceTransformer of the torch engine (shared by every instance naming the same
