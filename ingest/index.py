@@ -44,8 +44,8 @@ from ingest.store import (  # noqa: F401  (the read side, re-exported for the ap
     store_for,
 )
 from ingest.tokenize import configure as configure_tokenizer
-from ingest.vector_cache import cached_vectors
 from ingest.tokenize import tokenize
+from ingest.vector_cache import cached_vectors
 from settings import Settings
 
 # Source files whose change alters chunks or tokens although no policy file changed.
@@ -84,17 +84,17 @@ def build_index(paths: list[Path], settings: Settings, embeddings: Embeddings, p
     with store.lock():
         previous = store.read_manifest()
         store.remove_builds(keep=_serving_builds(previous))
-        files = scan_files(paths)
+        files = scan_files(paths)  # hash (once)
         vectors_of = model_key(embeddings)
         fingerprint = _fingerprint(files, vectors_of, settings)
-        if previous and previous["fingerprint"] == fingerprint:
+        if previous and previous["fingerprint"] == fingerprint:  # skip unchanged
             return _unchanged_report(previous, time.monotonic() - started)
-        corpus = parse_corpus(files, settings.max_clause_chars)
+        corpus = parse_corpus(files, settings.max_clause_chars)  # parse
         build_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S") + token_hex(3)
         try:
-            vectors, embedded = _vectors(corpus.clauses, store, previous, embeddings, settings, progress)
+            vectors, embedded = _vectors(corpus.clauses, store, previous, embeddings, settings, progress)  # embed
             tokens = {c.id: tokenize(c.embed_text) for c in corpus.clauses}
-            collection = store.write_build(build_id, corpus.clauses, tokens, vectors)
+            collection = store.write_build(build_id, corpus.clauses, tokens, vectors)  # write
             report = BuildReport(
                 files=len(files),
                 documents=len(corpus.documents),
@@ -108,7 +108,7 @@ def build_index(paths: list[Path], settings: Settings, embeddings: Embeddings, p
             report.seconds = time.monotonic() - started
             manifest = _manifest(build_id, collection, previous, corpus, files, vectors_of, fingerprint, settings,
                                  report)
-            store.swap(manifest)
+            store.swap(manifest)  # swap: readers follow the new build from here on
         except BaseException:
             store.remove_builds(keep=_serving_builds(previous))
             raise
