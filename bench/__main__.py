@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         ingest.update(base)
         save("baseline ingest")
 
-        results["query"] = {"baseline": runs.baseline_latency(baseline, chat, k=settings.top_k)}
+        results["query"] = {"baseline": runs.baseline_latency(baseline, chat, k=settings.top_k, embeddings=embeddings)}
         baseline.close()
         try:
             assistant = runs.open_assistant(settings, embeddings)

@@ -132,12 +132,15 @@ def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "
     return {**latency_summary(seconds), "refused_share": round(refused / max(1, len(seconds)), 2)}
 
 
-def baseline_latency(baseline, questions: list[str], k: int, rounds: int = 2) -> dict:
+def baseline_latency(baseline, questions: list[str], k: int, rounds: int = 2, embeddings=None) -> dict:
+    """Like `query_latency`: each timed question starts with an empty query-vector cache."""
     for q in questions:
         baseline.store.similarity_search_with_score(q, k=k)
     seconds = []
     for _ in range(rounds):
         for q in questions:
+            if embeddings is not None:
+                embeddings.clear_query_cache()
             start = time.perf_counter()
             baseline.store.similarity_search_with_score(q, k=k)
             seconds.append(time.perf_counter() - start)
