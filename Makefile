@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE=1
 export GRADIO_ANALYTICS_ENABLED=False
 export ANONYMIZED_TELEMETRY=False
 
-.PHONY: setup run ingest test eval bench load clean
+.PHONY: setup run ingest vectors test eval bench load clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ run: setup
 
 ingest: setup
 	$(PY) -m ingest
+
+# Re-embed data/ and rewrite the shipped vector cache (data/.vectors.npz) after a parser, corpus or model change.
+vectors: setup
+	$(PY) -m ingest vectors
 
 test: setup
 	$(PY) -m pytest -q

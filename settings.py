@@ -26,7 +26,8 @@ class Settings:
         "POLICYQA_CACHE_DIR", ROOT / ".cache", "Git-ignored cache: materialised model, jieba cache, logs."
     )
     index_dir: Path = _setting(
-        "POLICYQA_INDEX_DIR", ROOT / ".cache" / "index", "Chroma store, BM25 token store and manifest."
+        "POLICYQA_INDEX_DIR", ROOT / ".cache" / "index",
+        "Chroma store, clause records, BM25 tokens and manifest (with `CHROMA_HOST`: only the ingest lock)."
     )
     embedding_model: str = _setting(
         "POLICYQA_EMBEDDING_MODEL",
@@ -41,11 +42,29 @@ class Settings:
         "`auto` (bfloat16 where the CPU has native bf16 instructions, else fp32), `bf16` or `fp32`. "
         "bf16 vectors lie within cosine 0.99999 of fp32 ones, so both may share an index.",
     )
+    embed_engine: str = _setting(
+        "POLICYQA_EMBED_ENGINE",
+        "auto",
+        "`auto` (= `onnx`), `onnx` (ONNX Runtime fp32, exported offline on first use), `torch` "
+        "(sentence-transformers) or `onnx-int8` (dynamic int8: faster, 1.9 points lower dev hit@5). The engine is "
+        "recorded in the index: changing it re-embeds instead of mixing vectors.",
+    )
+    query_cache_size: int = _setting(
+        "POLICYQA_QUERY_CACHE", 1024, "Query vectors remembered (least recently used go first); 0 turns it off."
+    )
+    vector_cache: Path = _setting(
+        "POLICYQA_VECTOR_CACHE",
+        ROOT / "data" / ".vectors.npz",
+        "Shipped clause vectors of the bundled corpus (`python -m ingest vectors` writes it); a clause found "
+        "there under the same model and engine is not embedded again. A missing file is no cache.",
+    )
     max_clause_chars: int = _setting(
         "POLICYQA_MAX_CLAUSE_CHARS", 600, "Longer clauses are split into windows that keep their label."
     )
     chroma_host: str | None = _setting(
-        "CHROMA_HOST", None, "Use a Chroma server at this host instead of the local persistent store."
+        "CHROMA_HOST", None,
+        "Keep the whole index (vectors, clause records, tokens, manifest) on the Chroma server at this host, so "
+        "app replicas with separate folders serve the same build; unset: a local store in the index folder."
     )
     chroma_port: int = _setting("CHROMA_PORT", 8000, "Port of the Chroma server.")
     top_k: int = _setting("POLICYQA_TOP_K", 5, "Clauses shown with an answer.")

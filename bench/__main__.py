@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench import runs
 from bench.documents import document_figures
+from bench.machine import cpu_info
 from bench.questions import timing_questions
 from bench.report import table
 from settings import Settings
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "cpu": cpu_info()},
         # Other work on the machine skews every figure: the load average says how busy it was.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
@@ -51,14 +53,18 @@ def main(argv: list[str] | None = None) -> int:
         settings = runs.bench_settings(workdir, data)
 
         ingest, embeddings = runs.cold_ingest(settings)
+        results["engine"] = embeddings.engine
         results["ingest"] = ingest
         ingest.update(runs.reingest_unchanged(settings, embeddings))
-        save("cold and no-change ingest")
+        ingest.update(runs.cached_ingest(settings, embeddings))
+        save("cold, no-change and cached ingest")
+        results["engines"] = runs.engine_comparison(settings, chat)
+        save("engine comparison")
         base, baseline = runs.baseline_ingest(data, embeddings)
         ingest.update(base)
         save("baseline ingest")
 
-        results["query"] = {"baseline": runs.baseline_latency(baseline, chat, k=settings.top_k)}
+        results["query"] = {"baseline": runs.baseline_latency(baseline, chat, k=settings.top_k, embeddings=embeddings)}
         baseline.close()
         try:
             assistant = runs.open_assistant(settings, embeddings)
@@ -66,10 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             results["query"]["error"] = f"rag.Assistant unavailable: {exc}"
             assistant = None
         if assistant is not None:
-            results["query"]["chat"] = runs.query_latency(assistant, chat, "chat")
-            results["query"]["hotline"] = runs.query_latency(assistant, hotline, "hotline")
-            results["query"]["chat_dense"] = runs.query_latency(assistant, chat, "chat", retrieval="dense")
-            results["query"]["chat_bm25"] = runs.query_latency(assistant, chat, "chat", retrieval="bm25")
+            results["query"]["chat"] = runs.query_latency(assistant, chat, "chat", embeddings=embeddings)
+            results["query"]["chat_repeated"] = runs.query_latency(assistant, chat, "chat", embeddings=embeddings,
+                                                                   repeated=True)
+            results["bm25"] = runs.bm25_comparison(assistant.index, chat)
+            results["query"]["hotline"] = runs.query_latency(assistant, hotline, "hotline", embeddings=embeddings)
+            results["query"]["chat_dense"] = runs.query_latency(assistant, chat, "chat", retrieval="dense",
+                                                                embeddings=embeddings)
+            results["query"]["chat_bm25"] = runs.query_latency(assistant, chat, "chat", retrieval="bm25",
+                                                               embeddings=embeddings)
             results["profile"] = runs.profile_queries(assistant, chat, "chat")
             results["query"]["embed_query"] = runs.query_embedding_by_threads(embeddings, chat)
         save("query latency")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from bench.machine import describe
+
 
 def _get(results: dict, *path: str):
     node = results
@@ -37,16 +39,35 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
         target = target_text or (f"≤ {limit:g} {unit}" if limit is not None else "")
         out.append((name, _fmt(value, unit), target, _verdict(value, limit), _fmt(baseline, unit) if baseline else "", ratio))
 
-    add("cold ingest (model load + build)", ing.get("cold_s"), "s", 60)
+    engine = f"[{results.get('engine', '?')}]"
+    add(f"cold ingest (model load + build) {engine}", ing.get("cold_s"), "s", 60)
     add("  of which model load", ing.get("model_load_s"), "s")
-    add("  build with loaded model", ing.get("build_s"), "s", baseline=ing.get("baseline_build_s"))
-    add("re-ingest, nothing changed", ing.get("noop_s"), "s", 3)
-    add("re-ingest, one file changed", ing.get("changed_s"), "s")
-    add("query p50, chat (hybrid, extractive)", _get(q, "chat", "p50_ms"), "ms", 100, baseline=base_q)
-    add("query p95, chat (hybrid, extractive)", _get(q, "chat", "p95_ms"), "ms", 250,
+    add(f"  build with loaded model {engine}", ing.get("build_s"), "s", baseline=ing.get("baseline_build_s"))
+    add("first build from the shipped vector cache", ing.get("cached_build_s"), "s", 60,
+        baseline=ing.get("build_s"))
+    add("  of which embedded (cache misses)", ing.get("cached_embedded"), "clauses")
+    add("re-ingest, nothing changed", ing.get("noop_s"), "s", 1)
+    add(f"re-ingest, one file changed {engine}", ing.get("changed_s"), "s")
+    engines = results.get("engines") or {}
+    torch_rate = _get(engines, "torch", "passages_per_s")
+    for name in ("torch", "onnx", "onnx-int8"):
+        figures = engines.get(name) or {}
+        rate = figures.get("passages_per_s")
+        speedup = f"{rate / torch_rate:.2f}× faster" if rate and torch_rate else ""
+        out.append((f"embedding [{name}]: {engines.get('passages', '?')} passages", _fmt(rate, "/s"),
+                    f"cos to torch ≥ {figures.get('cosine_min', '—')}", "", _fmt(torch_rate, "/s"), speedup))
+        add(f"embedding [{name}]: query p50", figures.get("query_p50_ms"), "ms",
+            baseline=_get(engines, "torch", "query_p50_ms"))
+    bm25 = results.get("bm25") or {}
+    add("BM25 scoring p50 per question (vs rank-bm25)", _get(bm25, "ours", "p50_ms"), "ms",
+        baseline=_get(bm25, "rank_bm25", "p50_ms"))
+    add(f"query p50, chat (hybrid, extractive) {engine}", _get(q, "chat", "p50_ms"), "ms", 40, baseline=base_q)
+    add(f"query p95, chat (hybrid, extractive) {engine}", _get(q, "chat", "p95_ms"), "ms", 100,
         baseline=_get(q, "baseline", "p95_ms"))
-    add("query p50, hotline", _get(q, "hotline", "p50_ms"), "ms", 100)
-    add("query p95, hotline", _get(q, "hotline", "p95_ms"), "ms", 250)
+    add("query p50, chat, question asked before (cached vector)", _get(q, "chat_repeated", "p50_ms"), "ms",
+        baseline=_get(q, "chat", "p50_ms"))
+    add(f"query p50, hotline {engine}", _get(q, "hotline", "p50_ms"), "ms", 60)
+    add(f"query p95, hotline {engine}", _get(q, "hotline", "p95_ms"), "ms", 250)
     add("query p50, chat dense only", _get(q, "chat_dense", "p50_ms"), "ms", baseline=base_q)
     add("query p50, chat BM25 only", _get(q, "chat_bm25", "p50_ms"), "ms")
     for name, figures in (_get(q, "embed_query") or {}).items():
@@ -62,7 +83,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     if docs.get("ocr"):
         add(f"OCR of a scanned PDF ({docs['ocr']['pages']} pages): pages per second", docs["ocr"]["pages_per_s"], "pages/s")
     add("server: first answer after start-up", srv.get("first_answer_s"), "s")
-    add("server peak RSS (VmHWM)", srv.get("peak_rss_mb"), "MB", 1536)
+    add("server peak RSS (VmHWM)", srv.get("peak_rss_mb"), "MB", 1229)
     for clients, figures in (srv.get("throughput") or {}).items():
         add(f"HTTP {clients} client(s): throughput", figures.get("requests_per_s"), "req/s")
         add(f"HTTP {clients} client(s): p95", figures.get("p95_ms"), "ms")
@@ -72,8 +93,8 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
         add(f"{factor}× corpus: build ({scale['clauses']} clauses)", scale.get("build_s"), "s")
         one = _get(q, "chat", "p50_ms")
         big = _get(scale, "chat", "p50_ms")
-        add(f"{factor}× corpus: query p50, chat", big, "ms", limit=2 * one if one else None,
-            target_text="≤ 2× the 1× p50")
+        add(f"{factor}× corpus: query p50, chat", big, "ms", limit=1.5 * one if one else None,
+            target_text="≤ 1.5× the 1× p50")
         add(f"{factor}× corpus: query p95, chat", _get(scale, "chat", "p95_ms"), "ms")
     return out
 
@@ -82,7 +103,16 @@ def table(results: dict) -> str:
     header = ("figure", "value", "target", "", "baseline", "ours/baseline")
     body = rows(results)
     widths = [max(_width(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = [_line(header, widths), _line(tuple("-" * w for w in widths), widths)]
+    machine = results.get("machine", {})
+    lines = [
+        f"CPU: {describe(machine['cpu'])}; {machine.get('cpus')} cores; load average at start "
+        f"{results.get('load_average_at_start')} (a busy machine skews every figure)" if "cpu" in machine else "",
+        f"embedding engine: {results.get('engine', '?')}; baselines measured in this run: PyTorch fp32 "
+        "(sentence-transformers), rank-bm25, the plain LangChain pipeline",
+        "",
+        _line(header, widths),
+        _line(tuple("-" * w for w in widths), widths),
+    ]
     lines += [_line(r, widths) for r in body]
     profile = results.get("profile")
     if profile:

@@ -16,8 +16,10 @@ APPENDED = "\n本办法（措施）执行中的具体问题，由发布机关负
 
 
 def bench_settings(workdir: Path, data_dir: Path, name: str = "index") -> Settings:
-    """The project's settings, pointed at a copy of the data and a fresh index folder of the run's own."""
-    return Settings.from_env().with_(data_dir=data_dir, index_dir=workdir / name)
+    """The project's settings, pointed at a copy of the data and a fresh index folder of the run's own, with no
+    shipped vector cache: a build embeds every clause (`cached_ingest` measures the cache)."""
+    return Settings.from_env().with_(data_dir=data_dir, index_dir=workdir / name,
+                                     vector_cache=workdir / "no-vector-cache.npz")
 
 
 def copy_corpus(source: Path, target: Path) -> Path:
@@ -52,6 +54,18 @@ def cold_ingest(settings: Settings) -> tuple[dict, object]:
     }, embeddings
 
 
+def cached_ingest(settings: Settings, embeddings) -> dict:
+    """A first build into a fresh index folder with the shipped vector cache, as on a fresh clone."""
+    from ingest.index import build_index
+
+    shipped = Settings.from_env().vector_cache
+    fresh = settings.with_(index_dir=settings.index_dir.with_name("index-cached"), vector_cache=shipped)
+    with timed() as t:
+        report = build_index([settings.data_dir], fresh, embeddings, progress=False)
+    return {"cached_build_s": round(t.seconds, 2), "cached_embedded": report.embedded,
+            "cached_reused": report.reused}
+
+
 def reingest_unchanged(settings: Settings, embeddings) -> dict:
     from ingest.index import build_index
 
@@ -66,10 +80,11 @@ def reingest_one_changed(settings: Settings, embeddings) -> dict:
     Only a file whose documents sit in no other file is picked: changing one copy of a document that two files
     share currently makes the ingest fail (duplicate clause ids — reported as a bug in ingest/pipeline.py)."""
     from ingest.index import build_index, open_index
+    from ingest.pipeline import collect_files
 
     shared = {name for doc in open_index(settings).documents if len(doc["source_files"]) > 1
               for name in doc["source_files"]}
-    candidates = [p for p in settings.data_dir.iterdir() if p.is_file() and p.name not in shared]
+    candidates = [p for p in collect_files([settings.data_dir]) if p.name not in shared]
     changed = min(candidates, key=lambda p: p.stat().st_size)
     with open(changed, "a", encoding="utf-8") as handle:
         handle.write(APPENDED)
@@ -98,14 +113,18 @@ def open_assistant(settings: Settings, embeddings):
     return make_assistant(settings, embeddings, open_index(settings))
 
 
-def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "hybrid", rounds: int = 2) -> dict:
-    """Warm latency of `assistant.ask`: every question once untimed, then `rounds` timed passes."""
+def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "hybrid", rounds: int = 2,
+                  embeddings=None, repeated: bool = False) -> dict:
+    """Warm latency of `assistant.ask`: every question once untimed, then `rounds` timed passes. Each timed
+    question starts with an empty query-vector cache — a question not asked before — unless `repeated`."""
     for q in questions:
         assistant.ask(q, mode=mode, retrieval=retrieval)
     seconds = []
     refused = 0
     for _ in range(rounds):
         for q in questions:
+            if embeddings is not None and not repeated:
+                embeddings.clear_query_cache()
             start = time.perf_counter()
             answer = assistant.ask(q, mode=mode, retrieval=retrieval)
             seconds.append(time.perf_counter() - start)
@@ -113,12 +132,15 @@ def query_latency(assistant, questions: list[str], mode: str, retrieval: str = "
     return {**latency_summary(seconds), "refused_share": round(refused / max(1, len(seconds)), 2)}
 
 
-def baseline_latency(baseline, questions: list[str], k: int, rounds: int = 2) -> dict:
+def baseline_latency(baseline, questions: list[str], k: int, rounds: int = 2, embeddings=None) -> dict:
+    """Like `query_latency`: each timed question starts with an empty query-vector cache."""
     for q in questions:
         baseline.store.similarity_search_with_score(q, k=k)
     seconds = []
     for _ in range(rounds):
         for q in questions:
+            if embeddings is not None:
+                embeddings.clear_query_cache()
             start = time.perf_counter()
             baseline.store.similarity_search_with_score(q, k=k)
             seconds.append(time.perf_counter() - start)
@@ -202,10 +224,10 @@ def scale_run(factor: int, workdir: Path, embeddings, chat: list[str], hotline: 
     """Build and query a synthetic corpus `factor` times the real one (see bench.corpus)."""
     from bench.corpus import write_scaled_corpus
     from ingest.index import build_index
-    from ingest.pipeline import collect_files, parse_corpus
+    from ingest.pipeline import collect_files, parse_corpus, scan_files
 
     base = Settings.from_env()
-    real = parse_corpus([base.data_dir], base.max_clause_chars)
+    real = parse_corpus(scan_files([base.data_dir]), base.max_clause_chars)
     data = workdir / f"scaled-{factor}x"
     write_scaled_corpus(collect_files([base.data_dir]), real.documents, data, factor)
     settings = bench_settings(workdir, data, name=f"index-{factor}x")
@@ -217,9 +239,71 @@ def scale_run(factor: int, workdir: Path, embeddings, chat: list[str], hotline: 
         "documents": report.documents,
         "clauses": report.chunks,
         "build_s": round(build.seconds, 1),
-        "chat": query_latency(assistant, chat, "chat"),
-        "hotline": query_latency(assistant, hotline, "hotline"),
+        "chat": query_latency(assistant, chat, "chat", embeddings=embeddings),
+        "hotline": query_latency(assistant, hotline, "hotline", embeddings=embeddings),
     }
+
+
+def engine_comparison(settings: Settings, questions: list[str], sample_size: int = 192) -> dict:
+    """Each embedding engine on the same clause texts and questions, beside the PyTorch fp32 baseline measured
+    in the same run: passages per second, query p50, and the cosine of each engine's vectors to the baseline's.
+
+    The sample takes every n-th clause by length, so it has the corpus's mix of short and long texts."""
+    import numpy as np
+
+    from ingest.embeddings import ENGINES, PolicyEmbeddings
+    from ingest.pipeline import parse_corpus, scan_files
+
+    clauses = sorted(parse_corpus(scan_files([settings.data_dir]), settings.max_clause_chars).clauses,
+                     key=lambda c: len(c.embed_text))
+    step = max(1, len(clauses) // sample_size)
+    texts = [c.embed_text for c in clauses[::step]][:sample_size]
+    out: dict = {"passages": len(texts), "queries": len(questions)}
+    reference = None
+    for engine in ENGINES:
+        model = PolicyEmbeddings(settings.embedding_model, cache_dir=settings.cache_dir, engine=engine,
+                                 batch_size=settings.embed_batch_size, precision="fp32", query_cache_size=0)
+        with timed() as load:
+            model.embed_query("预热")
+        with timed() as passages:
+            vectors = np.asarray(model.embed_documents(texts))
+        seconds = []
+        for q in questions:
+            start = time.perf_counter()
+            model.embed_query(q)
+            seconds.append(time.perf_counter() - start)
+        reference = vectors if reference is None else reference
+        cosines = (vectors * reference).sum(axis=1)
+        out[engine] = {
+            "load_s": round(load.seconds, 1),
+            "passages_s": round(passages.seconds, 1),
+            "passages_per_s": round(len(texts) / passages.seconds, 1),
+            "query_p50_ms": latency_summary(seconds)["p50_ms"],
+            "cosine_min": round(float(cosines.min()), 5),
+            "cosine_mean": round(float(cosines.mean()), 5),
+        }
+    return out
+
+
+def bm25_comparison(index, questions: list[str], rounds: int = 5) -> dict:
+    """Scoring every clause for each question: rank-bm25's BM25Okapi (the baseline) against ours."""
+    from rank_bm25 import BM25Okapi
+
+    from ingest.tokenize import tokenize
+    from rag.retrieval import PostingsBM25
+
+    corpus = [index.tokens.get(cid) or ["∅"] for cid in index.clauses]
+    queries = [tokenize(q) for q in questions]
+    out = {}
+    for name, model in (("rank_bm25", BM25Okapi(corpus)), ("ours", PostingsBM25(corpus))):
+        seconds = []
+        for _ in range(rounds):
+            for tokens in queries:
+                start = time.perf_counter()
+                model.get_scores(tokens)
+                seconds.append(time.perf_counter() - start)
+        out[name] = latency_summary(seconds)
+    return out
 
 
 def query_embedding_by_threads(embeddings, questions: list[str]) -> dict:
@@ -235,6 +319,7 @@ def query_embedding_by_threads(embeddings, questions: list[str]) -> dict:
             embeddings.embed_query(questions[0])
             seconds = []
             for q in questions:
+                embeddings.clear_query_cache()
                 start = time.perf_counter()
                 embeddings.embed_query(q)
                 seconds.append(time.perf_counter() - start)

@@ -71,6 +71,8 @@ def running_server(settings: Settings, workdir: Path, ready_timeout: float = 600
         "POLICYQA_CACHE_DIR": str(cache),
         "POLICYQA_HOST": "127.0.0.1",
         "POLICYQA_PORT": str(port),
+        # The clients cycle through a few dozen questions; remembered query vectors would time the cache.
+        "POLICYQA_QUERY_CACHE": "0",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",

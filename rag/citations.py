@@ -49,6 +49,7 @@ def make_citation(n: int, clause: Clause, today: date) -> Citation:
         expired=expired,
         responsible_units=units_of([clause]),
         page=clause.page,
+        ocr_confidence=clause.ocr_confidence,
     )
 
 

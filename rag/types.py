@@ -37,6 +37,7 @@ class Citation:
     expired: bool
     responsible_units: list[str] = field(default_factory=list)
     page: int | None = None  # the page the clause starts on, for paged sources (PDF, OFD, scans)
+    ocr_confidence: float | None = None  # lowest OCR confidence of its pages; None when not read by OCR
 
 
 @dataclass

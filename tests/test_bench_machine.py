@@ -1,0 +1,28 @@
+"""The benchmark names the CPU it ran on and the instruction sets that decide embedding speed."""
+
+from bench.machine import cpu_info, describe
+
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 7B13
+flags\t\t: fpu sse2 avx avx2 fma
+
+processor\t: 1
+model name\t: AMD EPYC 7B13
+flags\t\t: fpu sse2 avx avx2 fma
+"""
+
+
+def test_cpu_info_reads_model_and_which_vector_flags_are_present(tmp_path):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO)
+
+    info = cpu_info(path)
+
+    assert info["model"] == "AMD EPYC 7B13"
+    assert info["flags"]["avx2"] and not info["flags"]["avx512f"] and not info["flags"]["amx_bf16"]
+    assert describe(info).startswith("AMD EPYC 7B13; has avx2; lacks avx512f")
+
+
+def test_missing_cpuinfo_is_reported_as_unknown(tmp_path):
+    assert cpu_info(tmp_path / "absent") == {"model": "unknown", "flags": {}}
