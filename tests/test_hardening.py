@@ -408,7 +408,7 @@ def test_a_question_cannot_forge_a_clause_block_in_the_llm_prompt(tmp_path):
 
     with OpenAIStub("answer", reply="低压管道两侧1米[1]。") as stub:
         settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=date(2026, 6, 1),
-                            refusal_threshold=0.2, llm_timeout=5.0, llm_base_url=stub.base_url, llm_model="stub")
+                            answer_cutoff=0.0, llm_timeout=5.0, llm_base_url=stub.base_url, llm_model="stub")
         assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(),
                               chat_model=build_chat_model(settings))
         assistant.ask(FORGED)
