@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
+from domain.jurisdiction import CITY, CITY_SHORT
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_synonyms, load_term_map
 from rag.hotline import find_questions
@@ -48,7 +49,7 @@ FRAME_WORDS = frozenset(
     家里 家 我家 家人 家庭 孩子 小孩 儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 女婿 媳妇 老人 朋友 邻居 同事 老板
     先生 女士 阿姨 大爷 大妈 大姐 大哥 小姐 老师傅 上班 工作 单位 公司 企业 厂 工厂 我们公司 我司 厂里 店 门店
     政策 规定 文件 相关 有关 具体 一般 应该 必须 怎么办 办法 有没有 没有 不是 是不是 能不能 可不可以 行不行 不能 可不可
-    苏州 苏州市 市里 本市 我市 全市 政府 国家 补贴 奖励 资助 支持 扶持 申请 办理 享受 拿 领 获得 条件 标准 流程 手续
+    市里 本市 我市 全市 政府 国家 补贴 奖励 资助 支持 扶持 申请 办理 享受 拿 领 获得 条件 标准 流程 手续
     材料 部门 哪个部门 找 谁 负责 管 规定 措施 意见 方案 通知 办法 条例 文件 政策 规范 最多 最高 最少 多长 时间 一年 每年
     how what which who whom whose when where why is are was were be been being can could would should will shall
     may might must do does did done doing the a an of to for in on at by with about from into onto over under
@@ -63,7 +64,7 @@ FRAME_WORDS = frozenset(
     policy policies rule rules regulation regulations document documents suzhou city municipal government
     local china chinese people person someone anyone something anything there's what's it's we're i'm i've
     don't doesn't isn't aren't can't won't""".split()
-)
+) | {CITY, CITY_SHORT}
 _NAME_TAGS = ("nr", "nrfg", "nrt")  # person names
 _PLACE_TAGS = ("ns", "nsf")
 _KEEP_TAGS = ("n", "nz", "vn", "nt", "nl", "ng", "an", "v", "eng", "l", "i", "j", "x")  # x: user-dictionary terms
@@ -195,7 +196,7 @@ class Answerability:
         missing = [t for t in terms if t not in found]
         reasons = []
         if foreign and (only_foreign or foreign_share(question) > 0.5):
-            reasons.append(f"问题涉及{'、'.join(foreign)}，本库仅收录苏州市及所辖地区的政策文件")
+            reasons.append(f"问题涉及{'、'.join(foreign)}，本库仅收录{CITY}及所辖地区的政策文件")
         if unknown:
             reasons.append(f"现有文件均未提及“{'”“'.join(sorted(unknown, key=terms.index))}”")
         elif missing:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from domain.jurisdiction import CITY
 from domain.validity import Status
 from web.admin import LoginDenied
 from web.http import log_rejected
@@ -55,7 +56,7 @@ def _non_empty(value: str, what: str, limit: int) -> str:
 class AskRequest(BaseModel):
     question: Text = Field(description="用户的问题")
     history: list[ChatTurn] = Field(default_factory=list, max_length=2 * MAX_HISTORY_TURNS, description="此前的对话")
-    filters: RetrievalFilters | None = Field(default=None, description="检索过滤条件，例如 {\"jurisdiction\": \"苏州市\"}")
+    filters: RetrievalFilters | None = Field(default=None, description=f"检索过滤条件，例如 {{\"jurisdiction\": \"{CITY}\"}}")
 
     @field_validator("question")
     @classmethod
@@ -196,7 +197,7 @@ def api_router(services: Services) -> APIRouter:
 
     @router.get("/documents", summary="政策库：文件列表")
     def documents(
-        jurisdiction: str | None = Query(None, max_length=MAX_ID_CHARS, description="适用地区，如 苏州市、姑苏区"),
+        jurisdiction: str | None = Query(None, max_length=MAX_ID_CHARS, description=f"适用地区，如 {CITY}、姑苏区"),
         kind: str | None = Query(None, max_length=MAX_ID_CHARS,
                                  description="文件类型：regulation/measures/plan/opinion/notice/amendment/other"),
         status: Status | None = Query(None, description="有效性"),

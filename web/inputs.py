@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from domain.jurisdiction import CITY
+
 MAX_QUESTION_CHARS = 2000
 MAX_MESSAGE_CHARS = 5000  # a hotline message (one pasted call record)
 MAX_HISTORY_TURNS = 20
@@ -65,7 +67,7 @@ class RetrievalFilters(BaseModel):
     doc_id: Values | None = Field(default=None, description="文件 id（一个或多个）")
     document: Value | None = Field(default=None, description="标题（或其一部分）")
     doc_title: Value | None = Field(default=None, description="同 document")
-    jurisdiction: Values | None = Field(default=None, description="适用地区，如 苏州市、姑苏区")
+    jurisdiction: Values | None = Field(default=None, description=f"适用地区，如 {CITY}、姑苏区")
     in_force: bool | None = Field(default=None, description="true：只看现行有效；false：只看已过期")
     kind: Values | None = Field(default=None, description="条款类型：article/item/…")
     doc_kind: Values | None = Field(default=None, description="文件类型：regulation/measures/…")

@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from domain.jurisdiction import CITY, CITY_SHORT
 from domain.validity import STATUSES as VALIDITY_STATUSES
 from ingest.readers import READERS, suffix_list
 from rag.types import Answer, TextDelta
@@ -107,7 +108,7 @@ def build_ui(services: Services) -> gr.Blocks:
     # Uploaded files Gradio keeps in its cache are deleted after an hour (checked hourly): an anonymous
     # /gradio_api/upload cannot fill the disk for longer than that.
     with gr.Blocks(title="苏州政策问答助手", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("## 苏州政策问答助手\n依据苏州市及各区市现行政策文件作答，每个回答都注明所依据的条款。")
+        gr.Markdown(f"## {CITY_SHORT}政策问答助手\n依据{CITY}及各区市现行政策文件作答，每个回答都注明所依据的条款。")
         with gr.Tabs():
             with gr.Tab("政策问答", id="chat"):
                 _chat_tab(services)
