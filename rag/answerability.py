@@ -300,12 +300,15 @@ def _mentions(place, text: str) -> int:
     return count
 
 
-def asked_slot(question: str) -> str | None:
+def asked_slots(question: str) -> list[str]:
+    """Every kind of fact the question asks for (a question may ask for an amount and a department)."""
     q = question.lower()
-    for slot, (asks, _) in SLOTS.items():
-        if any(a in q for a in asks):
-            return slot
-    return None
+    return [slot for slot, (asks, _) in SLOTS.items() if any(a in q for a in asks)]
+
+
+def asked_slot(question: str) -> str | None:
+    """The first kind of fact the question asks for, or None."""
+    return next(iter(asked_slots(question)), None)
 
 
 def _found(term: str, text: str) -> bool:

@@ -22,6 +22,7 @@ from ingest.model import Clause
 from rag.citations import (
     check_markers,
     citation_list,
+    department_sentence,
     jurisdiction_sentence,
     jurisdictions_of,
     make_citation,
@@ -198,8 +199,10 @@ class Assistant:
         extracts = extract(turn.mode.asked(turn), self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
+        asked = turn.mode.asked(turn)
         body = "\n".join(
-            part for part in (compose(extracts, numbers), jurisdiction_sentence(citations, ranking.jurisdictions)) if part
+            part for part in (compose(extracts, numbers), department_sentence(asked, citations),
+                              jurisdiction_sentence(citations, ranking.jurisdictions)) if part
         )
         text = body + "\n\n引用：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)

@@ -23,6 +23,8 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 # Short connective lines ("根据现有政策：", "具体如下：") and list headings are not claims.
 _NOT_A_CLAIM = re.compile(r"^([#>*\-\s\d.、]*)$|[：:]\s*$")
 MIN_CLAIM_CHARS = 8
+# A government body named in a clause's text: 市燃气管理部门, 道路运输管理机构, 市人力资源和社会保障局.
+_UNIT_IN_TEXT = re.compile(r"(?:市、县级市|市、区|市|区|县级市|县)?[\u4e00-\u9fff]{2,12}?(?:管理部门|主管部门|管理机构|委员会|局)(?![\u4e00-\u9fff]{0,1}长)")
 
 
 def units_of(clauses: Iterable[Clause]) -> list[str]:
@@ -95,6 +97,24 @@ def citation_list(citations: list[Citation]) -> str:
 def page_note(page: int | None) -> str:
     """（第3页） for a clause of a paged source; nothing for text files."""
     return f"（第{page}页）" if page else ""
+
+
+def department_sentence(asked: str, citations: list[Citation]) -> str:
+    """When the question asks who is responsible (找哪个部门, 谁负责): the units the cited clauses name, said with
+    where they come from — or plainly that they name none."""
+    from rag.answerability import asked_slots
+
+    if "department" not in asked_slots(asked):
+        return ""
+    for c in citations:
+        if c.responsible_units:
+            return f"负责部门：{'、'.join(c.responsible_units[:4])}（据{c.citation}所列责任单位）[{c.n}]。"
+    for c in citations:  # no 责任单位 trailer: the body that the clause itself charges with the matter
+        found = list(dict.fromkeys(m.group(0) for m in _UNIT_IN_TEXT.finditer(c.text)))
+        named = [u for u in found if not any(u != other and u in other for other in found)]
+        if named:
+            return f"负责部门：{'、'.join(named[:3])}（据{c.citation}的规定）[{c.n}]。"
+    return "所引条款未写明负责部门，可向文件的发文机关咨询。"
 
 
 def validity_notes(citations: list[Citation]) -> list[str]:

@@ -243,3 +243,32 @@ def test_low_confidence_ocr_clause_is_marked_for_checking_against_the_original()
     assert REVIEW_NOTE in citation_chip(make_citation(1, replace(clause, ocr_confidence=0.5), TODAY))
     assert REVIEW_NOTE not in citation_chip(make_citation(1, replace(clause, ocr_confidence=0.99), TODAY))
     assert REVIEW_NOTE not in citation_chip(make_citation(1, clause, TODAY))
+
+
+def test_department_question_names_the_clause_trailer_units_in_the_answer():
+    from dataclasses import replace
+
+    from rag.citations import department_sentence, make_citation
+
+    clause = replace(sample_clauses()[0], responsible_units=["市工信局"])
+    line = department_sentence("能补贴多少？找哪个部门？", [make_citation(1, clause, TODAY)])
+    assert line.startswith("负责部门：市工信局") and "责任单位" in line and line.endswith("[1]。")
+    assert department_sentence("能补贴多少？", [make_citation(1, clause, TODAY)]) == ""
+
+
+def test_department_question_without_a_trailer_takes_the_body_the_clause_charges_or_says_none():
+    from dataclasses import replace
+
+    from rag.citations import department_sentence, make_citation
+
+    charged = replace(sample_clauses()[0], text="第五条 市燃气管理部门负责本市燃气管理工作。", responsible_units=[],
+                      lead_units=[], inherited_units=[])
+    assert "市燃气管理部门" in department_sentence("归哪个部门管？", [make_citation(1, charged, TODAY)])
+    silent = replace(charged, text="第九条 禁止在管道上方堆放物品。")
+    assert "未写明负责部门" in department_sentence("谁负责？找哪个部门？", [make_citation(1, silent, TODAY)])
+
+
+@pytest.mark.model
+def test_real_corpus_department_question_names_the_department_in_the_answer_text(corpus_assistant):
+    answer = corpus_assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？找哪个部门？")
+    assert "市工信局" in answer.body and "50%" in answer.body
