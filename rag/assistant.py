@@ -22,8 +22,7 @@ from ingest.model import Clause
 from rag.citations import (
     check_markers,
     citation_list,
-    department_sentence,
-    jurisdiction_sentence,
+    departments_asked,
     jurisdictions_of,
     make_citation,
     units_of,
@@ -31,6 +30,7 @@ from rag.citations import (
 )
 from rag.extractive import compose, extract
 from rag.followup import carry_topic
+from rag.frames import frame_for
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
@@ -200,9 +200,11 @@ class Assistant:
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
         asked = turn.mode.asked(turn)
+        frame = frame_for(asked)
+        leads = {c.id: frame.lead(c) for c in citations}
         body = "\n".join(
-            part for part in (compose(extracts, numbers), department_sentence(asked, citations),
-                              jurisdiction_sentence(citations, ranking.jurisdictions)) if part
+            part for part in (compose(extracts, leads, numbers), frame.departments(departments_asked(asked, citations)),
+                              frame.jurisdiction(citations, ranking.jurisdictions)) if part
         )
         text = body + "\n\n引用：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)

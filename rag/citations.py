@@ -99,22 +99,31 @@ def page_note(page: int | None) -> str:
     return f"（第{page}页）" if page else ""
 
 
-def department_sentence(asked: str, citations: list[Citation]) -> str:
-    """When the question asks who is responsible (找哪个部门, 谁负责): the units the cited clauses name, said with
-    where they come from — or plainly that they name none."""
+@dataclass
+class Departments:
+    """Who is responsible, and on what the answer says so: a clause's 责任单位 trailer, the body its text charges
+    with the matter, or nothing stated (`units` empty)."""
+
+    units: list[str]
+    source: Citation | None = None
+    from_trailer: bool = False
+
+
+def departments_asked(asked: str, citations: list[Citation]) -> Departments | None:
+    """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
     from rag.answerability import asked_slots
 
     if "department" not in asked_slots(asked):
-        return ""
+        return None
     for c in citations:
         if c.responsible_units:
-            return f"负责部门：{'、'.join(c.responsible_units[:4])}（据{c.citation}所列责任单位）[{c.n}]。"
+            return Departments(c.responsible_units[:4], c, from_trailer=True)
     for c in citations:  # no 责任单位 trailer: the body that the clause itself charges with the matter
         found = list(dict.fromkeys(m.group(0) for m in _UNIT_IN_TEXT.finditer(c.text)))
         named = [u for u in found if not any(u != other and u in other for other in found)]
         if named:
-            return f"负责部门：{'、'.join(named[:3])}（据{c.citation}的规定）[{c.n}]。"
-    return "所引条款未写明负责部门，可向文件的发文机关咨询。"
+            return Departments(named[:3], c)
+    return Departments([])
 
 
 def validity_notes(citations: list[Citation]) -> list[str]:
@@ -139,16 +148,3 @@ def jurisdictions_of(citations: list[Citation]) -> list[str]:
         if place not in out:
             out.append(place)
     return out
-
-
-def jurisdiction_sentence(citations: list[Citation], asked: list[str]) -> str:
-    """Whose policy the answer quotes, so a caller is not told another district's rule as theirs."""
-    places = jurisdictions_of(citations)
-    if not places:
-        return ""
-    text = "以上依据为" + "、".join(jurisdiction_label(p) for p in places) + "政策。"
-    # A city-wide policy applies in every district; another district's or county-level city's does not.
-    foreign = [p for p in places if asked and p not in asked and p != CITY]
-    if foreign and asked:
-        text += f"您询问的是{'、'.join(asked)}，其中" + "、".join(foreign) + "的规定不一定适用于" + "、".join(asked) + "。"
-    return text

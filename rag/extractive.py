@@ -99,13 +99,13 @@ def _substantive(sentence: str) -> bool:
     return len(rest) > 20 or bool(re.search(r"\d", rest))
 
 
-def compose(extracts: list[Extract], numbers: dict[str, int]) -> str:
-    """Answer text: per clause, a 根据《…》label lead-in and its sentences, each ending in [n]."""
+def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:
+    """Answer text: per clause, its lead-in (根据《…》label：) and its sentences, each ending in [n]."""
     parts = []
     for ex in extracts:
         n = numbers[ex.clause.id]
         body = "".join(with_marker(s, n) for s in ex.sentences)
-        parts.append(f"根据{ex.clause.citation}：{body}")
+        parts.append(f"{leads[ex.clause.id]}{body}")
     return "\n".join(parts)
 
 

@@ -248,18 +248,23 @@ def test_low_confidence_ocr_clause_is_marked_for_checking_against_the_original()
 def test_department_question_names_the_clause_trailer_units_in_the_answer():
     from dataclasses import replace
 
-    from rag.citations import department_sentence, make_citation
+    from rag.citations import departments_asked, make_citation
+    from rag.frames import CHINESE
 
     clause = replace(sample_clauses()[0], responsible_units=["市工信局"])
-    line = department_sentence("能补贴多少？找哪个部门？", [make_citation(1, clause, TODAY)])
+    line = CHINESE.departments(departments_asked("能补贴多少？找哪个部门？", [make_citation(1, clause, TODAY)]))
     assert line.startswith("负责部门：市工信局") and "责任单位" in line and line.endswith("[1]。")
-    assert department_sentence("能补贴多少？", [make_citation(1, clause, TODAY)]) == ""
+    assert CHINESE.departments(departments_asked("能补贴多少？", [make_citation(1, clause, TODAY)])) == ""
 
 
 def test_department_question_without_a_trailer_takes_the_body_the_clause_charges_or_says_none():
     from dataclasses import replace
 
-    from rag.citations import department_sentence, make_citation
+    from rag.citations import departments_asked, make_citation
+    from rag.frames import CHINESE
+
+    def department_sentence(asked, citations):
+        return CHINESE.departments(departments_asked(asked, citations))
 
     charged = replace(sample_clauses()[0], text="第五条 市燃气管理部门负责本市燃气管理工作。", responsible_units=[],
                       lead_units=[], inherited_units=[])
@@ -272,3 +277,25 @@ def test_department_question_without_a_trailer_takes_the_body_the_clause_charges
 def test_real_corpus_department_question_names_the_department_in_the_answer_text(corpus_assistant):
     answer = corpus_assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？找哪个部门？")
     assert "市工信局" in answer.body and "50%" in answer.body
+
+
+def test_english_question_gets_an_english_frame_around_the_verbatim_chinese_quote():
+    from dataclasses import replace
+
+    from rag.citations import departments_asked, make_citation
+    from rag.frames import ENGLISH, frame_for
+
+    clause = replace(sample_clauses()[0], label="第三十五条", responsible_units=["市工信局"])
+    citation = make_citation(1, replace(clause, doc={**clause.doc, "valid_until": "2027-12-31"}), TODAY)
+    assert frame_for("Which department handles it?") is ENGLISH
+    assert ENGLISH.lead(citation).startswith("Under Article 35 of 《") and "in force until 31 December 2027" in ENGLISH.lead(citation)
+    line = ENGLISH.departments(departments_asked("Which department handles it?", [citation]))
+    assert line.startswith("Department: 市工信局 (Municipal Bureau of Industry and Information Technology")
+
+
+@pytest.mark.model
+def test_real_corpus_english_question_is_answered_in_an_english_frame_with_the_chinese_quote(corpus_assistant):
+    answer = corpus_assistant.ask("Which department handles the subsidy for automotive chip certification?")
+    assert not answer.refused
+    assert answer.body.startswith("Under item 一、（四） of 《苏州市推动智能车联网和新能源汽车产业发展的若干措施》")
+    assert "车规级认证" in answer.body and "Department: 市工信局" in answer.body
