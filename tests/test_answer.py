@@ -299,3 +299,12 @@ def test_real_corpus_english_question_is_answered_in_an_english_frame_with_the_c
     assert not answer.refused
     assert answer.body.startswith("Under item 一、（四） of 《苏州市推动智能车联网和新能源汽车产业发展的若干措施》")
     assert "车规级认证" in answer.body and "Department: 市工信局" in answer.body
+
+
+@pytest.mark.model
+def test_real_corpus_follow_up_asking_for_the_department_names_the_previous_clauses_unit(corpus_assistant):
+    first = corpus_assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？")
+    history = [{"role": "user", "content": "我们公司汽车芯片过了车规认证，能拿多少补贴？"},
+               {"role": "assistant", "content": first.text}]
+    answer = corpus_assistant.ask("那要找哪个部门？", history=history)
+    assert "负责部门：市工信局" in answer.body
