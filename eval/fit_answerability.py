@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
     assistant = build_runtime(Settings.from_env(llm_base_url=None), update_index=True).assistant
     items = load_golden(args.golden)
-    rows = [Features(**assistant.assess(item.question, item.mode).features).vector() for item in items]
+    rows = [assistant.evidence(item.question, item.mode).vector() for item in items]
     x, y = np.array(rows), np.array([float(item.answerable) for item in items])
 
     oof = out_of_fold(x, y)

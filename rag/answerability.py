@@ -2,8 +2,9 @@
 
 Signals (each a number in a `Features` record, each with a reason when it speaks against answering):
 * key-term coverage — the question's salient terms (after stripping framing, greetings, masked PII, names,
-  places and function words) must be found, at character level or through the synonym map, in a supporting
-  clause, its section headings or its document title; a term the whole corpus never uses is strong evidence;
+  places and function words) must be found, at character level or through the synonym map, in one supporting
+  clause, its section headings or its document title; a term the whole corpus never uses is named in the
+  reasons; for an English question, the share of its content words the corpus term map does not know;
 * jurisdiction — a question about another city or province is not answered from Suzhou's documents (a rule,
   not a weight: the library holds no other place's policy);
 * answer slot — a question asking for an amount, a deadline, a department or materials needs a supporting
@@ -92,15 +93,14 @@ class Features:
 
     best_cosine: float
     lexical_coverage: float
-    term_coverage: float  # IDF-weighted share of salient terms found in the supporting clauses together
-    clause_coverage: float  # … found in the single best of them (terms scattered over clauses answer nothing)
-    unknown_terms: float  # IDF-weighted share of salient terms the corpus never uses
+    clause_coverage: float  # IDF-weighted share of salient terms found in the single best supporting clause
     slot_missing: float  # 1: an asked kind of fact (amount, deadline …) is stated by no supporting clause
     foreign_share: float  # share of place mentions in the question that are outside Suzhou
     latin: float  # 1: an English question
+    english_unmapped: float  # share of an English question's content words the corpus term map does not know
 
-    NAMES = ("best_cosine", "lexical_coverage", "term_coverage", "clause_coverage", "unknown_terms", "slot_missing",
-             "foreign_share", "latin")
+    NAMES = ("best_cosine", "lexical_coverage", "clause_coverage", "slot_missing", "foreign_share", "latin",
+             "english_unmapped")
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in self.NAMES]
@@ -183,15 +183,15 @@ class Answerability:
         foreign, only_foreign = foreign_places(question)
         slot = asked_slot(question)
         slot_missing = slot is not None and not any(SLOTS[slot][1].search(c.text) for c in support)
+        english = [t for t in terms if t.isascii()]  # English words the term map does not know stay as themselves
         features = Features(
             best_cosine=ranking.evidence.get("best_cosine", 0.0),
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
-            term_coverage=sum(weights[t] for t in found) / total if terms else 1.0,
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
-            unknown_terms=sum(weights[t] for t in unknown) / total if terms else 0.0,
             slot_missing=float(slot_missing),
             foreign_share=foreign_share(question),
             latin=float(is_latin(question)),
+            english_unmapped=len(english) / len(terms) if terms else 0.0,
         )
         missing = [t for t in terms if t not in found]
         reasons = []

@@ -34,7 +34,7 @@ from rag.frames import frame_for
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
-from rag.answerability import Answerability, Decision
+from rag.answerability import Answerability, Decision, Features
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
 from rag.retrievers import lexical_index
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
@@ -110,13 +110,13 @@ class Assistant:
             return
         yield from self._llm(turn, ranking, answer)
 
-    def assess(self, question: str, mode: str = "chat") -> Decision:
-        """The answerability decision for a question, with its features (what `fit_answerability` fits on)."""
+    def evidence(self, question: str, mode: str = "chat") -> Features:
+        """The answerability evidence for a question as a user would ask it (what `fit_answerability` fits on)."""
         turn = self._prepare(question, None, MODES[mode])
         if isinstance(turn, Answer):
-            return Decision(False, 0.0, turn.notices)
+            raise ValueError(f"not a usable question: {turn.notices}")
         ranking, _ = self._retrieve(turn, None, "hybrid", self.settings.top_k)
-        return self.answerability.decide(turn.mode.asked(turn), ranking)
+        return self.answerability.features(turn.mode.asked(turn), ranking)[0]
 
     def warm_up(self) -> None:
         """Load the embedding model, jieba and the BM25 table now, so the first user's question is not charged
