@@ -7,9 +7,10 @@ format works, including ones written after this code.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.translate import is_latin
 
 UNANSWERABLE = "unanswerable"
 HOTLINE = "hotline"
@@ -78,15 +79,6 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
 def detect_language(text: str) -> str:
-    """"en" when Latin letters outnumber Chinese characters, else "zh".
-
-    Counting characters rather than asking "any Chinese at all?" keeps an English question that names a
-    Chinese district or programme (What does 姑苏区 pay for …?) English, and a Chinese one that says AI or 5G
-    Chinese.
-    """
-    return "en" if len(_LATIN.findall(text)) > len(_CJK.findall(text)) else "zh"
+    """"en" for an English question, as the assistant itself tells them apart (rag.translate.is_latin)."""
+    return "en" if is_latin(text) else "zh"

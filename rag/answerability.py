@@ -26,12 +26,13 @@ from pathlib import Path
 
 from domain.jurisdiction import CITY, CITY_SHORT
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
-from domain.terms import load_synonyms, load_term_map
+from domain.terms import load_absent_words, load_synonyms, load_term_map
+from rag.extractive import split_sentences
 from rag.hotline import find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise
 from rag.retrieval import Ranking
-from rag.translate import is_latin
+from rag.translate import base_forms, english_phrases, is_latin
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 SUPPORT_DEPTH = 3  # clauses that may carry the answer
@@ -94,13 +95,14 @@ class Features:
     best_cosine: float
     lexical_coverage: float
     clause_coverage: float  # IDF-weighted share of salient terms found in the single best supporting clause
+    sentence_coverage: float  # the same in its single best sentence (an answer is a sentence, not a clause)
     slot_missing: float  # 1: an asked kind of fact (amount, deadline …) is stated by no supporting clause
     foreign_share: float  # share of place mentions in the question that are outside Suzhou
     latin: float  # 1: an English question
-    english_unmapped: float  # share of an English question's content words the corpus term map does not know
+    english_absent: float  # share of an English question's content words that name what the corpus never mentions
 
-    NAMES = ("best_cosine", "lexical_coverage", "clause_coverage", "slot_missing", "foreign_share", "latin",
-             "english_unmapped")
+    NAMES = ("best_cosine", "lexical_coverage", "clause_coverage", "sentence_coverage", "slot_missing",
+             "foreign_share", "latin", "english_absent")
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in self.NAMES]
@@ -179,19 +181,24 @@ class Answerability:
         total = sum(weights.values()) or 1.0
         found = {t for t in terms if _found(t, support_text)}
         per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)))) / total for c in support]
+        sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
+        per_sentence = [sum(weights[t] for t in terms if _found(t, sentence)) / total for sentence in sentences]
         unknown = {t for t in terms if not _found(t, self.corpus)}
         foreign, only_foreign = foreign_places(question)
-        slot = asked_slot(question)
-        slot_missing = slot is not None and not any(SLOTS[slot][1].search(c.text) for c in support)
-        english = [t for t in terms if t.isascii()]  # English words the term map does not know stay as themselves
+        named = sorted(found, key=lambda t: -weights[t])
+        unstated = [slot for slot in asked_slots(question) if not stated(slot, named, support)]
+        slot = unstated[0] if unstated else None
+        slot_missing = slot is not None
+        english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
         features = Features(
             best_cosine=ranking.evidence.get("best_cosine", 0.0),
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
+            sentence_coverage=max(per_sentence, default=0.0) if terms else 1.0,
             slot_missing=float(slot_missing),
             foreign_share=foreign_share(question),
             latin=float(is_latin(question)),
-            english_unmapped=len(english) / len(terms) if terms else 0.0,
+            english_absent=len(english) / len(terms) if terms else 0.0,
         )
         missing = [t for t in terms if t not in found]
         reasons = []
@@ -209,7 +216,8 @@ class Answerability:
                           "slot": slot if slot_missing else None}
 
     def _weight(self, term: str) -> float:
-        return max(self.idf(term), 1.0) if not term.isascii() else 1.0
+        """A term's IDF; a term no document uses (an absent English word too) weighs as the rarest word."""
+        return max(self.idf(term), 1.0)
 
 
 SLOT_NAMES = {"amount": "具体金额或比例", "deadline": "具体期限", "department": "负责部门", "materials": "所需材料"}
@@ -234,39 +242,28 @@ def salient_terms(question: str) -> list[str]:
     return terms
 
 
+def is_absent(word: str) -> bool:
+    """An English word (or its base form) whose every Chinese rendering the corpus lacks."""
+    absent = load_absent_words()
+    return word in absent or any(b in absent for b in base_forms(word))
+
+
 def english_terms(question: str) -> list[str]:
-    """English phrases of a question mapped to corpus terms (longest phrase first). An English content word the
-    map does not know stays as itself: the map holds the corpus's vocabulary only, so it counts as a term no
-    document uses. Capitalised words inside a sentence that the map does not know are names, and skipped."""
-    term_map = load_term_map()
-    tokens = re.findall(r"[A-Za-z]+", question)
-    words = [t.lower() for t in tokens]
+    """English phrases of a question mapped to corpus terms (longest phrase first). An English word whose every
+    Chinese rendering is absent from the corpus (domain/data/en_absent.txt: kindergarten, overtime) stays as
+    itself — a term no document uses; a word the map merely lacks (available, major) is left out. Capitalised
+    words inside a sentence are names, and places are the jurisdiction signal's, not topic words."""
     out: list[str] = []
-    i = 0
-    while i < len(words):
-        for size in (4, 3, 2, 1):
-            phrase = " ".join(words[i : i + size])
-            mapped = term_map.get(phrase) or term_map.get(_singular(phrase))
-            if len(words[i : i + size]) == size and mapped and not all(w in FRAME_WORDS for w in words[i : i + size]):
-                if not places_named(mapped[0]):
-                    out.append(mapped[0])
-                i += size
-                break
-        else:
-            word = words[i]
-            is_name = tokens[i][:1].isupper() and i > 0 and not places_named(tokens[i])
-            if word not in FRAME_WORDS and _singular(word) not in FRAME_WORDS and len(word) > 3 and not is_name \
-                    and not places_named(tokens[i]):
-                out.append(word)
-            i += 1
+    for phrase in english_phrases(question):
+        if all(w in FRAME_WORDS or any(b in FRAME_WORDS for b in base_forms(w)) for w in phrase.words):
+            continue  # policy, company, phone …: words every question to this assistant uses
+        word = phrase.words[0]
+        if phrase.terms:
+            if not places_named(phrase.terms[0]):
+                out.append(phrase.terms[0])
+        elif is_absent(word) and not phrase.capitalised and not places_named(word):
+            out.append(word)
     return out
-
-
-def _singular(phrase: str) -> str:
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", "")):
-        if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:
-            return phrase[: -len(suffix)] + repl
-    return phrase
 
 
 def foreign_places(question: str) -> tuple[list[str], bool]:
@@ -298,6 +295,22 @@ def _mentions(place, text: str) -> int:
         count += lowered.count(target)
         lowered = lowered.replace(target, " ")
     return count
+
+
+def stated(slot: str, terms: list[str], support: list[Clause]) -> bool:
+    """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
+    with a question term (a figure elsewhere in the clause is about something else). A department is stated
+    for the whole clause (its 责任单位 trailer), so any sentence of the clause will do."""
+    pattern = SLOTS[slot][1]
+    for clause in support:
+        if slot == "department":
+            if pattern.search(clause.text):
+                return True
+            continue
+        for sentence in split_sentences(clause.text):
+            if pattern.search(sentence) and any(_found(t, _compact(sentence)) for t in terms):
+                return True
+    return False
 
 
 def asked_slots(question: str) -> list[str]:

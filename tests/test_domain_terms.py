@@ -13,6 +13,7 @@ from domain.places import Place, ancestors, in_suzhou, other_places, places_name
 from domain.terms import (
     MAX_SENSES,
     REVIEWED_FILE,
+    absent_words,
     build_term_map,
     corpus_entries,
     department_english,
@@ -284,3 +285,19 @@ def test_gazetteers_are_consistent():
     mudu = next(p for p in suzhou if p.name == "木渎镇")
     assert [p.name for p in ancestors(mudu)] == ["吴中区", "苏州市", "江苏省", "中国"]
     assert in_suzhou(mudu)
+
+
+def test_absent_words_are_those_glossing_only_chinese_the_corpus_lacks():
+    lines = [
+        "產假 产假 [chan3 jia4] /maternity leave/",
+        "幼兒園 幼儿园 [you4 er2 yuan2] /kindergarten/",
+        "補貼 补贴 [bu3 tie1] /to subsidize/subsidy/allowance/",
+        "津貼 津贴 [jin1 tie1] /allowance/",
+        "托兒所 托儿所 [tuo1 er2 suo3] /nursery/",
+    ]
+    vocabulary = {"补贴": 9}
+    absent = absent_words(lines, vocabulary, known={"nursery"})
+    assert "kindergarten" in absent  # its only rendering is missing from the corpus
+    assert "allowance" not in absent  # one of its renderings (补贴) is a corpus word
+    assert "nursery" not in absent  # the term map knows it
+    assert "maternity leave" not in absent  # phrases are the term map's business; only single words here

@@ -214,3 +214,21 @@ def test_real_corpus_outline_article_number_resolves_to_bracketed_item(corpus_re
 def test_real_corpus_english_question_finds_the_chinese_clause(corpus_retriever):
     hits = corpus_retriever.rank("How much subsidy for automotive chip AEC-Q certification?", k=5).hits
     assert any("车规级认证" in h.text for h in hits)
+
+
+def test_real_corpus_chinese_term_inside_an_english_question_finds_its_clauses(corpus_retriever):
+    hits = corpus_retriever.rank("Is there any support for 首台套 products?", k=3).hits
+    assert all("首台" in h.text for h in hits)
+
+
+def test_real_corpus_english_question_naming_a_county_level_city_finds_its_document(corpus_retriever):
+    hit = corpus_retriever.rank("In Changshu, how low can a company's housing provident fund contribution rate go?",
+                                k=3).hits[0]
+    assert hit.doc["jurisdiction"] == "常熟市" and "住房公积金缴存比例最低降至5%" in hit.text
+
+
+def test_real_corpus_english_question_naming_a_document_title_finds_its_article(corpus_retriever):
+    hits = corpus_retriever.rank("Under the Suzhou Gas Management Measures, how wide is the protection zone around "
+                                 "a medium-pressure pipeline?", k=3).hits
+    assert all(h.doc["doc_title"] == "苏州市燃气管理办法" for h in hits)
+    assert "第三十五条" in [h.label for h in hits]

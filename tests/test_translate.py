@@ -1,0 +1,53 @@
+"""English question → Chinese pseudo-query through the shipped term map: how words are cut, looked up and
+grouped into phrases."""
+
+from __future__ import annotations
+
+from rag.translate import base_forms, english_phrases, is_latin, to_chinese
+
+
+def _terms(question: str) -> dict[str, tuple[str, ...]]:
+    return {" ".join(p.words): p.terms for p in english_phrases(question)}
+
+
+def test_r_and_d_stays_one_word_and_maps_to_its_chinese_term():
+    assert "研发" in _terms("How much R&D support is there?")["r&d"]
+
+
+def test_hyphenated_compounds_meet_the_maps_space_separated_phrases():
+    phrases = _terms("What are the silver-economy measures for listed-company quality?")
+    assert "银发经济" in phrases["silver economy"]
+    assert "上市公司" in phrases["listed company"]
+
+
+def test_possessive_s_is_not_a_word_of_its_own():
+    assert "s" not in _terms("What are Suzhou's measures?")
+
+
+def test_inflected_words_fall_back_to_their_base_form():
+    assert {"subsidy", "subsidi"} <= set(base_forms("subsidies"))
+    assert "price" in base_forms("prices")
+    assert "improve" in base_forms("improving")
+    assert "plan" in base_forms("planned")
+    assert "补贴" in _terms("Are subsidies available?")["subsidies"]
+    assert "提高" in _terms("improving quality")["improving"]
+
+
+def test_function_words_alone_are_never_looked_up():
+    assert english_phrases("What is it that you would do for them?") == []
+
+
+def test_a_word_the_map_does_not_know_is_a_phrase_without_terms():
+    (phrase,) = [p for p in english_phrases("Does the city pay for xylophones?") if p.words == ("xylophones",)]
+    assert phrase.terms == ()
+
+
+def test_pseudo_query_keeps_embedded_chinese_and_names_the_place_in_chinese():
+    question = "Does Wujiang support 独角兽 firms?"
+    assert is_latin(question)
+    pseudo = to_chinese(question).split()
+    assert "独角兽" in pseudo and "吴江区" in pseudo and "企业" in pseudo
+
+
+def test_a_chinese_question_is_not_latin():
+    assert not is_latin("燃气管道保护范围是多少米？")
