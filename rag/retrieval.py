@@ -198,12 +198,6 @@ class RetrievalPipeline:
         )
 
 
-# An English question's most specific evidence is BM25 over the corpus terms its words map to; the English text's own
-# dense vector is the vaguest. Weighting the former 1.5× raised dev English hit@1 from 0.745 to 0.809 (47 items;
-# 1.25–2 give the same); Chinese questions are untouched (the `_zh` retrievers return nothing for them).
-ENGLISH_FUSION_WEIGHTS = {"bm25_zh": 1.5}
-
-
 def hybrid(store: ClauseStore, embeddings: Embeddings, settings: Settings, reranker: Any | None = None) -> RetrievalPipeline:
     """The full system: dense + BM25 (and both again over an English question's Chinese pseudo-query) fused,
     preferences, direct lookups, the configured reranker."""
@@ -215,7 +209,7 @@ def hybrid(store: ClauseStore, embeddings: Embeddings, settings: Settings, reran
     return RetrievalPipeline(
         store, settings,
         retrievers=[dense, bm25, TranslatedRetriever(dense), TranslatedRetriever(bm25)],
-        fusion=RRF(weights=ENGLISH_FUSION_WEIGHTS),
+        fusion=RRF(),
         preferences=Preferences(store),
         direct=DirectLookup(store),
         reranker=CrossEncoderReranker(store, reranker) if reranker is not None else None,
