@@ -54,13 +54,16 @@ CSS = (HERE / "ui.css").read_text(encoding="utf-8")
 # Inline, so the page loads no script from anywhere but itself.
 HEAD = f"<script>\n{(HERE / 'ui.js').read_text(encoding='utf-8')}\n</script>"
 
-# Gradio's own words follow the browser's language, and Chinese browsers get its Chinese; an English one would see
-# "Drop File Here" in this Chinese page, so the English strings users meet are given in Chinese too.
-I18N = gr.I18n(en={
+# Gradio's own words follow the browser's language: an English browser would see "Drop File Here" in this Chinese
+# page, and even its Chinese lacks a few labels screen readers announce (icon buttons). Given here in Chinese.
+_GRADIO_WORDS = {
     "upload_text.drop_file": "将文件拖放到此处",
     "upload_text.click_to_upload": "点击选择文件",
     "common.or": "或",
-})
+    "chatbot.copy_message": "复制这条消息",
+    "chatbot.copied_message": "已复制",
+}
+I18N = gr.I18n(en=_GRADIO_WORDS, **{"zh-CN": _GRADIO_WORDS})
 
 # An extractive answer arrives in one piece; shown at once it does not read as an answer being written. Its
 # pieces (up to each punctuation mark) are spaced this far apart, within a total budget per answer. An LLM's
@@ -288,12 +291,14 @@ def _hotline_tab(services: Services) -> None:
         answer = services.answering.hotline(text)
         return answer.reply_script or answer.text, answer.question, render.hotline_html(answer)
 
+    # On a phone the result is below the message box: bring the reply script into view once it is there.
+    show_script = "() => { if (window.innerWidth < 700) document.querySelector('#hotline-script').scrollIntoView(); }"
     gr.on(
         [analyse.click, message.submit], analyse_message, message, [script, masked, result], api_name="hotline"
-    )
+    ).success(None, js=show_script)
     examples.click(lambda sample: sample[0], examples, message, api_visibility="private").then(
         analyse_message, message, [script, masked, result], api_visibility="private"
-    )
+    ).success(None, js=show_script)
     count_chars(message, counter, MAX_MESSAGE_CHARS)
     clear.click(lambda: ("", "", "", ""), None, [message, script, masked, result], api_visibility="private")
     copy.click(
@@ -422,6 +427,7 @@ def _admin_tab(services: Services) -> None:
                 label=f"上传政策文件（{suffix_list()}）",
                 file_count="multiple",
                 file_types=list(READERS),
+                elem_id="admin-upload",
             )
             upload = gr.Button("保存到数据目录")
             upload_status = gr.Markdown()
