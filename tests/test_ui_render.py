@@ -52,6 +52,8 @@ def test_a_reference_list_at_the_end_of_the_text_is_left_to_the_chips():
     listed = answer_citing(clause, text="最高100万元[1]。\n\n引用：\n[1] 《某办法》第一条（有效）")
     assert render.answer_body(listed) == "最高100万元[1]。"
     assert render.answer_body(answer_citing(clause, text="全文[1]。\n\n参考条款：\n[1] x", body="正文[1]。")) == "正文[1]。"
+    in_body = answer_citing(clause, body="正文[1]。\n\n**参考条款**\n- [1] 《某办法》第一条")
+    assert render.answer_body(in_body) == "正文[1]。"
     bubble = render.chat_message(listed, Conversation().source_keys(listed))
     assert "引用" not in bubble and bubble.count(listed.citations[0].citation) == 1
 

@@ -131,9 +131,9 @@ _REFERENCE_LIST = re.compile(r"\n+\s*(?:\*\*)?(?:引用|参考条款|参考)(?:\
 
 
 def answer_body(answer: Answer) -> str:
-    """The answer without its reference list: the stream's body when the answerer set one, else the text with
-    a trailing list cut off (the chips under the answer show the sources once)."""
-    return (answer.body or _REFERENCE_LIST.sub("", answer.text)).strip()
+    """The answer without a reference list at its end (the chips under the answer show the sources once): the
+    stream's body when the answerer set one, else the whole text."""
+    return _REFERENCE_LIST.sub("", answer.body or answer.text).strip()
 
 
 def source_chips(answer: Answer, keys: dict[str, int]) -> str:
