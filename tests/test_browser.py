@@ -379,6 +379,11 @@ def test_admin_delete_explains_and_confirms_and_reindex_shows_a_bar(open_page, c
     page.locator("#admin-cancel-remove").click()
     page.get_by_text("已取消，未删除任何文件。").wait_for()
     assert not page.locator("#admin-confirm-remove").is_visible()
+    page.locator("#admin-remove").click()
+    page.locator("#admin-confirm-remove").wait_for()
+    page.locator("#admin-doomed input").click()
+    page.get_by_role("option", name="《苏州市人才落户管理办法》").click()
+    page.locator("#admin-confirm-remove").wait_for(state="hidden")  # another file: ask again before deleting
 
     page.evaluate("""() => { window.bars = 0; new MutationObserver(() => {
         if (document.querySelector('.progress-level, .progress-bar')) window.bars += 1;

@@ -546,6 +546,8 @@ def _admin_tab(services: Services) -> None:
     upload.click(save, [authed, files], [upload_status, files], **private)
     reindex.click(rebuild, authed, [reindex_status, doomed], concurrency_limit=1, **private)
     remove.click(ask_to_delete, [authed, doomed], [confirm_row, confirm_text, remove_status], **private)
+    # A confirmation names one file: choosing another withdraws it.
+    doomed.change(lambda: gr.update(visible=False), None, confirm_row, **private)
     cancel.click(lambda: (gr.update(visible=False), "已取消，未删除任何文件。"), None, [confirm_row, remove_status], **private)
     confirm.click(delete, [authed, doomed, cascade], [remove_status, doomed, confirm_row], concurrency_limit=1, **private)
     show_report.click(read_report, authed, report, **private)
