@@ -40,6 +40,12 @@ def ask(page, question: str) -> None:
     page.locator("#chatbot .pq-sources").nth(before).wait_for(timeout=ANSWER_TIMEOUT_MS)
 
 
+def settled(page) -> None:
+    """Wait until no component is dimmed by a pending update (Gradio's loading state)."""
+    page.wait_for_function("() => !document.querySelector('.pending, .generating')")
+    page.wait_for_timeout(200)  # the fade back to full opacity
+
+
 def take(browser, url: str, out: Path, password: str) -> list[Path]:
     """The five screens of the README, as PNG files in `out`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -55,17 +61,20 @@ def take(browser, url: str, out: Path, password: str) -> list[Path]:
     context, page = open_page(DESKTOP)
     ask(page, QUESTION)
     page.locator("#chatbot .pq-chip").first.click()
+    settled(page)
     shots.append(out / "chat.png")
     page.screenshot(path=str(shots[-1]))
 
     page.get_by_role("tab", name="热线助手").click()
     page.locator("#hotline-examples button").first.click()
     page.locator("#hotline-result .pq-dept").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    settled(page)
     shots.append(out / "hotline.png")
     page.screenshot(path=str(shots[-1]))
 
     page.get_by_role("tab", name="政策库").click()
     page.locator("#library-table .pq-badge").filter(visible=True).first.wait_for()  # rows have rendered
+    settled(page)
     shots.append(out / "library.png")
     page.screenshot(path=str(shots[-1]))
 
@@ -74,12 +83,14 @@ def take(browser, url: str, out: Path, password: str) -> list[Path]:
     page.locator("#admin-password input").fill(password)
     page.locator("#admin-login").click()
     page.locator("#admin-remove").wait_for()
+    settled(page)
     shots.append(out / "admin.png")
     page.screenshot(path=str(shots[-1]), full_page=True)
     context.close()
 
     context, page = open_page(PHONE, is_mobile=True, has_touch=True)
     ask(page, QUESTION)
+    settled(page)
     shots.append(out / "chat-phone.png")
     page.screenshot(path=str(shots[-1]))
     context.close()

@@ -314,6 +314,10 @@ def test_library_fits_1280_px_with_search_beside_and_a_document_in_a_drawer(page
     scrollers = table.evaluate("""t => [t, ...t.querySelectorAll('*')].filter(e =>
         ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1).length""")
     assert scrollers == 0, "the table scrolls sideways"
+    clipped = table.evaluate("""t => [...t.querySelectorAll('.pq-badge')].filter(b => b.offsetParent).filter(b => {
+        const cell = b.closest('td, [role=gridcell]') || b.parentElement;
+        return b.getBoundingClientRect().right > cell.getBoundingClientRect().right + 1; }).map(b => b.innerText)""")
+    assert clipped == [], f"status badges cut off: {clipped}"
     search = page.get_by_placeholder("按关键词搜索条款，多个词用空格分隔")
     table_box, search_box = table.bounding_box(), search.bounding_box()
     assert search_box["x"] >= table_box["x"] + table_box["width"] - 1 and search_box["y"] < table_box["y"] + 200

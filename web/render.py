@@ -210,7 +210,7 @@ def document_rows(documents: list[dict]) -> list[list[Any]]:
 DOCUMENT_HEADERS = ["标题", "文号", "地区", "类型", "有效期至", "状态"]
 DOCUMENT_TYPES = ["str", "str", "str", "str", "str", "markdown"]
 # Shares of the table's width: 标题 wraps in the widest column, the others are narrow and fixed.
-DOCUMENT_WIDTHS = ["38%", "15%", "10%", "12%", "14%", "11%"]
+DOCUMENT_WIDTHS = ["35%", "15%", "10%", "12%", "14%", "14%"]
 
 
 def document_html(doc: dict, clauses: list[Any]) -> str:

@@ -325,9 +325,6 @@ def _library_tab(services: Services) -> dict:
                 jurisdiction = gr.Dropdown([ALL], value=ALL, label="适用地区", min_width=140, elem_id="library-jurisdiction")
                 kind = gr.Dropdown([ALL], value=ALL, label="文件类型", min_width=140, elem_id="library-kind")
                 status = gr.Radio(STATUSES, value=ALL, label="有效性", min_width=240, elem_id="library-status")
-            # allow_custom_value: API clients open a document by its id without loading the list first.
-            document = gr.Dropdown([], label="阅读文件（或点击表格中的一行）", elem_id="library-document",
-                                   allow_custom_value=True)
             table = gr.Dataframe(
                 headers=render.DOCUMENT_HEADERS,
                 datatype=render.DOCUMENT_TYPES,
@@ -339,6 +336,9 @@ def _library_tab(services: Services) -> dict:
                 elem_id="library-table",
             )
         with gr.Column(scale=4, min_width=300, elem_id="library-search-col"):
+            # allow_custom_value: API clients open a document by its id without loading the list first.
+            document = gr.Dropdown([], label="阅读文件（或点击表格中的一行）", elem_id="library-document",
+                                   allow_custom_value=True)
             with gr.Row():
                 keywords = gr.Textbox(
                     placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5,
