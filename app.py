@@ -22,7 +22,7 @@ from web.openai_api import openai_router
 from web.render import build_summary
 from web.server import limit_malloc_arenas
 from web.service import Services
-from web.ui import CSS, HEAD, build_ui, theme
+from web.ui import CSS, HEAD, I18N, build_ui, theme
 
 
 def runtime_hooks(runtime: Runtime) -> tuple[Rebuild, Refresh]:
@@ -73,6 +73,7 @@ def create_app(
         theme=theme(),
         css=CSS,
         head=HEAD,
+        i18n=I18N,
         footer_links=[],
         ssr_mode=False,
         max_file_size=f"{settings.max_upload_mb}mb",

@@ -12,8 +12,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from domain.jurisdiction import CITY
+from rag.modes import MAX_QUESTION_CHARS  # the one question limit: the assistant's, the API's and the UI's counter
 
-MAX_QUESTION_CHARS = 2000
 MAX_MESSAGE_CHARS = 5000  # a hotline message (one pasted call record)
 MAX_HISTORY_TURNS = 20
 MAX_MESSAGES = 2 * MAX_HISTORY_TURNS + 8  # /v1 messages: the history, the question, a few system prompts

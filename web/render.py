@@ -100,13 +100,25 @@ def citation_chip(c: Citation, open_: bool = False) -> str:
     )
 
 
-def citations_panel(answer: Answer | None) -> str:
-    if answer is None:
-        return '<div class="pq-empty">回答引用的条款会显示在这里，点击可查看条款全文。</div>'
-    if not answer.citations:
-        return '<div class="pq-empty">本次回答没有引用条款。</div>'
-    chips = "".join(citation_chip(c) for c in answer.citations)
-    return f'<div class="pq-cites"><div class="pq-heading">引用条款（点击查看全文）</div>{chips}</div>'
+def sources_panel(sources: list[Citation]) -> str:
+    """The side panel of the chat: every clause the conversation cited, each hidden until its chip under an
+    answer is clicked (web/ui.js shows one at a time). Keyed by position in `sources`, so a clause cited by
+    several answers is held once."""
+    sections = "".join(
+        f'<section class="pq-source" id="pq-src-{i}" hidden tabindex="-1" aria-label="条款 {escape(c.citation)}">'
+        f'<div class="pq-heading">{escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}'
+        f'{ocr_badge(c.ocr_confidence)}</div>'
+        f'{doc_meta(c.doc)}<div class="pq-validity">有效性：{escape(c.validity)}</div>'
+        f'<div class="pq-text">{clause_body(c.text)}</div>{units_line(c.responsible_units)}</section>'
+        for i, c in enumerate(sources)
+    )
+    return (
+        '<aside class="pq-panel" aria-label="条款全文">'
+        '<div class="pq-panel-bar"><span class="pq-heading">条款全文</span>'
+        '<button type="button" class="pq-close" aria-label="关闭条款面板（Esc）" title="关闭（Esc）">✕</button></div>'
+        '<div class="pq-empty pq-hint">点击回答下方的来源编号，在这里阅读条款全文。</div>'
+        f"{sections}</aside>"
+    )
 
 
 def notices_md(answer: Answer) -> str:
@@ -114,15 +126,39 @@ def notices_md(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def chat_message(answer: Answer) -> str:
-    """The assistant's chat bubble: the answer, validity warnings, then a short 参考条款 list."""
-    parts = [verbatim(answer.text.strip())]
+# A reference list at the end of an answer text ("引用：" / "参考条款：" and [n] lines): the chips replace it.
+_REFERENCE_LIST = re.compile(r"\n+\s*(?:\*\*)?(?:引用|参考条款|参考)(?:\*\*)?[:：]?\s*(?:\n\s*(?:[-*]\s*)?\[\d+\][^\n]*)+\s*$")
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer without a reference list at its end (the chips under the answer show the sources once): the
+    stream's body when the answerer set one, else the whole text."""
+    return _REFERENCE_LIST.sub("", answer.body or answer.text).strip()
+
+
+def source_chips(answer: Answer, keys: dict[str, int]) -> str:
+    """Numbered chips under an answer: [n] 《…》label and its badge, each a link that opens the clause in the
+    side panel (`keys`: clause id → its place in the panel)."""
+    if not answer.citations:
+        return ""
+    chips = "".join(
+        f'<a class="pq-chip" href="#pq-src-{keys[c.id]}" title="查看条款全文">'
+        f'<span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}</a>'
+        for c in answer.citations
+    )
+    return f'<div class="pq-sources"><span class="pq-sources-label">来源</span>{chips}</div>'
+
+
+def chat_message(answer: Answer, keys: dict[str, int]) -> str:
+    """The assistant's chat bubble: the answer, validity warnings, then the source chips (the only list of
+    sources on the page)."""
+    parts = [verbatim(answer_body(answer))]
     notes = notices_md(answer)
     if notes:
         parts.append(notes)
-    if answer.citations:
-        refs = "\n".join(f"- [{c.n}] {verbatim(c.citation + page_note(c.page))}（{verbatim(c.validity)}）" for c in answer.citations)
-        parts.append(f"**参考条款**\n{refs}")
+    chips = source_chips(answer, keys)
+    if chips:
+        parts.append(chips)
     return "\n\n".join(parts)
 
 
@@ -156,24 +192,25 @@ def hotline_html(answer: Answer) -> str:
 
 
 def document_rows(documents: list[dict]) -> list[list[Any]]:
-    """Rows of the 政策库 table."""
+    """Rows of the 政策库 table: only what tells documents apart at a glance (issuer, dates and clauses are in
+    the reader), so the table fits a 1,280 px screen with 状态 in view."""
     return [
         [
             d.get("doc_title") or "",
             d.get("doc_number") or "",
-            d.get("issuer") or "",
             d.get("jurisdiction") or "",
             KIND_NAMES.get(d.get("doc_kind") or "other", d.get("doc_kind") or ""),
-            d.get("effective_date") or d.get("issue_date") or "",
             d.get("valid_until") or "",
-            d.get("validity", ""),
-            d.get("chunks", 0),
+            badge(d.get("validity", ""), bool(d.get("expired"))),
         ]
         for d in documents
     ]
 
 
-DOCUMENT_HEADERS = ["标题", "文号", "发文机关", "地区", "类型", "施行", "有效期至", "状态", "条款数"]
+DOCUMENT_HEADERS = ["标题", "文号", "地区", "类型", "有效期至", "状态"]
+DOCUMENT_TYPES = ["str", "str", "str", "str", "str", "markdown"]
+# Shares of the table's width: 标题 wraps in the widest column, the others are narrow and fixed.
+DOCUMENT_WIDTHS = ["35%", "15%", "10%", "12%", "14%", "14%"]
 
 
 def document_html(doc: dict, clauses: list[Any]) -> str:

@@ -6,6 +6,9 @@ Handlers only translate between widgets and the services (`web.service.Services`
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from gradio.utils import get_upload_folder
 from domain.jurisdiction import CITY, CITY_SHORT
 from domain.validity import STATUSES as VALIDITY_STATUSES
 from ingest.readers import READERS, suffix_list
-from rag.types import Answer, TextDelta
+from rag.types import Answer, Citation, StreamEvent, TextDelta
 from web import render
 from web.admin import LoginDenied
 from web.http import log_rejected
@@ -46,46 +49,48 @@ def theme() -> gr.themes.Theme:
     return gr.themes.Soft(primary_hue="blue", font=FONTS, font_mono=MONO)
 
 
-CSS = """
-.pq-badge{display:inline-block;padding:0 .45em;border-radius:.6em;font-size:.8em;font-weight:600;vertical-align:middle}
-.pq-valid{background:#dcfce7;color:#166534}.pq-expired{background:#fee2e2;color:#991b1b}
-.pq-unknown{background:#e5e7eb;color:#374151}
-.pq-cite{border:1px solid #cbd5e1;border-radius:.6em;margin:.35em 0;background:#f8fafc}
-.pq-cite>summary{cursor:pointer;padding:.4em .7em;list-style:none;font-weight:500}
-.pq-cite>summary::-webkit-details-marker{display:none}
-.pq-cite[open]>summary{border-bottom:1px solid #e2e8f0;background:#eff6ff}
-.pq-n{color:#1d4ed8;font-weight:700}
-.pq-clause{padding:.5em .8em}
-.pq-meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(14em,1fr));gap:.1em 1em;margin:0 0 .5em;font-size:.9em}
-.pq-meta div{display:flex;gap:.5em}.pq-meta dt{color:#64748b;white-space:nowrap}.pq-meta dd{margin:0}
-.pq-text p,.pq-doc-clause p{margin:.25em 0;line-height:1.7}
-.pq-units{margin-top:.4em;color:#0f766e;font-size:.9em}
-.pq-validity{font-size:.9em;color:#475569}
-.pq-empty{color:#64748b;padding:.5em}
-.pq-heading{font-weight:600;margin:.3em 0}
-.pq-hotline h4{margin:.8em 0 .3em}.pq-dept{font-size:1.15em;font-weight:600;color:#0f766e}
-.pq-warn{background:#fff7ed;border-left:4px solid #f97316;padding:.3em .8em;border-radius:.3em}
-.pq-refused{background:#f1f5f9;padding:.5em .8em;border-radius:.3em}
-.pq-doc h3{margin:.2em 0 .5em}.pq-section{margin:1em 0 .3em;color:#1e3a8a}
-.pq-doc-clause{padding:.4em 0;border-bottom:1px dashed #e2e8f0}.pq-label{font-weight:600;color:#1d4ed8}
-mark{background:#fef08a}
-#hotline-input textarea{font-size:1.05em}
-#admin-login-box{max-width:28em}
-@media (max-width:640px){.pq-meta{grid-template-columns:1fr}}
-"""
+HERE = Path(__file__).resolve().parent
+CSS = (HERE / "ui.css").read_text(encoding="utf-8")
+# Gradio scopes `css` to the blocks inside its container; the page's own margins are outside, so this rule goes
+# into <head> as is: on a phone the 2 rem side margins would take a sixth of the width.
+PAGE_CSS = "@media (max-width:640px){.gradio-container .main.app{padding-left:.5rem;padding-right:.5rem}}"
+# Inline, so the page loads no script or style from anywhere but itself.
+HEAD = f"<style>{PAGE_CSS}</style>\n<script>\n{(HERE / 'ui.js').read_text(encoding='utf-8')}\n</script>"
 
-# Ctrl+Enter (⌘+Enter) in the hotline paste box submits it; plain Enter keeps adding lines.
-HEAD = """
-<script>
-document.addEventListener('keydown', function (e) {
-  if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && e.target.closest && e.target.closest('#hotline-input')) {
-    e.preventDefault();
-    var button = document.querySelector('#hotline-submit');
-    if (button) { button.click(); }
-  }
-});
-</script>
-"""
+# Gradio's own words follow the browser's language: an English browser would see "Drop File Here" in this Chinese
+# page, and even its Chinese lacks a few labels screen readers announce (icon buttons). Given here in Chinese.
+_GRADIO_WORDS = {
+    "upload_text.drop_file": "将文件拖放到此处",
+    "upload_text.click_to_upload": "点击选择文件",
+    "common.or": "或",
+    "chatbot.copy_message": "复制这条消息",
+    "chatbot.copied_message": "已复制",
+}
+I18N = gr.I18n(en=_GRADIO_WORDS, **{"zh-CN": _GRADIO_WORDS})
+
+# An extractive answer arrives in one piece; shown at once it does not read as an answer being written. Its
+# pieces (up to each punctuation mark) are spaced this far apart, within a total budget per answer. An LLM's
+# tokens arrive slower than the pace and are not held up.
+STREAM_PACE_S = 0.06
+STREAM_PACING_BUDGET_S = 1.2
+_PIECE = re.compile(r".+?(?:[，。；：！？,;:!?\n]|$)", re.S)
+
+
+def paced(events: Iterable[StreamEvent], pace: float = STREAM_PACE_S,
+          budget: float = STREAM_PACING_BUDGET_S) -> Iterator[str | Answer]:
+    """The stream's text in pieces spaced `pace` apart while `budget` lasts, then the final Answer."""
+    last, spent = time.monotonic(), 0.0
+    for event in events:
+        if not isinstance(event, TextDelta):
+            yield event.answer
+            continue
+        for piece in _PIECE.findall(event.text):
+            wait = min(pace - (time.monotonic() - last), budget - spent)
+            if wait > 0:
+                time.sleep(wait)
+                spent += wait
+            last = time.monotonic()
+            yield piece
 
 
 @dataclass
@@ -93,8 +98,18 @@ class Conversation:
     """One browser session's chat: clean turns for the assistant's history, and the latest answer for feedback."""
 
     turns: list[dict] = field(default_factory=list)  # {"role", "content"} with plain answer text
-    bubbles: list[dict] = field(default_factory=list)  # what the Chatbot shows (answers with their 参考条款)
+    bubbles: list[dict] = field(default_factory=list)  # what the Chatbot shows (answers with their source chips)
     answer: Answer | None = None
+    sources: list[Citation] = field(default_factory=list)  # every clause cited so far, once: the side panel
+
+    def source_keys(self, answer: Answer) -> dict[str, int]:
+        """Clause id → its place in the side panel, adding the clauses `answer` cites for the first time."""
+        keys = {c.id: i for i, c in enumerate(self.sources)}
+        for c in answer.citations:
+            if c.id not in keys:
+                keys[c.id] = len(self.sources)
+                self.sources.append(c)
+        return keys
 
 
 def refuse(reason: str, request: gr.Request | None = None) -> gr.Error:
@@ -139,6 +154,7 @@ def _chat_tab(services: Services) -> None:
                 feedback_options=None,
                 placeholder="请输入您的问题，例如补贴标准、申报条件、主管部门、某条款的规定。",
                 buttons=["copy"],
+                autoscroll=False,  # web/ui.js keeps the newest question at the top instead
             )
             with gr.Row():
                 question = gr.Textbox(
@@ -150,7 +166,11 @@ def _chat_tab(services: Services) -> None:
                     autofocus=True,
                 )
                 send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="chat-send")
-            gr.Examples(EXAMPLE_QUESTIONS, inputs=question, label="示例问题")
+            counter = gr.HTML(counter_text(0, MAX_QUESTION_CHARS), elem_id="chat-counter", elem_classes="pq-counter")
+            examples = gr.Dataset(
+                components=[question], samples=[[q] for q in EXAMPLE_QUESTIONS], label="示例问题（点击即问）",
+                elem_id="chat-examples",
+            )
             with gr.Row():
                 regenerate = gr.Button("重新生成", size="sm")
                 clear = gr.Button("清空对话", size="sm")
@@ -160,8 +180,8 @@ def _chat_tab(services: Services) -> None:
                     up = gr.Button("👍 有用", size="sm", elem_id="feedback-up")
                     down = gr.Button("👎 没用", size="sm", elem_id="feedback-down")
                 feedback_status = gr.Markdown()
-        with gr.Column(scale=2, min_width=280):
-            citations = gr.HTML(render.citations_panel(None), elem_id="citations")
+        with gr.Column(scale=2, min_width=280, elem_id="citations-col"):
+            citations = gr.HTML(render.sources_panel([]), elem_id="citations")
 
     def ask(message: str, state: Conversation, request: gr.Request):
         message = (message or "").strip()
@@ -173,16 +193,17 @@ def _chat_tab(services: Services) -> None:
         asked = state.bubbles + [{"role": "user", "content": render.verbatim(message)}]
         shown = ""
         yield asked + [{"role": "assistant", "content": "正在检索条款…"}], gr.skip(), state, ""
-        for event in services.answering.stream(message, history=state.turns[-2 * MAX_HISTORY_TURNS:]):
-            if isinstance(event, TextDelta):
-                shown += event.text
+        for item in paced(services.answering.stream(message, history=state.turns[-2 * MAX_HISTORY_TURNS:])):
+            if isinstance(item, str):
+                shown += item
                 yield asked + [{"role": "assistant", "content": render.verbatim(shown)}], gr.skip(), state, ""
             else:
-                answer = event.answer
+                answer = item
+        keys = state.source_keys(answer)
         state.turns = state.turns + [{"role": "user", "content": message}, {"role": "assistant", "content": answer.text}]
-        state.bubbles = asked + [{"role": "assistant", "content": render.chat_message(answer)}]
+        state.bubbles = asked + [{"role": "assistant", "content": render.chat_message(answer, keys)}]
         state.answer = answer
-        yield state.bubbles, render.citations_panel(answer), state, ""
+        yield state.bubbles, render.sources_panel(state.sources), state, ""
 
     def drop_last(state: Conversation, request: gr.Request):
         """Forget the last exchange and hand its question back for asking again."""
@@ -193,7 +214,7 @@ def _chat_tab(services: Services) -> None:
         return state, last_question
 
     def reset():
-        return [], render.citations_panel(None), Conversation(), ""
+        return [], render.sources_panel([]), Conversation(), ""
 
     def rate(rating: str):
         def store(note: str, state: Conversation, request: gr.Request):
@@ -208,6 +229,11 @@ def _chat_tab(services: Services) -> None:
 
     outputs = [chatbot, citations, conv, question]
     gr.on([question.submit, send.click], ask, [question, conv], outputs, api_name="ask", concurrency_id="answer")
+    # A click on an example asks it.
+    examples.click(lambda sample: sample[0], examples, question, api_visibility="private").then(
+        ask, [question, conv], outputs, api_visibility="private", concurrency_id="answer"
+    )
+    count_chars(question, counter, MAX_QUESTION_CHARS)
     pending = gr.Textbox(visible=False)
     regenerate.click(drop_last, conv, [conv, pending], api_visibility="private").success(
         ask, [pending, conv], outputs, api_visibility="private", concurrency_id="answer"
@@ -215,6 +241,15 @@ def _chat_tab(services: Services) -> None:
     clear.click(reset, None, outputs, api_visibility="private")
     up.click(rate("up"), [comment, conv], [feedback_status, comment], api_visibility="private")
     down.click(rate("down"), [comment, conv], [feedback_status, comment], api_visibility="private")
+
+
+def counter_text(used: int, limit: int) -> str:
+    return f"{used} / {limit} 字"
+
+
+def count_chars(box: gr.Textbox, counter: gr.HTML, limit: int) -> None:
+    """Show `box`'s length against the limit the server enforces; counted in the browser, no request."""
+    box.change(None, box, counter, js=f"(text) => [...(text || '')].length + ' / {limit} 字'", api_visibility="private")
 
 
 # --- 热线助手 -------------------------------------------------------------------------------------------------
@@ -231,10 +266,13 @@ def _hotline_tab(services: Services) -> None:
                 placeholder="把来电记录或来信内容粘贴到这里，可以包含多个问题。个人信息会自动隐去。",
                 elem_id="hotline-input",
             )
+            counter = gr.HTML(counter_text(0, MAX_MESSAGE_CHARS), elem_id="hotline-counter", elem_classes="pq-counter")
             with gr.Row():
                 analyse = gr.Button("分析（Ctrl+Enter）", variant="primary", elem_id="hotline-submit")
                 clear = gr.Button("清空")
-            gr.Examples([EXAMPLE_MESSAGE], inputs=message, label="示例诉求")
+            examples = gr.Dataset(
+                components=[message], samples=[[EXAMPLE_MESSAGE]], label="示例诉求（点击即分析）", elem_id="hotline-examples"
+            )
         with gr.Column(scale=3, min_width=320):
             script = gr.Textbox(
                 label="答复口径（可修改后复制）",
@@ -256,9 +294,15 @@ def _hotline_tab(services: Services) -> None:
         answer = services.answering.hotline(text)
         return answer.reply_script or answer.text, answer.question, render.hotline_html(answer)
 
+    # On a phone the result is below the message box: bring the reply script into view once it is there.
+    show_script = "() => { if (window.innerWidth < 700) document.querySelector('#hotline-script').scrollIntoView(); }"
     gr.on(
         [analyse.click, message.submit], analyse_message, message, [script, masked, result], api_name="hotline"
-    )
+    ).success(None, js=show_script)
+    examples.click(lambda sample: sample[0], examples, message, api_visibility="private").then(
+        analyse_message, message, [script, masked, result], api_visibility="private"
+    ).success(None, js=show_script)
+    count_chars(message, counter, MAX_MESSAGE_CHARS)
     clear.click(lambda: ("", "", "", ""), None, [message, script, masked, result], api_visibility="private")
     copy.click(
         None,
@@ -275,27 +319,39 @@ def _hotline_tab(services: Services) -> None:
 def _library_tab(services: Services) -> dict:
     """Builds the tab; returns the event spec (fn/inputs/outputs) that refreshes it from the live index."""
     shown_ids = gr.State([])
-    with gr.Row():
-        jurisdiction = gr.Dropdown([ALL], value=ALL, label="适用地区", min_width=140, elem_id="library-jurisdiction")
-        kind = gr.Dropdown([ALL], value=ALL, label="文件类型", min_width=140, elem_id="library-kind")
-        status = gr.Radio(STATUSES, value=ALL, label="有效性", min_width=240, elem_id="library-status")
-    table = gr.Dataframe(
-        headers=render.DOCUMENT_HEADERS,
-        interactive=False,
-        wrap=True,
-        max_height=360,
-        label="文件列表（点击一行阅读全文）",
-        elem_id="library-table",
-    )
-    # allow_custom_value: API clients open a document by its id without loading the list first.
-    document = gr.Dropdown([], label="阅读文件", elem_id="library-document", allow_custom_value=True)
-    reader = gr.HTML(elem_id="library-reader")
-    with gr.Row():
-        keywords = gr.Textbox(
-            placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5, max_length=MAX_SEARCH_CHARS
-        )
-        search = gr.Button("搜索条款", scale=1, min_width=100)
-    hits = gr.HTML(elem_id="library-search")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=7, min_width=480):
+            with gr.Row():
+                jurisdiction = gr.Dropdown([ALL], value=ALL, label="适用地区", min_width=140, elem_id="library-jurisdiction")
+                kind = gr.Dropdown([ALL], value=ALL, label="文件类型", min_width=140, elem_id="library-kind")
+                status = gr.Radio(STATUSES, value=ALL, label="有效性", min_width=240, elem_id="library-status")
+            table = gr.Dataframe(
+                headers=render.DOCUMENT_HEADERS,
+                datatype=render.DOCUMENT_TYPES,
+                column_widths=render.DOCUMENT_WIDTHS,
+                interactive=False,
+                wrap=True,
+                max_height=620,
+                label="文件列表（点击一行阅读全文）",
+                elem_id="library-table",
+            )
+        with gr.Column(scale=4, min_width=300, elem_id="library-search-col"):
+            # allow_custom_value: API clients open a document by its id without loading the list first.
+            document = gr.Dropdown([], label="阅读文件（或点击表格中的一行）", elem_id="library-document",
+                                   allow_custom_value=True)
+            with gr.Row():
+                keywords = gr.Textbox(
+                    placeholder="按关键词搜索条款，多个词用空格分隔", show_label=False, scale=5,
+                    max_length=MAX_SEARCH_CHARS, elem_id="library-keywords",
+                )
+                search = gr.Button("搜索条款", scale=1, min_width=100)
+            hits = gr.HTML(elem_id="library-search")
+    # The open document: a drawer over the right side of the page (Esc or 关闭 closes it).
+    with gr.Column(visible=False, elem_id="library-drawer", elem_classes="pq-drawer") as drawer:
+        with gr.Row(elem_classes="pq-drawer-bar"):
+            gr.Markdown("**文件全文**")
+            close = gr.Button("关闭 ✕", size="sm", scale=0, min_width=80, elem_classes="pq-drawer-close")
+        reader = gr.HTML(elem_id="library-reader")
 
     def listing(jur: str, knd: str, st: str):
         docs = services.library.documents(
@@ -335,6 +391,9 @@ def _library_tab(services: Services) -> dict:
         control.change(listing, filters, [table, shown_ids, document], api_visibility="private")
     table.select(pick_row, shown_ids, document, api_visibility="private")
     document.change(open_document, document, reader, api_name="document")
+    document.change(lambda doc_id: gr.update(visible=bool(doc_id)), document, drawer, api_visibility="private")
+    # Clearing the choice closes the drawer, and the same row can be opened again.
+    close.click(lambda: None, None, document, api_visibility="private")
     gr.on([keywords.submit, search.click], find, keywords, hits, api_name="search_clauses")
     return {"fn": refresh, "inputs": filters, "outputs": [jurisdiction, kind, table, shown_ids, document], "api_visibility": "private"}
 
@@ -371,6 +430,7 @@ def _admin_tab(services: Services) -> None:
                 label=f"上传政策文件（{suffix_list()}）",
                 file_count="multiple",
                 file_types=list(READERS),
+                elem_id="admin-upload",
             )
             upload = gr.Button("保存到数据目录")
             upload_status = gr.Markdown()
@@ -378,13 +438,17 @@ def _admin_tab(services: Services) -> None:
             reindex = gr.Button("重新索引", variant="primary")
             reindex_status = gr.Markdown()
         with gr.Group():
-            doomed = gr.Dropdown([], label="删除文件（删除其源文件并重新索引）")
+            doomed = gr.Dropdown([], label="删除文件（删除其源文件并重新索引）", elem_id="admin-doomed")
             cascade = gr.Checkbox(label="源文件中还有其他文件时，一并删除", value=False)
-            remove = gr.Button("删除并重新索引", variant="stop")
-            remove_status = gr.Markdown()
+            remove = gr.Button("删除并重新索引", variant="stop", elem_id="admin-remove")
+            with gr.Row(visible=False, elem_id="admin-confirm") as confirm_row:
+                confirm_text = gr.Markdown()
+                confirm = gr.Button("确认删除", variant="stop", scale=0, min_width=100, elem_id="admin-confirm-remove")
+                cancel = gr.Button("取消", scale=0, min_width=80, elem_id="admin-cancel-remove")
+            remove_status = gr.Markdown(elem_id="admin-remove-status")
         with gr.Accordion("最新评测报告", open=False):
             show_report = gr.Button("刷新报告", size="sm")
-            report = gr.Markdown()
+            report = gr.Markdown(elem_id="admin-report")
 
     def require(ok: bool, request: gr.Request | None) -> None:
         # Checked on the server for every admin action: gr.State lives server-side, a client cannot forge it.
@@ -400,8 +464,8 @@ def _admin_tab(services: Services) -> None:
         try:
             admin.check_login(name, secret, client)
         except LoginDenied as denied:
-            return False, gr.update(), gr.update(), denied.reason, "", gr.update()
-        return True, gr.update(visible=False), gr.update(visible=True), "", "", document_choices()
+            return False, gr.update(), gr.update(), denied.reason, "", gr.update(), gr.update()
+        return True, gr.update(visible=False), gr.update(visible=True), "", "", document_choices(), report_text()
 
     def sign_out():
         return False, gr.update(visible=True), gr.update(visible=False)
@@ -416,46 +480,79 @@ def _admin_tab(services: Services) -> None:
             try:
                 saved = admin.upload(received_upload(path).read_bytes(), name)
             except UploadRejected as exc:
+                log_rejected(getattr(request, "request", None), exc.status, exc.reason)
                 lines.append(f"- ❌ {exc.reason}")
             else:
                 lines.append(f"- ✅ {saved.name}（{saved.size // 1024} KB{'，已替换同名文件' if saved.replaced else ''}）"
                              + render.upload_findings(saved.report))
         return "\n".join(lines) + "\n\n上传完成后点击“重新索引”生效。", None
 
-    # track_tqdm mirrors the ingest's tqdm bar (embedding progress) into the page.
+    # track_tqdm mirrors the ingest's tqdm bar (embedding progress) into the page; the explicit steps show a bar
+    # even when nothing needs embedding (the tqdm bar is then off).
     def rebuild(ok: bool, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
         require(ok, request)
+        progress(0.1, desc="正在读取、切分并索引文件…")
         try:
             summary = admin.reindex()
         except Busy as exc:
             raise refuse(str(exc), request) from exc
+        progress(1.0, desc="索引完成")
         return f"✅ 重新索引完成：{summary}", document_choices()
+
+    def ask_to_delete(ok: bool, doc_id: str | None, request: gr.Request):
+        """Deleting is undone only by uploading the file again: name what goes, and wait for 确认删除."""
+        require(ok, request)
+        if not doc_id:
+            # Shown where the user looks, as a message; a raised error would badge the dropdown red.
+            log_rejected(getattr(request, "request", None), 400, "删除：未选择文件")
+            return gr.update(visible=False), "", "⚠️ 请先在上面的列表中选择要删除的文件。"
+        doc = services.library.document(doc_id)
+        title = f"《{doc['doc_title']}》" if doc else doc_id
+        question = f"确定删除 {title} 的源文件并重新索引吗？删除后只能重新上传恢复。"
+        return gr.update(visible=True), question, ""
 
     def delete(ok: bool, doc_id: str | None, everything: bool, request: gr.Request,
                progress=gr.Progress(track_tqdm=True)):
         require(ok, request)
+        hidden = gr.update(visible=False)
         if not doc_id:
-            raise refuse("请先选择要删除的文件", request)
+            log_rejected(getattr(request, "request", None), 400, "删除：未选择文件")
+            return "⚠️ 请先在上面的列表中选择要删除的文件。", gr.update(), hidden
+        progress(0.1, desc="正在删除并重新索引…")
         try:
             removal = admin.remove_and_reindex(doc_id, cascade=everything)
         except UploadRejected as exc:
-            return f"❌ {exc.reason}", gr.update()
+            log_rejected(getattr(request, "request", None), exc.status, exc.reason)
+            return f"❌ {exc.reason}", gr.update(), hidden
         except Busy as exc:
-            raise refuse(f"{exc}（未删除任何文件）", request) from exc
+            log_rejected(getattr(request, "request", None), 409, str(exc))
+            return f"❌ {exc}（未删除任何文件）", gr.update(), hidden
+        progress(1.0, desc="索引完成")
         titles = "、".join(f"《{d['doc_title']}》" for d in removal.documents)
         done = f"已删除源文件 {'、'.join(removal.files)}（{titles}）。\n\n✅ 重新索引完成：{removal.summary}"
-        return done, document_choices()
+        return done, document_choices(), hidden
+
+    def report_text() -> str:
+        return admin.eval_report() or (
+            "尚无评测报告：还没有运行过评测。在项目目录运行 `make eval`，"
+            "报告会写到 `eval/reports/latest/report.md`，之后点击“刷新报告”即可在这里查看。"
+        )
 
     def read_report(ok: bool, request: gr.Request):
         require(ok, request)
-        return admin.eval_report() or "尚无评测报告。运行 `make eval` 生成 `eval/reports/latest/report.md`。"
+        return report_text()
 
     private = {"api_visibility": "private"}
-    gr.on([login.click, password.submit], sign_in, [user, password], [authed, login_box, panel, login_status, password, doomed], **private)
+    gr.on([login.click, password.submit], sign_in, [user, password],
+          [authed, login_box, panel, login_status, password, doomed, report], **private)
     logout.click(sign_out, None, [authed, login_box, panel], **private)
     upload.click(save, [authed, files], [upload_status, files], **private)
     reindex.click(rebuild, authed, [reindex_status, doomed], concurrency_limit=1, **private)
-    remove.click(delete, [authed, doomed, cascade], [remove_status, doomed], concurrency_limit=1, **private)
+    remove.click(ask_to_delete, [authed, doomed], [confirm_row, confirm_text, remove_status], **private)
+    # A confirmation names one file: choosing another withdraws it.
+    doomed.change(lambda: gr.update(visible=False), None, confirm_row, **private)
+    cancel.click(lambda: (gr.update(visible=False), "已取消，未删除任何文件。"), None, [confirm_row, remove_status], **private)
+    confirm.click(delete, [authed, doomed, cascade], [remove_status, doomed, confirm_row], concurrency_limit=1, **private)
     show_report.click(read_report, authed, report, **private)
 
 
