@@ -259,6 +259,13 @@ def test_any_json_to_any_endpoint_is_answered_or_refused_never_a_500(app_server,
         r.json()
 
 
+def test_an_unknown_model_name_that_no_encoder_can_write_is_refused_not_echoed(app_server):
+    body = {"model": "\ud800", "messages": [{"role": "user", "content": "燃气？"}]}
+    r = app_server.client.post("/v1/chat/completions", content=json.dumps(body).encode(),
+                               headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "未知模型" in r.text
+
+
 def test_a_body_that_is_not_utf8_json_is_refused_in_chinese(app_server):
     r = app_server.client.post("/api/ask", content=b"\xff\xfe{", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["detail"] == "请求体无法解析（需要 UTF-8 编码的 JSON）"

@@ -52,7 +52,7 @@ class ChatCompletionRequest(BaseModel):
     @classmethod
     def _known_model(cls, v: str) -> str:
         if v not in MODELS:
-            raise ValueError(f"未知模型 {v}，可选：{'、'.join(MODELS)}")
+            raise ValueError(f"未知模型，可选：{'、'.join(MODELS)}")  # not echoed: it may not even be encodable
         return v
 
     @field_validator("messages")
