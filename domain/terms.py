@@ -267,8 +267,11 @@ def render_term_map(term_map: Mapping[str, Term], header: str) -> str:
 @lru_cache(maxsize=1)
 def load_term_map() -> dict[str, list[str]]:
     """The shipped English → Chinese term map (`data/en_zh_terms.tsv`): lower-case English key → Chinese
-    terms of the corpus, best first."""
-    return parse_term_tsv(TERM_FILE.read_text(encoding="utf-8"))
+    terms of the corpus, best first. A hyphenated key is also found with spaces (cross-border e-commerce →
+    "cross border e commerce"), as questions are split into words at hyphens."""
+    term_map = parse_term_tsv(TERM_FILE.read_text(encoding="utf-8"))
+    spaced = {key.replace("-", " "): targets for key, targets in term_map.items() if "-" in key}
+    return {**spaced, **term_map}
 
 
 @lru_cache(maxsize=1)

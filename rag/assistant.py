@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from domain.jurisdiction import CITY
-from domain.validity import validity_of
 from ingest.model import Clause
 from rag.citations import (
     check_markers,
@@ -30,7 +28,7 @@ from rag.citations import (
 )
 from rag.extractive import compose, extract
 from rag.followup import carry_topic
-from rag.frames import frame_for
+from rag.frames import REFUSAL_PREFIX, frame_for
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
@@ -42,7 +40,6 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-REFUSAL_PREFIX = "未在现有政策文件中找到"
 NEARBY_SHOWN = 3
 NOTICE_EMPTY = "问题为空，请输入要咨询的政策问题"
 NOTICE_NO_CONTENT = "问题只包含标点或符号，请用文字描述要咨询的政策问题"
@@ -243,14 +240,8 @@ class Assistant:
     def _refusal(self, turn: Turn, ranking: Ranking, decision: Decision) -> Answer:
         """Say what is not covered and why, and show the nearest clauses as related, not as the answer; a question
         about another place is told that the library holds Suzhou's documents, with Suzhou's nearest rule."""
-        today = self.settings.current_date()
-        nearby = [f"- {h.citation}（{validity_of(h.doc, today)[0]}）" for h in ranking.hits[:NEARBY_SHOWN]]
-        text = f"{REFUSAL_PREFIX}与该问题直接相关的规定"
-        text += "（" + "；".join(decision.reasons) + "）。" if decision.reasons else "。"
-        if nearby:
-            heading = (f"{CITY}的相关规定（仅供参考，并非{'、'.join(decision.foreign_places)}的政策）"
-                       if decision.foreign_places else "可能相关的条款（不直接回答该问题）")
-            text += f"\n{heading}：\n" + "\n".join(nearby)
+        frame = frame_for(turn.mode.asked(turn))
+        text = frame.refusal(decision, ranking.hits[:NEARBY_SHOWN], self.settings.current_date())
         answer = self._answer(turn, ranking, text, [], refused=True)
         answer.answerable, answer.reasons = False, list(decision.reasons)
         nearest_units = units_of(self._clauses(ranking.hits[:NEARBY_SHOWN]))

@@ -9,10 +9,15 @@ from datetime import date
 
 from domain.jurisdiction import CITY, jurisdiction_label
 from domain.numerals import cn_to_int
+from domain.places import places_named
 from domain.terms import department_english
+from domain.validity import validity_of
+from rag.answerability import SLOT_NAMES, Decision
 from rag.citations import Departments, jurisdictions_of
 from rag.translate import is_latin
-from rag.types import Citation
+from rag.types import Citation, Retrieved
+
+REFUSAL_PREFIX = "未在现有政策文件中找到"  # how every Chinese refusal begins (an LLM is asked to say it too)
 
 
 class ChineseFrame:
@@ -39,12 +44,24 @@ class ChineseFrame:
             text += f"您询问的是{'、'.join(asked)}，其中" + "、".join(foreign) + "的规定不一定适用于" + "、".join(asked) + "。"
         return text
 
+    def refusal(self, decision: Decision, nearby: list[Retrieved], today: date) -> str:
+        """What the documents do not cover and why, then the nearest clauses — as related, not as the answer; a
+        question about another place is told whose documents the library holds."""
+        text = f"{REFUSAL_PREFIX}与该问题直接相关的规定"
+        text += "（" + "；".join(decision.reasons) + "）。" if decision.reasons else "。"
+        if nearby:
+            places = "、".join(decision.foreign_places)
+            heading = f"{CITY}的相关规定（仅供参考，并非{places}的政策）" if places else "可能相关的条款（不直接回答该问题）"
+            text += f"\n{heading}：\n" + "\n".join(f"- {h.citation}（{validity_of(h.doc, today)[0]}）" for h in nearby)
+        return text
+
 
 class EnglishFrame(ChineseFrame):
     """For an English question: English words around the verbatim Chinese quote."""
 
     def lead(self, citation: Citation) -> str:
-        return f"Under {english_label(citation)} of 《{citation.doc.get('doc_title') or ''}》 ({english_validity(citation)}): "
+        validity = english_validity(citation.doc, citation.validity, citation.expired)
+        return f"Under {english_label(citation.label)} of 《{citation.doc.get('doc_title') or ''}》 ({validity}): "
 
     def departments(self, found: Departments | None) -> str:
         if found is None:
@@ -53,7 +70,7 @@ class EnglishFrame(ChineseFrame):
             return "Department: the cited clauses name none; ask the issuing authority."
         names = ", ".join(_glossed(u) for u in found.units)
         how = "the responsible units listed under" if found.from_trailer else "the text of"
-        return f"Department: {names} (from {how} {english_label(found.source)}) [{found.source.n}]."
+        return f"Department: {names} (from {how} {english_label(found.source.label)}) [{found.source.n}]."
 
     def jurisdiction(self, citations: list[Citation], asked: list[str]) -> str:
         places = jurisdictions_of(citations)
@@ -62,10 +79,44 @@ class EnglishFrame(ChineseFrame):
         named = ", ".join("Suzhou (city-wide)" if p == CITY else f"{p} (not city-wide)" for p in places)
         return f"These are the policies of {named}."
 
+    def refusal(self, decision: Decision, nearby: list[Retrieved], today: date) -> str:
+        places = ", ".join(_place_english(p) for p in decision.foreign_places)
+        why = []
+        if places:
+            why.append(f"it concerns {places}; this library holds the policy documents of Suzhou and its districts only")
+        if decision.unknown_terms:
+            why.append("no document mentions " + ", ".join(f"“{t}”" for t in decision.unknown_terms))
+        elif decision.missing_terms:
+            why.append("the clauses found do not mention " + ", ".join(f"“{t}”" for t in decision.missing_terms))
+        if decision.missing_slot:
+            why.append(f"the related clauses do not state {SLOT_ENGLISH[decision.missing_slot]}")
+        text = "The policy documents here do not answer this question directly"
+        text += f" ({'; '.join(why)})." if why else "."
+        if nearby:
+            heading = (f"Suzhou's related rules (for reference only, not the policy of {places})" if places
+                       else "Related clauses (they do not answer the question)")
+            text += f"\n{heading}:\n" + "\n".join(f"- {_english_nearby(h, today)}" for h in nearby)
+        return text
 
-def english_label(citation: Citation) -> str:
+
+SLOT_ENGLISH = {"amount": "the amount or ratio", "deadline": "the time limit", "department": "the responsible department",
+                "materials": "the materials required"}
+assert SLOT_ENGLISH.keys() == SLOT_NAMES.keys()
+
+
+def _english_nearby(hit: Retrieved, today: date) -> str:
+    validity, expired = validity_of(hit.doc, today)
+    return f"《{hit.doc_title}》{english_label(hit.label)} ({english_validity(hit.doc, validity, expired)})"
+
+
+def _place_english(name: str) -> str:
+    """Hangzhou (杭州市): the gazetteer's usual English name beside the Chinese one."""
+    place = next((p for p in places_named(name) if p.name == name), None)
+    return f"{place.english[0]} ({name})" if place and place.english else name
+
+
+def english_label(label: str) -> str:
     """第三十五条 → Article 35; an outline label stays as printed: item 一、（三）."""
-    label = citation.label
     if label.startswith("第") and label.endswith("条"):
         number = cn_to_int(label[1:-1])
         if number:
@@ -73,15 +124,16 @@ def english_label(citation: Citation) -> str:
     return f"item {label}"
 
 
-def english_validity(citation: Citation) -> str:
-    until = citation.doc.get("valid_until")
-    if citation.expired and until:
+def english_validity(doc: dict, validity: str, expired: bool) -> str:
+    """A document's validity in English, from its metadata and its Chinese validity wording."""
+    until = doc.get("valid_until")
+    if expired and until:
         return f"expired on {_english_date(until)}"
-    if citation.validity.startswith("尚未施行"):
+    if validity.startswith("尚未施行"):
         return "not yet in force"
     if until:
         return f"in force until {_english_date(until)}"
-    return "in force; no end date stated"
+    return "no end date stated"
 
 
 def _english_date(iso: str) -> str:

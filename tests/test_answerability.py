@@ -38,6 +38,17 @@ def test_english_word_whose_chinese_the_corpus_lacks_stays_as_an_unknown_term_an
     assert "kindergarten" in terms and "available" not in terms
 
 
+def test_nouns_of_a_question_are_the_things_it_asks_about_not_its_verbs():
+    nouns = A.nouns_of("我打算问一下出租车起步价多少钱")
+    assert {"出租车", "起步价"} <= nouns and "打算" not in nouns
+
+
+def test_half_the_question_unknown_is_refused_by_rule():
+    features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5)
+    assert A.mostly_unknown(features)
+    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4))
+
+
 # --- jurisdiction -----------------------------------------------------------------------------------------------
 
 
@@ -169,9 +180,25 @@ def test_real_corpus_english_off_topic_question_is_refused(assistant):
 
 
 @pytest.mark.model
-def test_real_corpus_english_question_about_things_no_document_mentions_is_refused_naming_them(assistant):
+def test_real_corpus_english_question_about_things_no_document_mentions_is_refused_in_english(assistant):
     answer = assistant.ask("Can I bring my cat on the metro?")
     assert answer.refused and any("cat" in r for r in answer.reasons)
+    assert answer.text.startswith("The policy documents here do not answer this question directly")
+    assert "no document mentions “cat”" in answer.text and "Related clauses (they do not answer the question):" in answer.text
+
+
+@pytest.mark.model
+def test_real_corpus_english_question_about_another_city_is_told_whose_documents_the_library_holds(assistant):
+    answer = assistant.ask("What subsidies does Hangzhou give for cross-border e-commerce?")
+    assert answer.refused and not answer.citations
+    assert "Hangzhou (杭州市)" in answer.text and "Suzhou and its districts only" in answer.text
+    assert "Suzhou's related rules (for reference only, not the policy of Hangzhou (杭州市)):" in answer.text
+
+
+@pytest.mark.model
+def test_real_corpus_question_mostly_about_what_no_document_names_is_refused_however_close_a_clause_looks(assistant):
+    answer = assistant.ask("苏州买房契税有补贴吗？")  # the nearest clauses are housing subsidies for talent
+    assert answer.refused and any("契税" in r for r in answer.reasons)
 
 
 @pytest.mark.model

@@ -51,3 +51,7 @@ def test_pseudo_query_keeps_embedded_chinese_and_names_the_place_in_chinese():
 
 def test_a_chinese_question_is_not_latin():
     assert not is_latin("燃气管道保护范围是多少米？")
+
+
+def test_hyphenated_keys_of_the_map_are_found_from_the_words_of_a_question():
+    assert "跨境电商" in to_chinese("What subsidies are there for cross-border e-commerce?").split()
