@@ -67,3 +67,20 @@ def test_a_clause_cited_by_two_answers_is_held_once_in_the_panel():
     panel = render.sources_panel(conversation.sources)
     assert panel.count('class="pq-source"') == 3 and 'id="pq-src-2"' in panel
     assert f'href="#pq-src-{keys_b[third.id]}"' in render.source_chips(answer_citing(second, third), keys_b)
+
+
+def test_an_english_questions_sources_are_labelled_in_english():
+    clause = sample_clauses()[0]
+    english = Answer(question="How much is the gas subsidy?", text="Under Article 1 …[1]",
+                     citations=[make_citation(1, clause, TODAY)], refused=False, retrieved=[])
+    chips = render.source_chips(english, Conversation().source_keys(english))
+    assert "Sources" in chips and "来源" not in chips and "Open the full clause" in chips
+    chinese = answer_citing(clause)
+    assert "来源" in render.source_chips(chinese, Conversation().source_keys(chinese))
+
+
+def test_badges_say_in_force_or_expired_in_the_questions_language():
+    assert ">有效<" in render.badge("有效（有效期至2027年12月31日）", False)
+    assert ">In force<" in render.badge("有效（有效期至2027年12月31日）", False, "en")
+    assert ">Expired<" in render.badge("已过期（有效期至2020年12月31日）", True, "en")
+    assert ">No end date stated<" in render.badge("未注明有效期", False, "en")

@@ -9,6 +9,7 @@ from typing import Any
 
 from ingest.ocr import REVIEW_NOTE, needs_review
 from rag.citations import page_note
+from rag.translate import is_latin
 from rag.types import Answer, Citation
 
 KIND_NAMES = {
@@ -22,11 +23,25 @@ KIND_NAMES = {
 }
 
 
-def badge(validity: str, expired: bool) -> str:
+# The fixed words around an answer, in the question's language (the clause text itself is always Chinese).
+UI_WORDS = {
+    "zh": {"sources": "来源", "open": "查看条款全文", "valid": "有效", "expired": "已过期"},
+    "en": {"sources": "Sources", "open": "Open the full clause", "valid": "In force", "expired": "Expired",
+           "未注明有效期": "No end date stated", "尚未施行": "Not yet in force"},
+}
+
+
+def badge(validity: str, expired: bool, language: str = "zh") -> str:
     """有效 / 已过期 / 未注明有效期 as a coloured badge; the full wording (with the date) as its tooltip."""
-    short = "已过期" if expired else ("有效" if validity.startswith("有效") else validity.split("（")[0])
-    css = "pq-expired" if expired else ("pq-valid" if short == "有效" else "pq-unknown")
+    words = UI_WORDS[language]
+    status = "expired" if expired else ("valid" if validity.startswith("有效") else "")
+    short = words[status] if status else words.get(validity.split("（")[0], validity.split("（")[0])
+    css = {"expired": "pq-expired", "valid": "pq-valid"}.get(status, "pq-unknown")
     return f'<span class="pq-badge {css}" title="{escape(validity)}">{escape(short)}</span>'
+
+
+def language_of(answer: Answer) -> str:
+    return "en" if is_latin(answer.question) else "zh"
 
 
 def period(doc: dict) -> str:
@@ -138,15 +153,18 @@ def answer_body(answer: Answer) -> str:
 
 def source_chips(answer: Answer, keys: dict[str, int]) -> str:
     """Numbered chips under an answer: [n] 《…》label and its badge, each a link that opens the clause in the
-    side panel (`keys`: clause id → its place in the panel)."""
+    side panel (`keys`: clause id → its place in the panel); their words in the question's language."""
     if not answer.citations:
         return ""
+    language = language_of(answer)
+    words = UI_WORDS[language]
     chips = "".join(
-        f'<a class="pq-chip" href="#pq-src-{keys[c.id]}" title="查看条款全文">'
-        f'<span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} {badge(c.validity, c.expired)}</a>'
+        f'<a class="pq-chip" href="#pq-src-{keys[c.id]}" title="{words["open"]}">'
+        f'<span class="pq-n">[{c.n}]</span> {escape(c.citation + page_note(c.page))} '
+        f'{badge(c.validity, c.expired, language)}</a>'
         for c in answer.citations
     )
-    return f'<div class="pq-sources"><span class="pq-sources-label">来源</span>{chips}</div>'
+    return f'<div class="pq-sources"><span class="pq-sources-label">{words["sources"]}</span>{chips}</div>'
 
 
 def chat_message(answer: Answer, keys: dict[str, int]) -> str:
