@@ -7,6 +7,7 @@ the API's status filter) uses these words and this rule.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -16,6 +17,11 @@ UNSTATED = "未注明有效期"
 NOT_YET = "尚未施行"
 Status = Literal["有效", "已过期", "未注明有效期"]
 STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
+
+# A question about whether, or since or until when, a document applies …
+ASKS_VALIDITY = re.compile(r"有效|施行|失效|到期|过期|废止|in force|valid|expir|take[sn]? effect|effective", re.I)
+# … and the sentence of a document that answers it (本办法自2018年6月1日起施行；有效期至2027年12月31日).
+STATES_VALIDITY = re.compile(r"起(?:施行|实施|执行)|有效期(?:至|为)|至\d{4}年\d{1,2}月\d{1,2}日止")
 
 
 def cn_date(iso: str) -> str:

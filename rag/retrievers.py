@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from domain.jurisdiction import CITY, jurisdiction_of
-from domain.validity import is_expired
+from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
 from ingest.tokenize import tokenize
 from rag import lookup
@@ -191,12 +191,15 @@ class Preferences:
     OTHER_JURISDICTION_FACTOR = 0.8
     CITY_WHEN_DISTRICT_NAMED_FACTOR = 0.92
     NAMED_DOCUMENT_FACTOR = 1.15  # the question names this document by (part of) its title
+    # … and asks whether (or since/until when) it applies: the clause that says so answers it.
+    VALIDITY_CLAUSE_FACTOR = 1.5
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
 
     def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
         asked_kinds = {kind for kind, cues in self.KIND_CUES.items() if any(c in query.text for c in cues)}
+        asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
         out = {}
         for cid, score in scores.items():
             clause = self.store.clauses[cid]
@@ -207,6 +210,8 @@ class Preferences:
             score *= self.place_factor(jurisdiction_of(clause.doc), query.jurisdictions)
             if clause.doc_id in query.named_documents:
                 score *= self.NAMED_DOCUMENT_FACTOR
+                if asks_validity and STATES_VALIDITY.search(clause.text):
+                    score *= self.VALIDITY_CLAUSE_FACTOR
             out[cid] = score
         return out
 

@@ -232,3 +232,10 @@ def test_real_corpus_english_question_naming_a_document_title_finds_its_article(
                                  "a medium-pressure pipeline?", k=3).hits
     assert all(h.doc["doc_title"] == "苏州市燃气管理办法" for h in hits)
     assert "第三十五条" in [h.label for h in hits]
+
+
+@pytest.mark.parametrize("question", ["Is the Suzhou Gas Management Measures still in force, and when did it take effect?",
+                                      "苏州市燃气管理办法什么时候开始施行的？"])
+def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_stating_it_first(corpus_retriever, question):
+    hit = corpus_retriever.rank(question, k=3).hits[0]
+    assert hit.doc["doc_title"] == "苏州市燃气管理办法" and "起施行" in hit.text
