@@ -31,6 +31,7 @@ from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_words, load_synonyms, load_term_map
 from rag.extractive import split_sentences
 from rag.hotline import find_questions
+from rag.privacy import looks_like_name
 from ingest.model import Clause
 from ingest.tokenize import normalise
 from rag.retrieval import Ranking
@@ -253,7 +254,7 @@ def salient_terms(question: str) -> list[str]:
         word = word.strip()
         if len(word) < 2 or word in FRAME_WORDS or not re.search(r"[a-z\u4e00-\u9fff]", word):
             continue
-        if tag.startswith(_NAME_TAGS) or tag in _PLACE_TAGS or places_named(word):
+        if (tag.startswith(_NAME_TAGS) and looks_like_name(word)) or tag in _PLACE_TAGS or places_named(word):
             continue
         if word.isascii():
             continue  # English words are taken through the term map below, as phrases
