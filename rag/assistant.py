@@ -17,20 +17,23 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from domain.jurisdiction import CITY
-from domain.validity import validity_of
+from domain.validity import cn_date, validity_of
 from ingest.model import Clause
 from rag.citations import (
     check_markers,
     citation_list,
+    competent_article,
     departments_asked,
+    departments_of,
     jurisdictions_of,
     make_citation,
     units_of,
     validity_notes,
 )
-from rag.extractive import compose, extract
+from rag.extractive import compose, conclusion, extract
 from rag.followup import carry_topic
-from rag.frames import frame_for
+from rag.frames import CHINESE, frame_for
+from rag.lookup import amendment_links, article_number
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
@@ -69,6 +72,8 @@ class Assistant:
         self._baselines: dict[str, PolicyRetriever] = {}
         self.lexical = lexical_index(index)
         self.answerability = Answerability(index.clauses, self.lexical.idf, cutoff=settings.answer_cutoff)
+        self.amended_by = amendment_links(index.clauses.values())
+        self._competent_cache: dict[str, tuple[str, list[str]] | None] = {}
 
     # --- public API ------------------------------------------------------------------------------------------
 
@@ -196,20 +201,52 @@ class Assistant:
     def _extractive(self, turn: Turn, ranking: Ranking) -> Answer:
         today = self.settings.current_date()
         shown = ranking.hits[: self.settings.top_k]
-        extracts = extract(turn.mode.asked(turn), self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
+        asked = turn.mode.asked(turn)
+        extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
-        asked = turn.mode.asked(turn)
         frame = frame_for(asked)
         leads = {c.id: frame.lead(c) for c in citations}
+        departments = departments_asked(asked, citations, self._competent)
+        if frame is CHINESE:  # the asked facts first, in one line; the department is part of it
+            first, department_line = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments), ""
+        else:
+            first, department_line = "", frame.departments(departments)
         body = "\n".join(
-            part for part in (compose(extracts, leads, numbers), frame.departments(departments_asked(asked, citations)),
+            part for part in (first, compose(extracts, leads, numbers), department_line, self._amendment_notes(citations),
                               frame.jurisdiction(citations, ranking.jurisdictions)) if part
         )
-        text = body + "\n\n引用：\n" + citation_list(citations)
+        text = body + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
+        if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
+            answer.responsible_units = departments_of(citations, self._competent).units
         turn.mode.finish(answer, turn, extracts, citations)
         return answer
+
+    def _competent(self, citation: Citation) -> tuple[str, list[str]] | None:
+        """The cited document's own article on who administers it (for a department question whose clauses name
+        nobody)."""
+        doc_id = citation.doc.get("doc_id")
+        if doc_id not in self._competent_cache:
+            own = sorted((c for c in self.index.clauses.values() if c.doc_id == doc_id), key=lambda c: c.line)
+            self._competent_cache[doc_id] = competent_article(own)
+        return self._competent_cache[doc_id]
+
+    def _amendment_notes(self, citations: list[Citation]) -> str:
+        """When and by which decision each cited article was amended (the library holds the amended text)."""
+        notes = []
+        for c in citations:
+            article = article_number(c.label)
+            for item_id in self.amended_by.get((c.doc.get("doc_id"), article), []) if article else []:
+                item = self.clause(item_id)
+                since = item.doc.get("effective_date")
+                when = f"，该决定自{cn_date(since)}起施行" if since else ""
+                wording = _new_wording(item.text)
+                if not wording or re.sub(r"\s", "", wording)[:20] in re.sub(r"\s", "", c.text):
+                    notes.append(f"{c.citation}经{item.citation}修改{when}；以上为修改后的条文[{c.n}]。")
+                else:  # the library holds the original text: the decision's wording is the text in force
+                    notes.append(f"{c.citation}经{item.citation}修改{when}，修改后为：“{wording}”。")
+        return "\n".join(notes)
 
     def _llm(self, turn: Turn, ranking: Ranking, fallback: Answer) -> Iterator[StreamEvent]:
         """Stream the LLM's answer (or reply script), then validate it into the final Answer."""
@@ -233,7 +270,7 @@ class Assistant:
             yield FinalAnswer(fallback)
             return
         citations = [] if refused else [context[n - 1][0] for n in sorted(checked.cited)]
-        text = checked.text if refused else checked.text + "\n\n引用：\n" + citation_list(citations)
+        text = checked.text if refused else checked.text + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=refused, body=checked.text)
         answer.unsupported_sentences = checked.unsupported
         answer.answerer = "llm"
@@ -281,6 +318,12 @@ class Assistant:
             questions=list(turn.questions),
             body=text if body is None else body,
         )
+
+
+def _new_wording(amendment: str) -> str:
+    """The new wording an amendment item quotes (修改为：“…”), without the quote marks that open its paragraphs."""
+    quoted = amendment.split("“", 1)[1] if "“" in amendment else ""
+    return re.sub(r"\n“", "\n", quoted).rstrip("”。\n") + ("。" if quoted else "")
 
 
 def _mention_uncovered(answer: Answer, questions: list[str]) -> None:

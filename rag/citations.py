@@ -8,7 +8,7 @@ unsupported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -91,7 +91,12 @@ def _is_claim(sentence: str) -> bool:
 
 def citation_list(citations: list[Citation]) -> str:
     """The reference list printed under an answer: [n] 《…》label（第3页）（validity）."""
-    return "\n".join(f"[{c.n}] {c.citation}{page_note(c.page)}（{c.validity}）" for c in citations)
+    return "\n".join(f"[{c.n}] {c.citation}{page_note(c.page)}（{flat_validity(c.validity)}）" for c in citations)
+
+
+def flat_validity(validity: str) -> str:
+    """有效（有效期至2027年12月31日） → 有效，有效期至2027年12月31日: no brackets inside the list's brackets."""
+    return re.sub(r"^([^（]+)（(.+)）$", r"\1，\2", validity)
 
 
 def page_note(page: int | None) -> str:
@@ -107,23 +112,87 @@ class Departments:
     units: list[str]
     source: Citation | None = None
     from_trailer: bool = False
+    where: str | None = None  # the document's 主管部门 article, when that is where the units come from
 
 
-def departments_asked(asked: str, citations: list[Citation]) -> Departments | None:
+def departments_asked(asked: str, citations: list[Citation],
+                      competent: Callable[[Citation], tuple[str, list[str]] | None] | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
     from rag.answerability import asked_slots
 
     if "department" not in asked_slots(asked):
         return None
+    return departments_of(citations, competent)
+
+
+def departments_of(citations: list[Citation],
+                   competent: Callable[[Citation], tuple[str, list[str]] | None] | None = None) -> Departments:
+    """Who is responsible for what the cited clauses say: a clause's 责任单位 trailer, else the body a clause
+    charges with the matter, else the document's own 主管部门 article (`competent`: citation → (where, units)),
+    else nobody stated."""
     for c in citations:
         if c.responsible_units:
             return Departments(c.responsible_units[:4], c, from_trailer=True)
     for c in citations:  # no 责任单位 trailer: the body that the clause itself charges with the matter
-        found = list(dict.fromkeys(m.group(0) for m in _UNIT_IN_TEXT.finditer(c.text)))
-        named = [u for u in found if not any(u != other and u in other for other in found)]
+        named = units_in_text(c.text)
         if named:
             return Departments(named[:3], c)
+    for c in citations if competent else []:
+        found = competent(c)
+        if found:
+            return Departments(found[1][:3], c, where=found[0])
     return Departments([])
+
+
+def units_in_text(text: str) -> list[str]:
+    """Government bodies a text names (the longest form of each)."""
+    found = list(dict.fromkeys(_unit_name(m.group(0)) for m in _UNIT_IN_TEXT.finditer(text)))
+    found = [u for u in found if len(u) >= 3]
+    return [u for u in found if not any(u != other and u in other for other in found)]
+
+
+# What a match may start with before the body's own name: 本政策由市商务局 → 市商务局.
+_LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市))(?=[\u4e00-\u9fff]{3})")
+_KIND_OF_BODY = re.compile(r"(管理部门|主管部门|管理机构|委员会|局)$")
+
+
+def _unit_name(match: str) -> str:
+    """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局; a name
+    without 市/区/县 keeps at most four characters before its kind (…名单报送燃气管理部门 → 燃气管理部门)."""
+    name = _LEADING_WORDS.sub("", match)
+    if not name.startswith(("市", "区", "县", "省")):
+        kind = _KIND_OF_BODY.search(name)
+        if kind:
+            name = name[max(0, kind.start() - 4) :]
+    return name
+
+
+_CHARGES = re.compile(r"负责|主管|监督管理|管理工作")
+
+
+def competent_article(clauses: Iterable[Clause]) -> tuple[str, list[str]] | None:
+    """A document's own article on who administers it ("市燃气管理部门负责本市燃气管理工作"): its citation and
+    the units it charges, from the first clause (in reading order) that charges a body with the matter."""
+    for clause in clauses:
+        if clause.kind not in ("article", "item"):
+            continue
+        for sentence in re.split(r"(?<=[。；])", clause.text):
+            units = units_in_text(sentence)
+            if units and _CHARGES.search(sentence):
+                return clause.citation, units
+    return None
+
+
+def department_phrase(found: Departments) -> str:
+    """The department part of the 结论: who, and on what the answer says so."""
+    if not found.units:
+        return "所引条款未写明负责部门，可向文件的发文机关咨询"
+    names = "、".join(found.units)
+    if found.from_trailer:
+        return f"负责部门为{names}（{found.source.citation}所列责任单位）[{found.source.n}]"
+    if found.where:
+        return f"负责部门为{names}（据{found.where}的规定）"
+    return f"负责部门为{names}（据{found.source.citation}的规定）[{found.source.n}]"
 
 
 def validity_notes(citations: list[Citation]) -> list[str]:
