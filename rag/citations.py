@@ -118,9 +118,9 @@ class Departments:
 def departments_asked(asked: str, citations: list[Citation],
                       competent: Callable[[Citation], tuple[str, list[str]] | None] | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
-    from rag.answerability import asked_slots
+    from rag.extractive import answer_slots  # the answerer's slots read this module's departments
 
-    if "department" not in asked_slots(asked):
+    if "department" not in answer_slots(asked):
         return None
     return departments_of(citations, competent)
 
@@ -160,7 +160,7 @@ def _unit_name(match: str) -> str:
     """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局; a name
     without 市/区/县 keeps at most four characters before its kind (…名单报送燃气管理部门 → 燃气管理部门)."""
     name = _LEADING_WORDS.sub("", match)
-    if not name.startswith(("市", "区", "县", "省")):
+    if not re.search(r"[市区县省]", name):
         kind = _KIND_OF_BODY.search(name)
         if kind:
             name = name[max(0, kind.start() - 4) :]

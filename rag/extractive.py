@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.validity import cn_date
+from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import tokenize
 from rag.answerability import SLOTS, asked_slots
@@ -46,14 +46,20 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                  re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
     "yesno": (("能不能", "能否", "可不可以", "可以吗", "行不行", "是否", "算不算", "是不是", "有没有", "会不会", "允许",
                "can i", "is it allowed"),
-              re.compile(r"不得|禁止|严禁|不能|不予|可以|应当|必须|给予|予以")),
+              re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于")),
     "definition": (("是什么", "什么是", "指什么", "是指", "含义", "定义", "何谓", "what is", "what does"),
                    re.compile(r"是指|所称|指的是")),
 }
 ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_SLOTS}
+# More ways of asking for an answerability slot than that model was fitted on (who issues, who explains).
+MORE_ASKS: dict[str, tuple[str, ...]] = {
+    "department": ("哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
+                   "负责解释", "哪里管", "归谁"),
+}
 
 GENERIC_CUES = re.compile(r"万元|%|补贴|奖励|不超过|最高|负责|申请|条件")
 SLOT_WEIGHT = 0.12
+TITLE_WORD_FACTOR = 0.3
 MAX_UNITS_FIRST = 3
 MAX_UNITS_OTHER = 2
 MAX_CLAUSES = 3
@@ -73,10 +79,12 @@ def split_sentences(text: str) -> list[str]:
 def answer_slots(question: str) -> list[str]:
     """Every kind of fact the question asks for: the answerability slots, then the answer-shaping ones."""
     q = question.lower()
-    more = [slot for slot, (asks, _) in MORE_SLOTS.items() if any(a in q for a in asks)]
-    if "yesno" not in more and re.search(r"吗[？?。！!\s]*$", question.strip()):
-        more.append("yesno")
-    return asked_slots(question) + more
+    asked = asked_slots(question)
+    asked += [slot for slot, asks in MORE_ASKS.items() if slot not in asked and any(a in q for a in asks)]
+    asked += [slot for slot, (asks, _) in MORE_SLOTS.items() if any(a in q for a in asks)]
+    if "yesno" not in asked and re.search(r"吗[？?。！!\s]*$", question.strip()):
+        asked.append("yesno")
+    return asked
 
 
 def fills(passage: str, slot: str) -> bool:
@@ -137,7 +145,11 @@ def extract(
         if position == 0 and whole_first:
             extracts.append(Extract(clause, units, 1.0))
             continue
-        scored = [(score_passage(u, query_weights, slots), i, u) for i, u in enumerate(units)]
+        # Words of the document's title name the document, which every passage of the clause is about: they
+        # choose the clause, not the passage.
+        title = set(tokenize(clause.doc.get("doc_title") or ""))
+        weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
+        scored = [(score_passage(u, weights, slots), i, u) for i, u in enumerate(units)]
         # A trailer or heading may match best (a 责任单位 trailer fills the department slot) but answers nothing.
         answering = [x for x in scored if _substantive(x[2])] or scored
         best = max(score for score, _, _ in answering)
@@ -147,6 +159,7 @@ def extract(
         top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
         chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
         chosen += _slot_fillers(scored, chosen, slots)
+        chosen += [x for x in scored if x not in chosen and x[2] in trailers(units)]
         extracts.append(Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best))
     return extracts
 
@@ -165,10 +178,23 @@ def _slot_fillers(scored: list[tuple[float, int, str]], chosen: list[tuple[float
     return added
 
 
+_TRAILER = re.compile(r"^[（(][^（()）]*(?:责任单位|责任部门|牵头|负责)[^（()）]*[)）][。；]?$")
+
+
 def _substantive(passage: str) -> bool:
-    """A heading sentence ("（四）推动汽车电子高质量发展。") or a 责任单位 trailer carries no answer on its own."""
-    rest = _LEADING_MARKER.sub("", passage)
-    return len(rest) > 20 or bool(re.search(r"\d", rest))
+    """A heading ("（四）推动汽车电子高质量发展。") or a 责任单位 trailer carries no answer on its own; any other
+    sentence does, however short ("有效期为三年。")."""
+    if _TRAILER.match(passage.strip()):
+        return False
+    if _STARTS_ITEM.match(passage):
+        rest = _LEADING_MARKER.sub("", passage)
+        return len(rest) > 20 or bool(re.search(r"\d", rest))
+    return True
+
+
+def trailers(units: list[str]) -> list[str]:
+    """A clause's 责任单位 trailers: quoted with whatever else of the clause is quoted (who is responsible)."""
+    return [u for u in units if _TRAILER.match(u.strip())]
 
 
 def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:
@@ -192,7 +218,7 @@ def with_marker(sentence: str, n: int) -> str:
 
 # The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
 # the department and validity come from the citations, see rag/assistant.py).
-STATED_SLOTS = ("amount", "measure", "deadline", "penalty", "definition", "yesno")
+STATED_SLOTS = ("validity", "amount", "measure", "deadline", "penalty", "definition", "yesno")
 MAX_STATED = 3
 _NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许")
 
@@ -212,11 +238,13 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     """For each asked slot (up to MAX_STATED), the quoted fragment that states it best: one that fills the slot
     and shares most of the question's information, in the earliest clause that has one."""
     query_weights = {t: idf(t) for t in set(tokenize(question))}
-    total = sum(query_weights.values()) or 1.0
     asked = answer_slots(question)
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
         for ex in extracts:
+            title = set(tokenize(ex.clause.doc.get("doc_title") or ""))
+            weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
+            total = sum(weights.values()) or 1.0
             candidates = []
             for passage in ex.sentences:
                 lead = passage.split("：", 1)[0] if "：" in passage else ""
@@ -225,8 +253,9 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                     if not (fills(fragment, slot) or negative_item) or len(fragment.strip("，,；;：:。 ")) < 4:
                         continue
                     present = set(tokenize(fragment))
-                    overlap = sum(w for t, w in query_weights.items() if t in present) / total
+                    overlap = sum(w for t, w in weights.items() if t in present) / total
                     candidates.append((overlap, -len(candidates), fragment.strip("，,；;：:。 "), lead))
+            candidates = [c for c in candidates if all(c[2] != f.text for f in out)]
             if candidates:
                 _, _, fragment, lead = max(candidates)
                 out.append(Finding(slot, fragment, numbers[ex.clause.id], lead))
@@ -361,8 +390,9 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
     governing = citations[0] if citations else None
     if governing is not None and governing.expired:
         parts.append(f"{validity_statement(governing)}，以下规定仅供参考，请以现行有效政策为准")
-    elif governing is not None and "validity" in asked:
-        parts.append(validity_statement(governing))
+    elif governing is not None and "validity" in asked and (governing.validity != UNSTATED or
+                                                            governing.doc.get("effective_date")):
+        parts.append(validity_statement(governing))  # with no dates on record, the quoted text says it
     if departments is not None:
         parts.append(department_phrase(departments))
     parts += [stated(f) for f in findings(question, extracts, numbers, idf)]
