@@ -242,7 +242,7 @@ class Assistant:
                 since = item.doc.get("effective_date")
                 when = f"，该决定自{cn_date(since)}起施行" if since else ""
                 wording = _new_wording(item.text)
-                if not wording or re.sub(r"\s", "", wording)[:20] in re.sub(r"\s", "", c.text):
+                if not wording or _bare(wording)[:20] in _bare(c.text):
                     notes.append(f"{c.citation}经{item.citation}修改{when}；以上为修改后的条文[{c.n}]。")
                 else:  # the library holds the original text: the decision's wording is the text in force
                     notes.append(f"{c.citation}经{item.citation}修改{when}，修改后为：“{wording}”。")
@@ -324,6 +324,11 @@ def _new_wording(amendment: str) -> str:
     """The new wording an amendment item quotes (修改为：“…”), without the quote marks that open its paragraphs."""
     quoted = amendment.split("“", 1)[1] if "“" in amendment else ""
     return re.sub(r"\n“", "\n", quoted).rstrip("”。\n") + ("。" if quoted else "")
+
+
+def _bare(text: str) -> str:
+    """Text without spaces and punctuation, for telling whether a wording is already in a clause."""
+    return re.sub(r"[\s。；;，,：:“”]", "", text)
 
 
 def _mention_uncovered(answer: Answer, questions: list[str]) -> None:

@@ -220,6 +220,16 @@ def with_marker(sentence: str, n: int) -> str:
 # the department and validity come from the citations, see rag/assistant.py).
 STATED_SLOTS = ("validity", "amount", "measure", "deadline", "penalty", "definition", "yesno")
 MAX_STATED = 3
+GRANTED_SLOTS = ("amount", "penalty")
+_GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")
+GRANT_BONUS = 0.3
+
+
+def _only_bounds(fragment: str) -> bool:
+    """Every figure of the fragment is a bar to reach (设备投入5000万元以上), none an amount granted."""
+    found = quantities(fragment)
+    bounds = {b.quantity.start for b in thresholds(fragment) if b.lower}
+    return bool(found) and all(q.start in bounds for q in found)
 _NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许")
 
 
@@ -248,14 +258,21 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
             candidates = []
             for passage in ex.sentences:
                 lead = passage.split("：", 1)[0] if "：" in passage else ""
-                for fragment in _FRAGMENT.findall(passage.removeprefix(lead)):
+                fragments = [f.strip("，,；;：:。 ") for f in _FRAGMENT.findall(passage.removeprefix(lead))]
+                for i, fragment in enumerate(fragments):
                     negative_item = slot == "yesno" and bool(_NEGATIVE.search(lead))
-                    if not (fills(fragment, slot) or negative_item) or len(fragment.strip("，,；;：:。 ")) < 4:
+                    if not (fills(fragment, slot) or negative_item) or len(fragment) < 4 or \
+                            any(fragment in f.text for f in out):
                         continue
+                    # A fact often runs on into the next fragment (…50%给予补贴，单个企业最高补贴100万元).
+                    following = fragments[i + 1] if i + 1 < len(fragments) else ""
+                    if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
+                        fragment = f"{fragment}，{following}"
                     present = set(tokenize(fragment))
                     overlap = sum(w for t, w in weights.items() if t in present) / total
-                    candidates.append((overlap, -len(candidates), fragment.strip("，,；;：:。 "), lead))
-            candidates = [c for c in candidates if all(c[2] != f.text for f in out)]
+                    if slot in GRANTED_SLOTS:  # the figure granted, not the bar to reach it
+                        overlap += GRANT_BONUS * bool(_GRANTS.search(fragment)) - GRANT_BONUS * _only_bounds(fragment)
+                    candidates.append((overlap, -len(candidates), fragment, lead))
             if candidates:
                 _, _, fragment, lead = max(candidates)
                 out.append(Finding(slot, fragment, numbers[ex.clause.id], lead))
