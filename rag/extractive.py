@@ -353,9 +353,9 @@ def thresholds(text: str) -> list[Threshold]:
 
 
 def _context(text: str, start: int, width: int) -> set[str]:
-    """The character pairs of the words written just before a figure, within its sentence: what it measures
+    """The character pairs of the words written just before a figure, within its phrase: what it measures
     (设备投入, 研发投入, 员工)."""
-    before = re.split(r"[。；;！？!?]", text[max(0, start - width) : start])[-1]
+    before = re.split(r"[，,、。；;！？!?]", text[max(0, start - width) : start])[-1]
     words = re.sub(r"[^\u4e00-\u9fff]", " ", before)
     return {words[i : i + 2] for i in range(len(words) - 1) if " " not in words[i : i + 2]} - _VAGUE_PAIRS
 
