@@ -146,6 +146,7 @@ def departments_of(citations: list[Citation],
 
 def units_in_text(text: str) -> list[str]:
     """Government bodies a text names (the longest form of each)."""
+    text = re.sub(r"《[^》]*》", "", text)  # the issuers in a cited document's title are not charged here
     found = list(dict.fromkeys(_unit_name(m.group(0)) for m in _UNIT_IN_TEXT.finditer(text)))
     found = [u for u in found if len(u) >= 3]
     return [u for u in found if not any(u != other and u in other for other in found)]
