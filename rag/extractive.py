@@ -25,6 +25,7 @@ _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
 _ITEM_MARKER = r"(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.．、](?!\d))"
 _LEADING_MARKER = re.compile(rf"^\s*(?:第[一二三四五六七八九十百零〇两]+条|{_ITEM_MARKER})\s*")
 _STARTS_ITEM = re.compile(rf"^\s*{_ITEM_MARKER}")
+_ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
 _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
 
 # Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, department,
@@ -63,6 +64,7 @@ TITLE_WORD_FACTOR = 0.3
 MAX_UNITS_FIRST = 3
 MAX_UNITS_OTHER = 2
 MAX_CLAUSES = 3
+CANDIDATE_CLAUSES = 5
 
 
 @dataclass
@@ -116,7 +118,17 @@ def passages(text: str, label: str = "") -> list[str]:
 
 
 def score_passage(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
-    """Share of the question's IDF mass the passage contains, plus a bonus per asked slot it fills."""
+    """Share of the question's IDF mass the passage contains, plus a bonus per asked slot it fills. An
+    enumeration answers as well as its best item read with its lead: the words of all its items together
+    would outscore every plain sentence."""
+    enumeration = _ENUMERATION.match(passage)
+    if enumeration:
+        lead, items = enumeration[1], re.split(rf"(?={_ITEM_MARKER})", enumeration[2])
+        return max(_score_text(lead + item, query_weights, slots) for item in items if item.strip())
+    return _score_text(passage, query_weights, slots)
+
+
+def _score_text(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
     total = sum(query_weights.values())
     present = set(tokenize(passage))
     overlap = sum(w for t, w in query_weights.items() if t in present) / total if total else 0.0
@@ -133,35 +145,43 @@ def extract(
     idf: Callable[[str], float],
     whole_first: bool = False,
 ) -> list[Extract]:
-    """The answering passages of up to MAX_CLAUSES clauses (best clause first). `whole_first` keeps every
-    passage of the first clause: the question named that clause, so it wants the clause itself."""
+    """The answering passages of up to MAX_CLAUSES clauses, in ranking order: the best-ranked clause, then
+    those among the next CANDIDATE_CLAUSES whose best passage answers nearly as well (a question of several
+    parts is often answered by a clause ranked fourth). `whole_first` keeps every passage of the first clause:
+    the question named that clause, so it wants the clause itself."""
     query_weights = {t: idf(t) for t in set(tokenize(question))}
     slots = answer_slots(question)
-    extracts: list[Extract] = []
-    for position, clause in enumerate(clauses[:MAX_CLAUSES]):
+    found: list[Extract] = []
+    for position, clause in enumerate(clauses[:CANDIDATE_CLAUSES]):
         units = passages(clause.text, clause.label)
         if not units:
             continue
         if position == 0 and whole_first:
-            extracts.append(Extract(clause, units, 1.0))
+            found.append(Extract(clause, units, 1.0))
             continue
-        # Words of the document's title name the document, which every passage of the clause is about: they
-        # choose the clause, not the passage.
-        title = set(tokenize(clause.doc.get("doc_title") or ""))
-        weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
-        scored = [(score_passage(u, weights, slots), i, u) for i, u in enumerate(units)]
-        # A trailer or heading may match best (a 责任单位 trailer fills the department slot) but answers nothing.
-        answering = [x for x in scored if _substantive(x[2])] or scored
-        best = max(score for score, _, _ in answering)
-        if extracts and best < 0.8 * extracts[0].best:
-            continue  # a weaker clause adds noise, not an answer
-        limit = MAX_UNITS_FIRST if not extracts else MAX_UNITS_OTHER
-        top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
-        chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
-        chosen += _slot_fillers(scored, chosen, slots)
-        chosen += [x for x in scored if x not in chosen and x[2] in trailers(units)]
-        extracts.append(Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best))
-    return extracts
+        found.append(_extract_one(clause, units, query_weights, slots, MAX_UNITS_FIRST if not found else MAX_UNITS_OTHER))
+    if not found:
+        return []
+    first, rest = found[0], found[1:]
+    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best), key=lambda ex: -ex.best)[: MAX_CLAUSES - 1]
+    return [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+
+
+def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, float], slots: list[str],
+                 limit: int) -> Extract:
+    # Words of the document's title name the document, which every passage of the clause is about: they
+    # choose the clause, not the passage.
+    title = set(tokenize(clause.doc.get("doc_title") or ""))
+    weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
+    scored = [(score_passage(u, weights, slots), i, u) for i, u in enumerate(units)]
+    # A trailer or heading may match best (a 责任单位 trailer fills the department slot) but answers nothing.
+    answering = [x for x in scored if _substantive(x[2])] or scored
+    best = max(score for score, _, _ in answering)
+    top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
+    chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
+    chosen += _slot_fillers(scored, chosen, slots)
+    chosen += [x for x in scored if x not in chosen and x[2] in trailers(units)]
+    return Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best)
 
 
 def _slot_fillers(scored: list[tuple[float, int, str]], chosen: list[tuple[float, int, str]],
