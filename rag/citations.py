@@ -84,6 +84,11 @@ def check_markers(text: str, available: int) -> CheckedText:
     return CheckedText(cleaned, cited, unsupported, invalid)
 
 
+def without_markers(text: str) -> str:
+    """Text to be read out: its [n] markers removed (they were checked before)."""
+    return _MARKER.sub("", text)
+
+
 def _is_claim(sentence: str) -> bool:
     s = sentence.strip()
     return len(s) >= MIN_CLAIM_CHARS and not _NOT_A_CLAIM.search(s) and not s.startswith("未在现有政策文件中找到")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag import hotline
+from rag.citations import without_markers
 from rag.extractive import Extract
 from rag.types import Answer, Citation
 
@@ -123,7 +124,7 @@ class HotlineMode:
         return llm.stream_reply_script(turn.masked, turn.questions, context)
 
     def finish_llm(self, answer: Answer, text: str) -> None:
-        answer.reply_script = text
+        answer.reply_script = without_markers(text)  # read out by staff: the markers were for checking
 
 
 MODES: dict[str, Mode] = {mode.name: mode for mode in (ChatMode(), HotlineMode())}

@@ -115,6 +115,13 @@ def test_only_masked_text_reaches_the_llm_and_the_logs(settings, caplog):
     assert answer.reply_script.startswith("您好！") and answer.answerer == "llm"
 
 
+def test_llm_reply_script_is_checked_with_its_markers_and_read_out_without_them(settings):
+    with OpenAIStub("answer", reply="您好！领军企业首次入选可获一次性奖励100万元[1]。") as stub:
+        answer = stub_assistant(settings.with_(answer_cutoff=0.0), stub).ask("领军企业首次入选有什么奖励？", mode="hotline")
+    assert answer.answerer == "llm" and "[1]" in answer.body
+    assert answer.reply_script == "您好！领军企业首次入选可获一次性奖励100万元。"
+
+
 def test_llm_rewrite_of_a_follow_up_goes_through_the_rewrite_prompt(settings):
     with OpenAIStub("answer", reply="领军企业申报条件是什么？") as stub:
         answer = stub_assistant(settings, stub).ask(
