@@ -27,6 +27,7 @@ from rag.citations import (
     departments_of,
     jurisdictions_of,
     make_citation,
+    supported_sentences,
     units_of,
     validity_notes,
 )
@@ -46,6 +47,8 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 REFUSAL_PREFIX = "未在现有政策文件中找到"
+NOTICE_DROPPED = "大模型回答中有{n}句的数字、日期或部门与所引条款不符，已删去"
+NOTICE_UNSUPPORTED = "大模型回答的数字、日期或部门与所引条款不符，已改用摘录式回答"
 NEARBY_SHOWN = 3
 NOTICE_EMPTY = "问题为空，请输入要咨询的政策问题"
 NOTICE_NO_CONTENT = "问题只包含标点或符号，请用文字描述要咨询的政策问题"
@@ -265,14 +268,22 @@ class Assistant:
             return
         checked = check_markers("".join(pieces).strip(), len(context))
         refused = checked.text.startswith(REFUSAL_PREFIX)
+        shown_to_model = {c.n: "".join((c.citation, c.validity, "、".join(c.responsible_units),
+                                        clause.doc.get("doc_number") or "", clause.text)) for c, clause in context}
+        support = supported_sentences(checked.text, shown_to_model)
+        if not refused and support.dropped:  # a figure, date or body its clause does not state: not said
+            checked = check_markers(support.text, len(context))
         if not refused and not checked.cited:
-            fallback.notices.append(NOTICE_UNCITED)
+            fallback.notices.append(NOTICE_UNSUPPORTED if support.dropped else NOTICE_UNCITED)
+            fallback.unsupported_sentences = support.dropped
             yield FinalAnswer(fallback)
             return
         citations = [] if refused else [context[n - 1][0] for n in sorted(checked.cited)]
         text = checked.text if refused else checked.text + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=refused, body=checked.text)
-        answer.unsupported_sentences = checked.unsupported
+        answer.unsupported_sentences = checked.unsupported + support.dropped
+        if support.dropped and not refused:
+            answer.notices.append(NOTICE_DROPPED.format(n=len(support.dropped)))
         answer.answerer = "llm"
         turn.mode.finish_llm(answer, checked.text)
         yield FinalAnswer(answer)

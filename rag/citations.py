@@ -84,6 +84,39 @@ def check_markers(text: str, available: int) -> CheckedText:
     return CheckedText(cleaned, cited, unsupported, invalid)
 
 
+# What a sentence asserts that its clause must contain verbatim: figures with their unit, dates, and bodies.
+_CHECKED_FIGURE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|(?<![\d.])\d+(?:\.\d+)?\s*(?:亿元|万元|元|%|％|‰|米|公里|个工作日|工作日|日|天|个月|周岁|岁|人|家|件|倍)"
+)
+
+
+@dataclass
+class Supported:
+    text: str  # the sentences whose every figure, date and body name their cited clauses contain
+    dropped: list[str]  # the others
+
+
+def supported_sentences(text: str, clause_texts: dict[int, str]) -> Supported:
+    """Drop each marked sentence that states a figure, date or responsible body none of the clauses it cites
+    contains (an LLM's 100万元 where the clause says 50万元, or a bureau it made up)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        cited = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*[,，、]\s*", group)]
+        sources = _compact("".join(clause_texts.get(n, "") for n in cited))
+        claim = _compact(_MARKER.sub("", sentence))
+        facts = [_compact(m[0]) for m in _CHECKED_FIGURE.finditer(claim)] + units_in_text(claim)
+        if cited and any(f not in sources for f in facts):
+            dropped.append(sentence.strip())
+        else:
+            kept.append(sentence)
+    return Supported("".join(kept).strip(), dropped)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
 def without_markers(text: str) -> str:
     """Text to be read out: its [n] markers removed (they were checked before)."""
     return _MARKER.sub("", text)
