@@ -37,7 +37,7 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "condition": (("条件", "要求", "资格", "符合", "能不能办", "能申报", "能否申报", "可以申请", "能不能申请", "够不够",
                    "eligib", "condition", "requirement"),
                   re.compile(r"条件|符合|具备|具有|不低于|不少于|不超过|以上|以下|之一|达到")),
-    "penalty": (("处罚", "罚款", "罚多少", "怎么罚", "后果", "法律责任", "penalt", "fine"),
+    "penalty": (("处罚", "罚款", "罚多少", "怎么罚", "后果", "法律责任", "penalt", "a fine", "fined"),
                 re.compile(r"罚款|处罚|吊销|责令|追究|撤销|取消|没收|处分|处\d")),
     "procedure": (("怎么办", "如何办", "怎么申请", "如何申请", "流程", "程序", "手续", "步骤", "交到哪", "向哪", "去哪",
                    "怎么兑付", "how to apply", "procedure"),

@@ -116,7 +116,7 @@ def notices_md(answer: Answer) -> str:
 
 def chat_message(answer: Answer) -> str:
     """The assistant's chat bubble: the answer, validity warnings, then a short 参考条款 list."""
-    parts = [verbatim(answer.text.strip())]
+    parts = [verbatim((answer.body or answer.text).strip())]  # without its own reference list: listed once below
     notes = notices_md(answer)
     if notes:
         parts.append(notes)
