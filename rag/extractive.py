@@ -168,7 +168,29 @@ def extract(
         return []
     first, rest = found[0], found[1:]
     strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best), key=lambda ex: -ex.best)[: MAX_CLAUSES - 1]
-    return [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+    chosen = [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+    return chosen + _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
+
+
+def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],
+                   idf: Callable[[str], float]) -> list[Extract]:
+    """A question of several parts (…多久走访一次？…多久调研一次？) gets, for each part, the clause that answers
+    that part best when the whole question's choice left it out (at most one clause more)."""
+    from rag.hotline import find_questions
+
+    parts = [p for p in find_questions(question) if p.strip() != question.strip()]
+    if len(parts) < 2:
+        return []
+    added: list[Extract] = []
+    for part in parts:
+        weights = {t: idf(t) for t in set(tokenize(part))}
+        slots = answer_slots(part)
+        scored = [_extract_one(c, units, weights, slots, MAX_UNITS_OTHER)
+                  for c in clauses if (units := passages(c.text, c.label))]
+        best = max(scored, key=lambda ex: ex.best, default=None)
+        if best is not None and all(best.clause.id != ex.clause.id for ex in chosen + added):
+            added.append(best)
+    return added[:1]
 
 
 def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, float], slots: list[str],
