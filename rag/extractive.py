@@ -248,7 +248,8 @@ def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, i
     parts = []
     for ex in extracts:
         n = numbers[ex.clause.id]
-        body = "".join(with_marker(s, n) for s in ex.sentences)
+        quoted = ex.sentences[:-1] + [re.sub(r"[；;，,]$", "。", ex.sentences[-1])] if ex.sentences else []
+        body = "".join(with_marker(s, n) for s in quoted)  # a quote cut before the clause's next item ends in 。
         parts.append(f"{leads[ex.clause.id]}{body}")
     return "\n".join(parts)
 

@@ -139,3 +139,12 @@ def test_amended_article_says_which_decision_changed_it_and_since_when(assistant
     assert answer.citations[0].citation == "《苏州市建筑施工安全监督管理办法》第三条"
     assert "经《关于修改《苏州市建筑施工安全监督管理办法》等3件规章的决定》一、（二）修改" in answer.body
     assert "2020年6月1日起施行" in answer.body
+
+
+@pytest.mark.model
+def test_question_of_two_parts_cites_the_clause_answering_each_part(assistant):
+    answer = assistant.ask("中压燃气管道的保护范围是多宽？没有燃气经营许可证卖气会怎么处罚？")
+    cited = [c.citation for c in answer.citations]
+    assert "《苏州市燃气管理办法》第三十五条" in cited and "《苏州市燃气管理办法》第四十四条" in cited
+    line = first_line(answer)
+    assert "2米" in line and "处5万元以上50万元以下罚款" in line
