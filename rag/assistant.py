@@ -223,7 +223,7 @@ class Assistant:
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
         if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
             answer.responsible_units = departments_of(citations, self._competent).units
-        turn.mode.finish(answer, turn, extracts, citations)
+        turn.mode.finish(answer, turn, extracts, citations, lambda cited: departments_of(cited, self._competent))
         return answer
 
     def _competent(self, citation: Citation) -> tuple[str, list[str]] | None:

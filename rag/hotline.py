@@ -5,10 +5,11 @@ staff member can read out, naming the governing clauses, the responsible departm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from domain.jurisdiction import jurisdiction_label, jurisdiction_of
-from rag.citations import departments_of, flat_validity
+from rag.citations import Departments, departments_of, flat_validity
 from rag.types import Citation
 
 if TYPE_CHECKING:  # rag.extractive reads the slots of rag.answerability, which reads find_questions here
@@ -43,12 +44,13 @@ def find_questions(message: str) -> list[str]:
 
 
 def reply_script(questions: list[str], extracts: list[Extract], citations: dict[str, Citation],
-                 units: list[str]) -> str:
+                 units: list[str], departments: Callable[[list[Citation]], Departments] | None = None) -> str:
     """A reply a staff member can read out (no LLM): one paragraph per question, in the caller's order, each
     naming its topic in the policy's words (never the caller's own sentence, whose 我/我们 would be read
     back wrongly), quoting the governing clauses without [n] markers, with where the policy applies, its
-    validity and the department — the clauses' 责任单位, else `units` (the answer's departments), else said
-    to be unstated."""
+    validity and the department of that paragraph's clauses — `departments` (their 责任单位, else the body
+    they or their document charge), else their own 责任单位 trailers, else `units` when no paragraph
+    has its own, else said to be unstated."""
     paragraphs = []
     for question, own in _by_question(questions, extracts):
         cited = [citations[ex.clause.id] for ex in own]
@@ -58,8 +60,8 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
             said = "".join(ex.sentences).rstrip("；;，,")
             said = said if said.endswith(("。", "！", "？")) else said + "。"
             sources.append(f"根据{c.citation}（{place}政策，{flat_validity(c.validity)}）：{said}")
-        found = departments_of(cited)
-        names = found.units or units
+        found = (departments or departments_of)(cited)
+        names = found.units or (units if departments is None else [])
         who = (f"该事项由{'、'.join(names[:4])}负责，具体办理可向上述部门咨询。" if names
                else "所依据的条款未写明负责部门，具体可向文件的发文机关咨询。")
         expired = ("需要说明的是，上述政策已过有效期，仅供参考，目前是否有延续政策请以主管部门最新发布为准。"

@@ -148,3 +148,13 @@ def test_question_of_two_parts_cites_the_clause_answering_each_part(assistant):
     assert "《苏州市燃气管理办法》第三十五条" in cited and "《苏州市燃气管理办法》第四十四条" in cited
     line = first_line(answer)
     assert "2米" in line and "处5万元以上50万元以下罚款" in line
+
+
+@pytest.mark.model
+def test_hotline_reply_has_a_paragraph_per_question_in_order_each_with_its_own_department(assistant):
+    message = ("市民王先生来电，他家楼下要挖沟，想问中压燃气管道的保护范围是多宽？"
+               "另外他们公司的汽车芯片过了车规级认证，能拿多少补贴？")
+    paragraphs = assistant.ask(message, mode="hotline").reply_script.splitlines()
+    assert len(paragraphs) == 2
+    assert "第三十五条" in paragraphs[0] and "燃气管理部门负责" in paragraphs[0] and "市工信局" not in paragraphs[0]
+    assert "车规级认证" in paragraphs[1] and "市工信局负责" in paragraphs[1]
