@@ -107,7 +107,10 @@ _BODY = re.compile(r"(?:局|委|办|部门|政府|中心|机构|法院|办公室
 def figures_from_cited(answer_text: str, cited_texts: Sequence[str], question: str) -> float | None:
     """Share of the figures the answer states that a cited clause (or the question itself, a caller's own
     figure compared with a threshold) contains; None when the answer states no figure."""
-    figures = {normalise(m[0]) for m in _FIGURE.finditer(answer_text.split("参考条款")[0])}
+    stated = answer_text.split("参考条款")[0]
+    while re.search(r"《[^《》]*》", stated):  # a title names a document, it states no figure (…等3件规章的决定)
+        stated = re.sub(r"《[^《》]*》", "", stated)
+    figures = {normalise(m[0]) for m in _FIGURE.finditer(stated)}
     if not figures:
         return None
     sources = normalise(question + "".join(cited_texts))

@@ -214,3 +214,8 @@ def test_department_in_answer_applies_to_department_questions_and_checks_every_n
     assert department_in_answer(item, "负责部门为市工信局、市财政局") == 1.0
     assert department_in_answer(item, "负责部门为市工信局") == 0.0
     assert department_in_answer(ANSWERABLE, "市工信局") is None
+
+
+def test_figures_in_a_cited_title_are_not_stated_figures():
+    answer = "《办法》第九条经《关于修改《办法》等3件规章的决定》三、修改[1]。"
+    assert figures_from_cited(answer, ["第九条 驾驶员应当具备下列条件"], "第九条改成了什么？") is None
