@@ -31,10 +31,10 @@ from rag.citations import (
     units_of,
     validity_notes,
 )
-from rag.extractive import compose, conclusion, extract
+from rag.extractive import Extract, answer_slots, compose, conclusion, extract, fills
 from rag.followup import carry_topic
 from rag.frames import CHINESE, frame_for
-from rag.lookup import amendment_links, article_number
+from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
@@ -76,6 +76,7 @@ class Assistant:
         self.lexical = lexical_index(index)
         self.answerability = Answerability(index.clauses, self.lexical.idf, cutoff=settings.answer_cutoff)
         self.amended_by = amendment_links(index.clauses.values())
+        self.penalties = penalty_links(index.clauses.values())
         self._competent_cache: dict[str, tuple[str, list[str]] | None] = {}
 
     # --- public API ------------------------------------------------------------------------------------------
@@ -206,6 +207,7 @@ class Assistant:
         shown = ranking.hits[: self.settings.top_k]
         asked = turn.mode.asked(turn)
         extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
+        extracts += self._penalty_extracts(asked, extracts)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
         frame = frame_for(asked)
@@ -225,6 +227,19 @@ class Assistant:
             answer.responsible_units = departments_of(citations, self._competent).units
         turn.mode.finish(answer, turn, extracts, citations, lambda cited: departments_of(cited, self._competent))
         return answer
+
+    def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:
+        """When a penalty is asked and no quoted passage sets one, the article that sets the penalty for breaking
+        a cited article (违反本办法第二十六条规定的，…罚款) — at most one."""
+        if "penalty" not in answer_slots(asked) or any(fills(s, "penalty") for ex in extracts for s in ex.sentences):
+            return []
+        cited = {ex.clause.id for ex in extracts}
+        for ex in extracts:
+            article = article_number(ex.clause.label)
+            for clause_id in self.penalties.get((ex.clause.doc_id, article), []) if article else []:
+                if clause_id not in cited:
+                    return extract(asked, [self.clause(clause_id)], self.lexical.idf)
+        return []
 
     def _competent(self, citation: Citation) -> tuple[str, list[str]] | None:
         """The cited document's own article on who administers it (for a department question whose clauses name

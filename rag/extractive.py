@@ -317,8 +317,9 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         fragment = f"{fragment}，{following}"
                     present = set(tokenize(fragment))
                     overlap = sum(w for t, w in weights.items() if t in present) / total
-                    if slot in GRANTED_SLOTS:  # the figure granted, not the bar to reach it
-                        overlap += GRANT_BONUS * bool(_GRANTS.search(fragment)) - GRANT_BONUS * _only_bounds(fragment)
+                    if slot in GRANTED_SLOTS:  # the figure granted (or fined), not the bar to reach it
+                        overlap += GRANT_BONUS * (bool(_GRANTS.search(fragment)) + bool(quantities(fragment))
+                                                  - 2 * _only_bounds(fragment))
                     candidates.append((overlap, -len(candidates), fragment, lead))
             if candidates:
                 _, _, fragment, lead = max(candidates)

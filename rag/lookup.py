@@ -210,3 +210,24 @@ def article_number(label: str) -> int | None:
     """第十二条 → 12; None for an outline label."""
     m = re.fullmatch(rf"第({CN_NUMERAL}{{1,4}})条", label)
     return cn_to_int(m[1]) if m else None
+
+
+# --- penalty articles ----------------------------------------------------------------------------------------
+
+_PENALTY = re.compile(r"罚款|处罚|吊销|没收")
+_ARTICLE_MENTION = re.compile(rf"第({CN_NUMERAL}{{1,4}})条")
+
+
+def penalty_links(clauses: Iterable[Clause]) -> dict[tuple[str, int], list[str]]:
+    """(doc_id, article number) → the articles of the same regulation that set the penalty for breaking it: a
+    regulation's penalty articles name the articles they enforce (违反本办法第十九条、第二十六条规定的，…处…罚款)."""
+    links: dict[tuple[str, int], list[str]] = {}
+    for clause in clauses:
+        if clause.kind != "article" or not _PENALTY.search(clause.text):
+            continue
+        own = article_number(clause.label)
+        body = clause.text.removeprefix(clause.label)
+        for number in dict.fromkeys(cn_to_int(m[1]) for m in _ARTICLE_MENTION.finditer(body)):
+            if number and number != own:
+                links.setdefault((clause.doc_id, number), []).append(clause.id)
+    return links

@@ -158,3 +158,21 @@ def test_hotline_reply_has_a_paragraph_per_question_in_order_each_with_its_own_d
     assert len(paragraphs) == 2
     assert "第三十五条" in paragraphs[0] and "燃气管理部门负责" in paragraphs[0] and "市工信局" not in paragraphs[0]
     assert "车规级认证" in paragraphs[1] and "市工信局负责" in paragraphs[1]
+
+
+@pytest.mark.model
+def test_penalty_question_on_an_obligation_cites_the_article_that_sets_its_fine(assistant):
+    answer = assistant.ask("出租汽车驾驶员不得拒绝乘客的运送要求，违反了怎么处罚？")
+    cited = [c.citation for c in answer.citations]
+    assert cited[0] == "《苏州市客运出租汽车管理办法》第二十六条"
+    assert "《苏州市客运出租汽车管理办法》第三十八条" in cited
+    assert "100元以上1000元以下罚款" in first_line(answer)
+
+
+def test_penalty_articles_are_linked_to_the_articles_they_enforce(corpus_index):
+    from rag.lookup import penalty_links
+
+    links = penalty_links(corpus_index.clauses.values())
+    taxi = next(c.doc_id for c in corpus_index.clauses.values() if c.doc.get("doc_title") == "苏州市客运出租汽车管理办法")
+    enforcing = [corpus_index.clauses[cid].label for cid in links[(taxi, 26)]]
+    assert enforcing == ["第三十八条"]
