@@ -31,9 +31,9 @@ from rag.citations import (
     units_of,
     validity_notes,
 )
-from rag.extractive import Extract, answer_slots, compose, conclusion, extract, fills
+from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, fills
 from rag.followup import carry_topic
-from rag.frames import CHINESE, frame_for
+from rag.frames import CHINESE, english_validity, frame_for
 from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
@@ -216,7 +216,9 @@ class Assistant:
         if frame is CHINESE:  # the asked facts first, in one line; the department is part of it
             first, department_line = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments), ""
         else:
-            first, department_line = "", frame.departments(departments)
+            first = english_conclusion(asked, extracts, numbers, citations, self.lexical.idf,
+                                       english_validity(citations[0]) if citations else None)
+            department_line = frame.departments(departments)
         body = "\n".join(
             part for part in (first, compose(extracts, leads, numbers), department_line, self._amendment_notes(citations),
                               frame.jurisdiction(citations, ranking.jurisdictions)) if part

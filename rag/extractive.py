@@ -465,3 +465,18 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
     if compared:
         parts.append(f"按您所述：{compared}")
     return "结论：" + "；".join(parts) + "。" if parts else ""
+
+
+def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],
+                       idf: Callable[[str], float], expired_on: str | None = None) -> str:
+    """The first line of an answer to an English question: an expired governing document first (`expired_on`,
+    already in English), then the asked figures / deadline / penalty quoted verbatim in Chinese with [n]."""
+    parts: list[str] = []
+    governing = citations[0] if citations else None
+    if governing is not None and governing.expired and expired_on:
+        title = governing.doc.get("doc_title") or governing.citation
+        parts.append(f"《{title}》 {expired_on}; what follows is for reference only")
+    for finding in findings(question, extracts, numbers, idf):
+        quoted = stated(finding)
+        parts.append(quoted.replace("不可以——", "No — ", 1))
+    return "In short: " + "; ".join(parts) + "." if parts else ""

@@ -176,3 +176,10 @@ def test_penalty_articles_are_linked_to_the_articles_they_enforce(corpus_index):
     taxi = next(c.doc_id for c in corpus_index.clauses.values() if c.doc.get("doc_title") == "苏州市客运出租汽车管理办法")
     enforcing = [corpus_index.clauses[cid].label for cid in links[(taxi, 26)]]
     assert enforcing == ["第三十八条"]
+
+
+@pytest.mark.model
+def test_english_question_gets_the_asked_figure_first_quoted_in_chinese(assistant):
+    answer = assistant.ask("How much subsidy for automotive chip AEC-Q certification?")
+    line = first_line(answer)
+    assert line.startswith("In short: ") and "50%" in line and "100万元[1]" in line
