@@ -220,7 +220,8 @@ class Assistant:
                                        english_validity(citations[0]) if citations else None)
             department_line = frame.departments(departments)
         body = "\n".join(
-            part for part in (first, compose(extracts, leads, numbers), department_line, self._amendment_notes(citations),
+            part for part in (first, compose(extracts, leads, numbers), department_line,
+                              self._amendment_notes(citations),
                               frame.jurisdiction(citations, ranking.jurisdictions)) if part
         )
         text = body + "\n\n参考条款：\n" + citation_list(citations)

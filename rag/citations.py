@@ -86,7 +86,8 @@ def check_markers(text: str, available: int) -> CheckedText:
 
 # What a sentence asserts that its clause must contain verbatim: figures with their unit, dates, and bodies.
 _CHECKED_FIGURE = re.compile(
-    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|(?<![\d.])\d+(?:\.\d+)?\s*(?:亿元|万元|元|%|％|‰|米|公里|个工作日|工作日|日|天|个月|周岁|岁|人|家|件|倍)"
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|"
+    r"(?<![\d.])\d+(?:\.\d+)?\s*(?:亿元|万元|元|%|％|‰|米|公里|个工作日|工作日|日|天|个月|周岁|岁|人|家|件|倍)"
 )
 
 
@@ -153,8 +154,10 @@ class Departments:
     where: str | None = None  # the document's 主管部门 article, when that is where the units come from
 
 
-def departments_asked(asked: str, citations: list[Citation],
-                      competent: Callable[[Citation], tuple[str, list[str]] | None] | None = None) -> Departments | None:
+Competent = Callable[[Citation], tuple[str, list[str]] | None]  # citation → (its document's 主管 article, units)
+
+
+def departments_asked(asked: str, citations: list[Citation], competent: Competent | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
     from rag.extractive import answer_slots  # the answerer's slots read this module's departments
 
@@ -163,8 +166,7 @@ def departments_asked(asked: str, citations: list[Citation],
     return departments_of(citations, competent)
 
 
-def departments_of(citations: list[Citation],
-                   competent: Callable[[Citation], tuple[str, list[str]] | None] | None = None) -> Departments:
+def departments_of(citations: list[Citation], competent: Competent | None = None) -> Departments:
     """Who is responsible for what the cited clauses say: a clause's 责任单位 trailer, else the body a clause
     charges with the matter, else the document's own 主管部门 article (`competent`: citation → (where, units)),
     else nobody stated."""

@@ -163,7 +163,8 @@ def extract(
         if position == 0 and whole_first:
             found.append(Extract(clause, units, 1.0))
             continue
-        found.append(_extract_one(clause, units, query_weights, slots, MAX_UNITS_FIRST if not found else MAX_UNITS_OTHER))
+        limit = MAX_UNITS_FIRST if not found else MAX_UNITS_OTHER
+        found.append(_extract_one(clause, units, query_weights, slots, limit))
     if not found:
         return []
     first, rest = found[0], found[1:]
@@ -277,6 +278,8 @@ def _only_bounds(fragment: str) -> bool:
     found = quantities(fragment)
     bounds = {b.quantity.start for b in thresholds(fragment) if b.lower}
     return bool(found) and all(q.start in bounds for q in found)
+
+
 _NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许")
 
 

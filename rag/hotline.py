@@ -80,7 +80,8 @@ def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[st
     from ingest.tokenize import tokenize
     from rag.answerability import salient_terms
 
-    asked = [(q, set(tokenize(q))) for q in questions if salient_terms(q)] or [(questions[0] if questions else "", set())]
+    asked = [(q, set(tokenize(q))) for q in questions if salient_terms(q)]
+    asked = asked or [(questions[0] if questions else "", set())]
     groups: dict[int, list[Extract]] = {}
     unrelated: list[Extract] = []
     for ex in extracts:
