@@ -194,18 +194,10 @@ def units_in_text(text: str) -> list[str]:
 
 # What a match may start with before the body's own name: 本政策由市商务局 → 市商务局.
 _LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市))(?=[\u4e00-\u9fff]{3})")
-_KIND_OF_BODY = re.compile(r"(管理部门|主管部门|管理机构|委员会|局)$")
-
-
 def _unit_name(match: str) -> str:
-    """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局; a name
-    without 市/区/县 keeps at most four characters before its kind (…名单报送燃气管理部门 → 燃气管理部门)."""
-    name = _LEADING_WORDS.sub("", match)
-    if not re.search(r"[市区县省]", name):
-        kind = _KIND_OF_BODY.search(name)
-        if kind:
-            name = name[max(0, kind.start() - 4) :]
-    return name
+    """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局,
+    …名单报送燃气管理部门 → 燃气管理部门."""
+    return _LEADING_WORDS.sub("", match)
 
 
 _CHARGES = re.compile(r"负责|主管|监督管理|管理工作")

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from rag.assistant import Assistant
+from rag.citations import units_in_text
 from rag.extractive import answer_slots, comparison, passages
 from settings import Settings
 
@@ -51,6 +52,16 @@ def test_several_slots_are_recognised_in_one_question():
     assert "measure" in answer_slots("保护范围是多宽？")
     assert "yesno" in answer_slots("这样行不行？")
     assert "penalty" in answer_slots("会怎么处罚？")
+
+
+@pytest.mark.parametrize(("text", "units"), [
+    ("本政策由市商务局会相关部门负责解释。", ["市商务局"]),
+    ("将培训合格的送气服务人员名单报送燃气管理部门备案。", ["燃气管理部门"]),
+    ("由发展和改革委员会负责。", ["发展和改革委员会"]),
+    ("由市人力资源和社会保障局商市公安局等部门提出办理意见。", ["市人力资源和社会保障局", "市公安局"]),
+])
+def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_their_names(text, units):
+    assert units_in_text(text) == units
 
 
 # --- the real corpus -------------------------------------------------------------------------------------------
