@@ -98,6 +98,34 @@ def key_fact_coverage(answer_text: str, key_facts: Sequence[str]) -> float | Non
     return sum(1 for fact in key_facts if normalise(fact) in answer) / len(key_facts)
 
 
+# A figure with its unit as answers state them: 50万元, 5%, 2米, 3个工作日, 35周岁.
+_FIGURE = re.compile(r"(?<![月\d.])\d+(?:\.\d+)?\s*(?:亿元|万元|元|%|％|‰|米|公里|个工作日|工作日|日|天|个月|周岁|岁|人|家|件|个|倍)")
+# A key fact that names a government body (市工信局, 区司法局, 市燃气管理部门 …).
+_BODY = re.compile(r"(?:局|委|办|部门|政府|中心|机构|法院|办公室)(?:[)）])?$")
+
+
+def figures_from_cited(answer_text: str, cited_texts: Sequence[str], question: str) -> float | None:
+    """Share of the figures the answer states that a cited clause (or the question itself, a caller's own
+    figure compared with a threshold) contains; None when the answer states no figure."""
+    stated = answer_text.split("参考条款")[0]
+    while re.search(r"《[^《》]*》", stated):  # a title names a document, it states no figure (…等3件规章的决定)
+        stated = re.sub(r"《[^《》]*》", "", stated)
+    figures = {normalise(m[0]) for m in _FIGURE.finditer(stated)}
+    if not figures:
+        return None
+    sources = normalise(question + "".join(cited_texts))
+    return sum(1 for f in figures if f in sources) / len(figures)
+
+
+def department_in_answer(item: GoldenItem, answer_text: str) -> float | None:
+    """For a department question: 1 when every key fact that names a body is in the answer; None otherwise."""
+    bodies = [f for f in item.key_facts if _BODY.search(f)]
+    if item.type != "department" or not item.answerable or not bodies:
+        return None
+    answer = normalise(answer_text)
+    return float(all(normalise(f) in answer for f in bodies))
+
+
 def score_item(
     item: GoldenItem, retrieved_texts: Sequence[str], cited_texts: Sequence[str], answer_text: str, refused: bool
 ) -> dict:
@@ -118,6 +146,8 @@ def score_item(
     scores["citation_precision"] = citation_precision(cited_texts, item.evidence) if item.answerable else None
     scores["citation_recall"] = citation_recall(cited_texts, item.evidence) if item.answerable else None
     scores["key_fact_coverage"] = key_fact_coverage(answer_text, item.key_facts) if item.answerable else None
+    scores["figures_from_cited"] = None if refused else figures_from_cited(answer_text, cited_texts, item.question)
+    scores["department_in_answer"] = department_in_answer(item, answer_text)
     scores["refusal_accuracy"] = None if item.answerable else float(refused)
     scores["false_refusal_rate"] = float(refused) if item.answerable else None
     return scores
@@ -132,6 +162,8 @@ MEAN_METRICS = (
     "citation_precision",
     "citation_recall",
     "key_fact_coverage",
+    "figures_from_cited",
+    "department_in_answer",
     "refusal_accuracy",
     "false_refusal_rate",
     "faithfulness",

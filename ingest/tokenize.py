@@ -63,6 +63,14 @@ def _space_or_nothing(match: re.Match) -> str:
     return " " if words and not (left.isdigit() and right.isdigit()) else ""
 
 
+_SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
+
+
+def split_sentences(text: str) -> list[str]:
+    """A clause's sentences (and semicolon-separated parts), in order, each with its closing mark."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
 def tokenize(text: str) -> list[str]:
     """BM25 tokens of a clause or a question, in order, duplicates kept (BM25 counts them)."""
     tokens = _get_tokenizer().cut_for_search(normalise(text))

@@ -29,11 +29,10 @@ from pathlib import Path
 from domain.jurisdiction import CITY, CITY_SHORT
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_words, load_synonyms, load_term_map
-from rag.extractive import split_sentences
 from rag.hotline import find_questions
 from rag.privacy import looks_like_name
 from ingest.model import Clause
-from ingest.tokenize import normalise
+from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
 from rag.translate import base_forms, english_phrases, is_latin
 

@@ -16,19 +16,24 @@ from collections.abc import Iterator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from domain.validity import cn_date
 from ingest.model import Clause
 from rag.citations import (
     check_markers,
     citation_list,
+    competent_article,
     departments_asked,
+    departments_of,
     jurisdictions_of,
     make_citation,
+    supported_sentences,
     units_of,
     validity_notes,
 )
-from rag.extractive import compose, extract
+from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, fills
 from rag.followup import carry_topic
-from rag.frames import REFUSAL_PREFIX, frame_for
+from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
+from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
@@ -40,6 +45,8 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
+NOTICE_DROPPED = "大模型回答中有{n}句的数字、日期或部门与所引条款不符，已删去"
+NOTICE_UNSUPPORTED = "大模型回答的数字、日期或部门与所引条款不符，已改用摘录式回答"
 NEARBY_SHOWN = 3
 NOTICE_EMPTY = "问题为空，请输入要咨询的政策问题"
 NOTICE_NO_CONTENT = "问题只包含标点或符号，请用文字描述要咨询的政策问题"
@@ -66,6 +73,9 @@ class Assistant:
         self._baselines: dict[str, PolicyRetriever] = {}
         self.lexical = lexical_index(index)
         self.answerability = Answerability(index.clauses, self.lexical.idf, cutoff=settings.answer_cutoff)
+        self.amended_by = amendment_links(index.clauses.values())
+        self.penalties = penalty_links(index.clauses.values())
+        self._competent_cache: dict[str, tuple[str, list[str]] | None] = {}
 
     # --- public API ------------------------------------------------------------------------------------------
 
@@ -193,20 +203,70 @@ class Assistant:
     def _extractive(self, turn: Turn, ranking: Ranking) -> Answer:
         today = self.settings.current_date()
         shown = ranking.hits[: self.settings.top_k]
-        extracts = extract(turn.mode.asked(turn), self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
+        asked = turn.mode.asked(turn)
+        extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
+        extracts += self._penalty_extracts(asked, extracts)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
-        asked = turn.mode.asked(turn)
         frame = frame_for(asked)
         leads = {c.id: frame.lead(c) for c in citations}
+        departments = departments_asked(asked, citations, self._competent)
+        if frame is CHINESE:  # the asked facts first, in one line; the department is part of it
+            first, department_line = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments), ""
+        else:
+            first = english_conclusion(asked, extracts, numbers, citations, self.lexical.idf,
+                                       english_validity(citations[0].doc, citations[0].validity, citations[0].expired)
+                                       if citations else None)
+            department_line = frame.departments(departments)
         body = "\n".join(
-            part for part in (compose(extracts, leads, numbers), frame.departments(departments_asked(asked, citations)),
+            part for part in (first, compose(extracts, leads, numbers), department_line,
+                              self._amendment_notes(citations),
                               frame.jurisdiction(citations, ranking.jurisdictions)) if part
         )
-        text = body + "\n\n引用：\n" + citation_list(citations)
+        text = body + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
-        turn.mode.finish(answer, turn, extracts, citations)
+        if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
+            answer.responsible_units = departments_of(citations, self._competent).units
+        turn.mode.finish(answer, turn, extracts, citations, lambda cited: departments_of(cited, self._competent))
         return answer
+
+    def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:
+        """When a penalty is asked and no quoted passage sets one, the article that sets the penalty for breaking
+        a cited article (违反本办法第二十六条规定的，…罚款) — at most one."""
+        if "penalty" not in answer_slots(asked) or any(fills(s, "penalty") for ex in extracts for s in ex.sentences):
+            return []
+        cited = {ex.clause.id for ex in extracts}
+        for ex in extracts:
+            article = article_number(ex.clause.label)
+            for clause_id in self.penalties.get((ex.clause.doc_id, article), []) if article else []:
+                if clause_id not in cited:
+                    return extract(asked, [self.clause(clause_id)], self.lexical.idf)
+        return []
+
+    def _competent(self, citation: Citation) -> tuple[str, list[str]] | None:
+        """The cited document's own article on who administers it (for a department question whose clauses name
+        nobody)."""
+        doc_id = citation.doc.get("doc_id")
+        if doc_id not in self._competent_cache:
+            own = sorted((c for c in self.index.clauses.values() if c.doc_id == doc_id), key=lambda c: c.line)
+            self._competent_cache[doc_id] = competent_article(own)
+        return self._competent_cache[doc_id]
+
+    def _amendment_notes(self, citations: list[Citation]) -> str:
+        """When and by which decision each cited article was amended (the library holds the amended text)."""
+        notes = []
+        for c in citations:
+            article = article_number(c.label)
+            for item_id in self.amended_by.get((c.doc.get("doc_id"), article), []) if article else []:
+                item = self.clause(item_id)
+                since = item.doc.get("effective_date")
+                when = f"，该决定自{cn_date(since)}起施行" if since else ""
+                wording = _new_wording(item.text)
+                if not wording or _bare(wording)[:20] in _bare(c.text):
+                    notes.append(f"{c.citation}经{item.citation}修改{when}；以上为修改后的条文[{c.n}]。")
+                else:  # the library holds the original text: the decision's wording is the text in force
+                    notes.append(f"{c.citation}经{item.citation}修改{when}，修改后为：“{wording}”。")
+        return "\n".join(notes)
 
     def _llm(self, turn: Turn, ranking: Ranking, fallback: Answer) -> Iterator[StreamEvent]:
         """Stream the LLM's answer (or reply script), then validate it into the final Answer."""
@@ -225,14 +285,22 @@ class Assistant:
             return
         checked = check_markers("".join(pieces).strip(), len(context))
         refused = checked.text.startswith(REFUSAL_PREFIX)
+        shown_to_model = {c.n: "".join((c.citation, c.validity, "、".join(c.responsible_units),
+                                        clause.doc.get("doc_number") or "", clause.text)) for c, clause in context}
+        support = supported_sentences(checked.text, shown_to_model)
+        if not refused and support.dropped:  # a figure, date or body its clause does not state: not said
+            checked = check_markers(support.text, len(context))
         if not refused and not checked.cited:
-            fallback.notices.append(NOTICE_UNCITED)
+            fallback.notices.append(NOTICE_UNSUPPORTED if support.dropped else NOTICE_UNCITED)
+            fallback.unsupported_sentences = support.dropped
             yield FinalAnswer(fallback)
             return
         citations = [] if refused else [context[n - 1][0] for n in sorted(checked.cited)]
-        text = checked.text if refused else checked.text + "\n\n引用：\n" + citation_list(citations)
+        text = checked.text if refused else checked.text + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=refused, body=checked.text)
-        answer.unsupported_sentences = checked.unsupported
+        answer.unsupported_sentences = checked.unsupported + support.dropped
+        if support.dropped and not refused:
+            answer.notices.append(NOTICE_DROPPED.format(n=len(support.dropped)))
         answer.answerer = "llm"
         turn.mode.finish_llm(answer, checked.text)
         yield FinalAnswer(answer)
@@ -272,6 +340,17 @@ class Assistant:
             questions=list(turn.questions),
             body=text if body is None else body,
         )
+
+
+def _new_wording(amendment: str) -> str:
+    """The new wording an amendment item quotes (修改为：“…”), without the quote marks that open its paragraphs."""
+    quoted = amendment.split("“", 1)[1] if "“" in amendment else ""
+    return re.sub(r"\n“", "\n", quoted).rstrip("”。\n") + ("。" if quoted else "")
+
+
+def _bare(text: str) -> str:
+    """Text without spaces and punctuation, for telling whether a wording is already in a clause."""
+    return re.sub(r"[\s。；;，,：:“”]", "", text)
 
 
 def _mention_uncovered(answer: Answer, questions: list[str]) -> None:

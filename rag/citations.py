@@ -8,7 +8,7 @@ unsupported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -84,6 +84,45 @@ def check_markers(text: str, available: int) -> CheckedText:
     return CheckedText(cleaned, cited, unsupported, invalid)
 
 
+# What a sentence asserts that its clause must contain verbatim: figures with their unit, dates, and bodies.
+_CHECKED_FIGURE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|"
+    r"(?<![\d.])\d+(?:\.\d+)?\s*(?:亿元|万元|元|%|％|‰|米|公里|个工作日|工作日|日|天|个月|周岁|岁|人|家|件|倍)"
+)
+
+
+@dataclass
+class Supported:
+    text: str  # the sentences whose every figure, date and body name their cited clauses contain
+    dropped: list[str]  # the others
+
+
+def supported_sentences(text: str, clause_texts: dict[int, str]) -> Supported:
+    """Drop each marked sentence that states a figure, date or responsible body none of the clauses it cites
+    contains (an LLM's 100万元 where the clause says 50万元, or a bureau it made up)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        cited = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*[,，、]\s*", group)]
+        sources = _compact("".join(clause_texts.get(n, "") for n in cited))
+        claim = _compact(_MARKER.sub("", sentence))
+        facts = [_compact(m[0]) for m in _CHECKED_FIGURE.finditer(claim)] + units_in_text(claim)
+        if cited and any(f not in sources for f in facts):
+            dropped.append(sentence.strip())
+        else:
+            kept.append(sentence)
+    return Supported("".join(kept).strip(), dropped)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def without_markers(text: str) -> str:
+    """Text to be read out: its [n] markers removed (they were checked before)."""
+    return _MARKER.sub("", text)
+
+
 def _is_claim(sentence: str) -> bool:
     s = sentence.strip()
     return len(s) >= MIN_CLAIM_CHARS and not _NOT_A_CLAIM.search(s) and not s.startswith("未在现有政策文件中找到")
@@ -91,7 +130,12 @@ def _is_claim(sentence: str) -> bool:
 
 def citation_list(citations: list[Citation]) -> str:
     """The reference list printed under an answer: [n] 《…》label（第3页）（validity）."""
-    return "\n".join(f"[{c.n}] {c.citation}{page_note(c.page)}（{c.validity}）" for c in citations)
+    return "\n".join(f"[{c.n}] {c.citation}{page_note(c.page)}（{flat_validity(c.validity)}）" for c in citations)
+
+
+def flat_validity(validity: str) -> str:
+    """有效（有效期至2027年12月31日） → 有效，有效期至2027年12月31日: no brackets inside the list's brackets."""
+    return re.sub(r"^([^（]+)（(.+)）$", r"\1，\2", validity)
 
 
 def page_note(page: int | None) -> str:
@@ -107,23 +151,81 @@ class Departments:
     units: list[str]
     source: Citation | None = None
     from_trailer: bool = False
+    where: str | None = None  # the document's 主管部门 article, when that is where the units come from
 
 
-def departments_asked(asked: str, citations: list[Citation]) -> Departments | None:
+Competent = Callable[[Citation], tuple[str, list[str]] | None]  # citation → (its document's 主管 article, units)
+
+
+def departments_asked(asked: str, citations: list[Citation], competent: Competent | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
-    from rag.answerability import asked_slots
+    from rag.extractive import answer_slots  # the answerer's slots read this module's departments
 
-    if "department" not in asked_slots(asked):
+    if "department" not in answer_slots(asked):
         return None
+    return departments_of(citations, competent)
+
+
+def departments_of(citations: list[Citation], competent: Competent | None = None) -> Departments:
+    """Who is responsible for what the cited clauses say: a clause's 责任单位 trailer, else the body a clause
+    charges with the matter, else the document's own 主管部门 article (`competent`: citation → (where, units)),
+    else nobody stated."""
     for c in citations:
         if c.responsible_units:
             return Departments(c.responsible_units[:4], c, from_trailer=True)
     for c in citations:  # no 责任单位 trailer: the body that the clause itself charges with the matter
-        found = list(dict.fromkeys(m.group(0) for m in _UNIT_IN_TEXT.finditer(c.text)))
-        named = [u for u in found if not any(u != other and u in other for other in found)]
+        named = units_in_text(c.text)
         if named:
             return Departments(named[:3], c)
+    for c in citations if competent else []:
+        found = competent(c)
+        if found:
+            return Departments(found[1][:3], c, where=found[0])
     return Departments([])
+
+
+def units_in_text(text: str) -> list[str]:
+    """Government bodies a text names (the longest form of each)."""
+    text = re.sub(r"《[^》]*》", "", text)  # the issuers in a cited document's title are not charged here
+    found = list(dict.fromkeys(_unit_name(m.group(0)) for m in _UNIT_IN_TEXT.finditer(text)))
+    found = [u for u in found if len(u) >= 3]
+    return [u for u in found if not any(u != other and u in other for other in found)]
+
+
+# What a match may start with before the body's own name: 本政策由市商务局 → 市商务局.
+_LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市))(?=[\u4e00-\u9fff]{3})")
+def _unit_name(match: str) -> str:
+    """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局,
+    …名单报送燃气管理部门 → 燃气管理部门."""
+    return _LEADING_WORDS.sub("", match)
+
+
+_CHARGES = re.compile(r"负责|主管|监督管理|管理工作")
+
+
+def competent_article(clauses: Iterable[Clause]) -> tuple[str, list[str]] | None:
+    """A document's own article on who administers it ("市燃气管理部门负责本市燃气管理工作"): its citation and
+    the units it charges, from the first clause (in reading order) that charges a body with the matter."""
+    for clause in clauses:
+        if clause.kind not in ("article", "item"):
+            continue
+        for sentence in re.split(r"(?<=[。；])", clause.text):
+            units = units_in_text(sentence)
+            if units and _CHARGES.search(sentence):
+                return clause.citation, units
+    return None
+
+
+def department_phrase(found: Departments) -> str:
+    """The department part of the 结论: who, and on what the answer says so."""
+    if not found.units:
+        return "所引条款未写明负责部门，可向文件的发文机关咨询"
+    names = "、".join(found.units)
+    if found.from_trailer:
+        return f"负责部门为{names}（{found.source.citation}所列责任单位）[{found.source.n}]"
+    if found.where:
+        return f"负责部门为{names}（据{found.where}的规定）"
+    return f"负责部门为{names}（据{found.source.citation}的规定）[{found.source.n}]"
 
 
 def validity_notes(citations: list[Citation]) -> list[str]:

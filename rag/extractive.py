@@ -1,9 +1,11 @@
-"""The extractive answerer (no LLM, deterministic): the sentences of the best clauses that answer the question,
-verbatim, each cited with [n].
+"""The extractive answerer (no LLM, deterministic): the passages of the best clauses that answer the question,
+verbatim, each cited with [n], under a one-line 结论 that states the asked fact.
 
-Sentences are scored by how much of the question's information (IDF-weighted tokens) they contain, plus cue
-words for what the question asks: an amount (万元, %, 最高 …), a department (负责, 责任单位 …), a condition
-(条件, 符合 …), a deadline or period (有效期, 年, 日 …).
+A clause is cut into passages: sentences, and enumerations kept whole (a lead sentence ending in "：" with the
+items （一）（二）… that follow it), because a list answers only when all of it is there. Passages are scored by
+how much of the question's information (IDF-weighted tokens) they contain, plus a bonus for each asked slot —
+the kind of fact the question asks for (amount, department, deadline, conditions, penalty …) — they fill. For
+every asked slot the answer carries at least one passage that fills it when the chosen clauses have one.
 """
 
 from __future__ import annotations
@@ -12,54 +14,128 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
-from ingest.tokenize import tokenize
+from ingest.tokenize import split_sentences, tokenize
+from rag.answerability import SLOTS, asked_slots
+from rag.citations import Departments, department_phrase, flat_validity
+from rag.types import Citation
 
-_SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
-_LEADING_MARKER = re.compile(r"^\s*(第[一二三四五六七八九十百零〇两]+条|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.．、])\s*")
+_ITEM_MARKER = r"(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.．、](?!\d))"
+_LEADING_MARKER = re.compile(rf"^\s*(?:第[一二三四五六七八九十百零〇两]+条|{_ITEM_MARKER})\s*")
+_STARTS_ITEM = re.compile(rf"^\s*{_ITEM_MARKER}")
+_ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
+_FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
 
-# (what the question asks for, words that say so in the question, words that answer it in a clause)
-CUES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
-    ("amount", ("多少", "金额", "补贴", "奖励", "资助", "最高", "上限", "标准", "how much", "amount", "subsid"),
-     ("万元", "元", "%", "补贴", "奖励", "资助", "不超过", "最高", "给予", "按照")),
-    ("department", ("谁", "哪个部门", "哪些部门", "部门", "负责", "管", "找谁", "哪里", "单位", "who", "department"),
-     ("负责", "责任单位", "牵头", "主管部门", "部门", "局", "委")),
-    ("condition", ("条件", "要求", "资格", "能不能", "能否", "可以", "符合", "申请", "怎么", "如何", "材料", "eligib", "condition"),
-     ("条件", "符合", "应当", "具有", "申请", "可以", "须", "需", "不得", "之一")),
-    ("period", ("什么时候", "何时", "期限", "多久", "有效期", "到期", "截止", "时间", "几年", "when", "until"),
-     ("有效期", "施行", "年", "月", "日", "期限", "之日", "以内", "内")),
-]
-GENERIC_CUES = ("万元", "%", "补贴", "奖励", "不超过", "最高", "负责", "申请", "条件")
-CUE_WEIGHT = 0.12
-MAX_SENTENCES_FIRST = 3
-MAX_SENTENCES_OTHER = 2
+# Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, department,
+# materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
+# feature. (words that ask for it, what states it in a clause)
+MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
+    "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
+                re.compile(r"\d+(?:\.\d+)?\s*(?:米|公里|千米|厘米|毫米|平方米|公顷|层)")),
+    "condition": (("条件", "要求", "资格", "符合", "能不能办", "能申报", "能否申报", "可以申请", "能不能申请", "够不够",
+                   "eligib", "condition", "requirement"),
+                  re.compile(r"条件|符合|具备|具有|不低于|不少于|不超过|以上|以下|之一|达到")),
+    "penalty": (("处罚", "罚款", "罚多少", "怎么罚", "后果", "法律责任", "penalt", "a fine", "fined"),
+                re.compile(r"罚款|处罚|吊销|责令|追究|撤销|取消|没收|处分|处\d")),
+    "procedure": (("怎么办", "如何办", "怎么申请", "如何申请", "流程", "程序", "手续", "步骤", "交到哪", "向哪", "去哪",
+                   "怎么兑付", "how to apply", "procedure"),
+                  re.compile(r"申请|提交|受理|办理|审核|核对|报送|备案|登记|兑付")),
+    "validity": (("有效期", "还有效", "有效吗", "失效", "到期", "施行", "哪天开始", "什么时候开始", "还能申请", "还能不能申请",
+                  "还能享受", "还能不能享受", "还用吗", "废止", "in force", "expire", "valid"),
+                 re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
+    # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it.
+    "yesno": (("能不能", "能否", "可不可以", "可以吗", "行不行", "是否允许", "是否可以", "允许", "can i", "is it allowed"),
+              re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于")),
+    # Whether something is regulated at all (有没有规定, 有没有依据): a sentence that obliges, permits or forbids.
+    "rule": (("有没有规定", "有没有相关规定", "是否有规定", "有什么规定", "有没有依据", "有什么依据", "依据是什么", "合不合理",
+              "合理吗", "合法吗", "is there a rule"),
+             re.compile(r"不得|禁止|严禁|应当|必须|可以|有权")),
+    "definition": (("是什么", "什么是", "指什么", "是指", "含义", "定义", "何谓", "what is", "what does"),
+                   re.compile(r"是指|所称|指的是")),
+}
+ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_SLOTS}
+# More ways of asking for an answerability slot than that model was fitted on (who issues, who explains).
+MORE_ASKS: dict[str, tuple[str, ...]] = {
+    "department": ("哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
+                   "负责解释", "哪里管", "归谁"),
+}
+
+GENERIC_CUES = re.compile(r"万元|%|补贴|奖励|不超过|最高|负责|申请|条件")
+SLOT_WEIGHT = 0.12
+TITLE_WORD_FACTOR = 0.3
+MAX_UNITS_FIRST = 3
+MAX_UNITS_OTHER = 2
 MAX_CLAUSES = 3
+CANDIDATE_CLAUSES = 5
 
 
 @dataclass
 class Extract:
     clause: Clause
-    sentences: list[str]  # in clause order
+    sentences: list[str]  # the chosen passages (sentences or whole enumerations), in clause order
     best: float
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
-
-
-def asked_cues(question: str) -> list[tuple[str, ...]]:
+def answer_slots(question: str) -> list[str]:
+    """Every kind of fact the question asks for: the answerability slots, then the answer-shaping ones."""
     q = question.lower()
-    return [answers for _, asks, answers in CUES if any(a in q for a in asks)]
+    asked = asked_slots(question)
+    asked += [slot for slot, asks in MORE_ASKS.items() if slot not in asked and any(a in q for a in asks)]
+    asked += [slot for slot, (asks, _) in MORE_SLOTS.items() if any(a in q for a in asks)]
+    if "yesno" not in asked and re.search(r"(?:能|可以|可|行|允许)[^，。？?]{0,15}吗[？?。！!\s]*$", question.strip()):
+        asked.append("yesno")
+    return asked
 
 
-def score_sentence(sentence: str, query_weights: dict[str, float], cues: list[tuple[str, ...]]) -> float:
-    """Share of the question's IDF mass the sentence contains, plus cue words for what is asked."""
+def fills(passage: str, slot: str) -> bool:
+    return bool(ANSWER_SLOTS[slot][1].search(passage))
+
+
+def passages(text: str, label: str = "") -> list[str]:
+    """A clause's text as answer passages: each sentence, except that a sentence ending in "：" and the items
+    following it (on their own lines or inline, with their continuation sentences) form one passage. The
+    clause's own label at its start (第十五条) is dropped: the answer's lead-in already names it."""
+    pieces = []  # (line number, sentence)
+    for line_no, line in enumerate(text.splitlines()):
+        pieces += [(line_no, s) for s in split_sentences(line)]
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        line_no, sentence = pieces[i]
+        j = i + 1
+        if sentence.rstrip().endswith(("：", ":")) and j < len(pieces) and _STARTS_ITEM.match(pieces[j][1]):
+            last_line = line_no
+            while j < len(pieces) and (_STARTS_ITEM.match(pieces[j][1]) or pieces[j][0] == last_line and j > i + 1):
+                last_line = pieces[j][0]
+                j += 1
+        out.append("".join(s for _, s in pieces[i:j]))
+        i = j
+    if out and label:
+        out[0] = re.sub(rf"^{re.escape(label)}\s*", "", out[0]) or out[0]
+    return [p for p in out if p.strip()]
+
+
+def score_passage(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
+    """Share of the question's IDF mass the passage contains, plus a bonus per asked slot it fills. An
+    enumeration answers as well as its best item read with its lead: the words of all its items together
+    would outscore every plain sentence."""
+    enumeration = _ENUMERATION.match(passage)
+    if enumeration:
+        lead, items = enumeration[1], re.split(rf"(?={_ITEM_MARKER})", enumeration[2])
+        return max(_score_text(lead + item, query_weights, slots) for item in items if item.strip())
+    return _score_text(passage, query_weights, slots)
+
+
+def _score_text(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
     total = sum(query_weights.values())
-    present = set(tokenize(sentence))
+    present = set(tokenize(passage))
     overlap = sum(w for t, w in query_weights.items() if t in present) / total if total else 0.0
-    wanted = {w for group in cues for w in group} or set(GENERIC_CUES)
-    cue_hits = sum(1 for w in wanted if w in sentence)
-    return overlap + CUE_WEIGHT * min(cue_hits, 3)
+    if slots:
+        bonus = sum(1 for slot in slots if fills(passage, slot))
+    else:
+        bonus = len(set(GENERIC_CUES.findall(passage)))
+    return overlap + SLOT_WEIGHT * min(bonus, 3)
 
 
 def extract(
@@ -68,43 +144,108 @@ def extract(
     idf: Callable[[str], float],
     whole_first: bool = False,
 ) -> list[Extract]:
-    """The answering sentences of up to MAX_CLAUSES clauses (best clause first). `whole_first` keeps every
-    sentence of the first clause: the question named that clause, so it wants the clause itself."""
+    """The answering passages of up to MAX_CLAUSES clauses, in ranking order: the best-ranked clause, then
+    those among the next CANDIDATE_CLAUSES whose best passage answers nearly as well (a question of several
+    parts is often answered by a clause ranked fourth). `whole_first` keeps every passage of the first clause:
+    the question named that clause, so it wants the clause itself."""
     query_weights = {t: idf(t) for t in set(tokenize(question))}
-    cues = asked_cues(question)
-    extracts: list[Extract] = []
-    for position, clause in enumerate(clauses[:MAX_CLAUSES]):
-        sentences = split_sentences(clause.text)
-        if not sentences:
+    slots = answer_slots(question)
+    found: list[Extract] = []
+    for position, clause in enumerate(clauses[:CANDIDATE_CLAUSES]):
+        units = passages(clause.text, clause.label)
+        if not units:
             continue
         if position == 0 and whole_first:
-            extracts.append(Extract(clause, sentences, 1.0))
+            found.append(Extract(clause, units, 1.0))
             continue
-        scored = [(score_sentence(s, query_weights, cues), i, s) for i, s in enumerate(sentences)]
-        best = max(score for score, _, _ in scored)
-        if extracts and best < 0.8 * extracts[0].best:
-            continue  # a weaker clause adds noise, not an answer
-        limit = MAX_SENTENCES_FIRST if not extracts else MAX_SENTENCES_OTHER
-        chosen = sorted(sorted(scored, key=lambda x: (-x[0], x[1]))[:limit], key=lambda x: x[1])
-        chosen = [(score, i, s) for score, i, s in chosen if score >= 0.5 * best and _substantive(s)] or [
-            max(scored, key=lambda x: (x[0], -x[1]))
-        ]
-        extracts.append(Extract(clause, [s for _, _, s in chosen], best))
-    return extracts
+        limit = MAX_UNITS_FIRST if not found else MAX_UNITS_OTHER
+        found.append(_extract_one(clause, units, query_weights, slots, limit))
+    if not found:
+        return []
+    first, rest = found[0], found[1:]
+    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best), key=lambda ex: -ex.best)[: MAX_CLAUSES - 1]
+    chosen = [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+    return chosen + _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
 
 
-def _substantive(sentence: str) -> bool:
-    """A heading sentence ("（四）推动汽车电子高质量发展。") carries no answer on its own."""
-    rest = _LEADING_MARKER.sub("", sentence)
-    return len(rest) > 20 or bool(re.search(r"\d", rest))
+def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],
+                   idf: Callable[[str], float]) -> list[Extract]:
+    """A question of several parts (…多久走访一次？…多久调研一次？) gets, for each part, the clause that answers
+    that part best when the whole question's choice left it out (at most one clause more)."""
+    from rag.hotline import find_questions
+
+    parts = [p for p in find_questions(question) if p.strip() != question.strip()]
+    if len(parts) < 2:
+        return []
+    added: list[Extract] = []
+    for part in parts:
+        weights = {t: idf(t) for t in set(tokenize(part))}
+        slots = answer_slots(part)
+        scored = [_extract_one(c, units, weights, slots, MAX_UNITS_OTHER)
+                  for c in clauses if (units := passages(c.text, c.label))]
+        best = max(scored, key=lambda ex: ex.best, default=None)
+        if best is not None and all(best.clause.id != ex.clause.id for ex in chosen + added):
+            added.append(best)
+    return added[:1]
+
+
+def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, float], slots: list[str],
+                 limit: int) -> Extract:
+    # Words of the document's title name the document, which every passage of the clause is about: they
+    # choose the clause, not the passage.
+    title = set(tokenize(clause.doc.get("doc_title") or ""))
+    weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
+    scored = [(score_passage(u, weights, slots), i, u) for i, u in enumerate(units)]
+    # A trailer or heading may match best (a 责任单位 trailer fills the department slot) but answers nothing.
+    answering = [x for x in scored if _substantive(x[2])] or scored
+    best = max(score for score, _, _ in answering)
+    top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
+    chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
+    chosen += _slot_fillers(scored, chosen, slots)
+    chosen += [x for x in scored if x not in chosen and x[2] in trailers(units)]
+    return Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best)
+
+
+def _slot_fillers(scored: list[tuple[float, int, str]], chosen: list[tuple[float, int, str]],
+                  slots: list[str]) -> list[tuple[float, int, str]]:
+    """For each asked slot the chosen passages leave unfilled, the clause's best passage that fills it. The
+    department is named by its own answer line (rag/citations.py), from the clause's 责任单位 trailer."""
+    added: list[tuple[float, int, str]] = []
+    for slot in slots:
+        if slot in ("department", "yesno") or any(fills(u, slot) for _, _, u in chosen + added):
+            continue
+        candidates = [x for x in scored if x not in chosen + added and fills(x[2], slot) and _substantive(x[2])]
+        if candidates:
+            added.append(max(candidates, key=lambda x: (x[0], -x[1])))
+    return added
+
+
+_TRAILER = re.compile(r"^[（(][^（()）]*(?:责任单位|责任部门|牵头|负责)[^（()）]*[)）][。；]?$")
+
+
+def _substantive(passage: str) -> bool:
+    """A heading ("（四）推动汽车电子高质量发展。") or a 责任单位 trailer carries no answer on its own; any other
+    sentence does, however short ("有效期为三年。")."""
+    if _TRAILER.match(passage.strip()):
+        return False
+    if _STARTS_ITEM.match(passage):
+        rest = _LEADING_MARKER.sub("", passage)
+        return len(rest) > 20 or bool(re.search(r"\d", rest))
+    return True
+
+
+def trailers(units: list[str]) -> list[str]:
+    """A clause's 责任单位 trailers: quoted with whatever else of the clause is quoted (who is responsible)."""
+    return [u for u in units if _TRAILER.match(u.strip())]
 
 
 def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:
-    """Answer text: per clause, its lead-in (根据《…》label：) and its sentences, each ending in [n]."""
+    """Answer text: per clause, its lead-in (根据《…》label：) and its passages, each ending in [n]."""
     parts = []
     for ex in extracts:
         n = numbers[ex.clause.id]
-        body = "".join(with_marker(s, n) for s in ex.sentences)
+        quoted = ex.sentences[:-1] + [re.sub(r"[；;，,]$", "。", ex.sentences[-1])] if ex.sentences else []
+        body = "".join(with_marker(s, n) for s in quoted)  # a quote cut before the clause's next item ends in 。
         parts.append(f"{leads[ex.clause.id]}{body}")
     return "\n".join(parts)
 
@@ -114,3 +255,226 @@ def with_marker(sentence: str, n: int) -> str:
     if sentence and sentence[-1] in "。；！？":
         return f"{sentence[:-1]}[{n}]{sentence[-1]}"
     return f"{sentence}[{n}]"
+
+
+# --- the 结论 line -------------------------------------------------------------------------------------------
+
+# The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
+# the department and validity come from the citations, see rag/assistant.py).
+STATED_SLOTS = ("validity", "amount", "measure", "deadline", "penalty", "definition", "yesno")
+MAX_STATED = 3
+GRANTED_SLOTS = ("amount", "penalty")
+_GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")
+GRANT_BONUS = 0.3
+
+
+def _only_bounds(fragment: str) -> bool:
+    """Every figure of the fragment is a bar to reach (设备投入5000万元以上), none an amount granted."""
+    found = quantities(fragment)
+    bounds = {b.quantity.start for b in thresholds(fragment) if b.lower}
+    return bool(found) and all(q.start in bounds for q in found)
+
+
+_NEGATIVE = re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许")
+
+
+@dataclass
+class Finding:
+    """The fragment of a quoted passage that states one asked fact."""
+
+    slot: str
+    text: str
+    n: int  # the citation number of its clause
+    lead: str  # the passage's lead sentence when the fragment is an item of an enumeration
+
+
+def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
+             idf: Callable[[str], float]) -> list[Finding]:
+    """For each asked slot (up to MAX_STATED), the quoted fragment that states it best: one that fills the slot
+    and shares most of the question's information, in the earliest clause that has one."""
+    query_weights = {t: idf(t) for t in set(tokenize(question))}
+    asked = answer_slots(question)
+    out: list[Finding] = []
+    for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
+        for ex in extracts:
+            title = set(tokenize(ex.clause.doc.get("doc_title") or ""))
+            weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
+            total = sum(weights.values()) or 1.0
+            candidates = []
+            for passage in ex.sentences:
+                lead = passage.split("：", 1)[0] if "：" in passage else ""
+                fragments = [f.strip("，,；;：:。 ") for f in _FRAGMENT.findall(passage.removeprefix(lead))]
+                for i, fragment in enumerate(fragments):
+                    negative_item = slot == "yesno" and bool(_NEGATIVE.search(lead))
+                    if not (fills(fragment, slot) or negative_item) or len(fragment) < 4 or \
+                            any(fragment in f.text for f in out):
+                        continue
+                    # A fact often runs on into the next fragment (…50%给予补贴，单个企业最高补贴100万元).
+                    following = fragments[i + 1] if i + 1 < len(fragments) else ""
+                    if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
+                        fragment = f"{fragment}，{following}"
+                    present = set(tokenize(fragment))
+                    overlap = sum(w for t, w in weights.items() if t in present) / total
+                    if slot in GRANTED_SLOTS:  # the figure granted (or fined), not the bar to reach it
+                        overlap += GRANT_BONUS * (bool(_GRANTS.search(fragment)) + bool(quantities(fragment))
+                                                  - 2 * _only_bounds(fragment))
+                    candidates.append((overlap, -len(candidates), fragment, lead))
+            if candidates:
+                _, _, fragment, lead = max(candidates)
+                out.append(Finding(slot, fragment, numbers[ex.clause.id], lead))
+                break
+    return out
+
+
+def stated(finding: Finding) -> str:
+    """One finding as a part of the 结论, its marker included; a yes/no question answered by a prohibition
+    says 不可以 first."""
+    quoted = f"{finding.text}[{finding.n}]"
+    if finding.slot == "yesno" and (_NEGATIVE.search(finding.text) or _NEGATIVE.search(finding.lead)):
+        context = f"{finding.lead}：" if finding.lead and not _NEGATIVE.search(finding.text) else ""
+        return f"不可以——{context}{quoted}"
+    return quoted
+
+
+# --- a number in the question against the clause's threshold ---------------------------------------------------
+
+# Units and their factor to the base unit of their kind. A comparison is only ever made within one kind:
+# 6000万 against 5000万元, never against 50人 or 3年.
+UNIT_KINDS: dict[str, tuple[str, float]] = {
+    "亿元": ("money", 1e8), "亿": ("money", 1e8), "万元": ("money", 1e4), "万": ("money", 1e4), "元": ("money", 1),
+    "%": ("percent", 1), "％": ("percent", 1), "周岁": ("age", 1), "岁": ("age", 1), "人": ("people", 1),
+    "名": ("people", 1), "个月": ("months", 1), "年": ("years", 1), "件": ("items", 1), "米": ("metres", 1),
+}
+_UNITS = "|".join(sorted(UNIT_KINDS, key=len, reverse=True))
+_QUANTITY = re.compile(rf"(\d+(?:\.\d+)?)\s*({_UNITS})")
+_LOWER = ("及以上", "以上")
+_LOWER_BEFORE = ("不低于", "不少于", "达到", "超过", "满")
+_UPPER = ("以下", "以内")
+_UPPER_BEFORE = ("不超过", "不高于", "低于", "未满")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float  # in the base unit of its kind
+    kind: str
+    text: str  # as written
+    start: int
+    end: int
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Quantities written with a unit (6000万, 5000万元, 35周岁, 12%, 6个月); calendar years and 万 of another
+    unit (3万平方米) are none."""
+    out = []
+    for m in _QUANTITY.finditer(text):
+        number, unit = float(m[1]), m[2]
+        following = text[m.end() : m.end() + 1]
+        if unit == "年" and (number >= 1900 or following == "度"):
+            continue  # 2024年 is a date
+        if unit in ("万", "亿") and re.match(r"[\u4e00-\u9fff]", following):
+            continue
+        kind, factor = UNIT_KINDS[unit]
+        out.append(Quantity(number * factor, kind, m[0].replace(" ", ""), m.start(), m.end()))
+    return out
+
+
+@dataclass(frozen=True)
+class Threshold:
+    quantity: Quantity
+    lower: bool  # True: a figure must reach it (以上, 不低于); False: must stay within it (以下, 不超过)
+
+
+def thresholds(text: str) -> list[Threshold]:
+    """Bounds a clause sets: 5000万元以上, 不低于5%, 不超过50万元, 35周岁以下, 达到50人."""
+    out = []
+    for q in quantities(text):
+        after = re.sub(r"^[（(]含[^)）]{0,4}[)）]", "", text[q.end : q.end + 8])
+        before = text[max(0, q.start - 3) : q.start]
+        word = max((w for w in _LOWER_BEFORE + _UPPER_BEFORE if before.endswith(w)), key=len, default="")
+        if after.startswith(_LOWER) or word in _LOWER_BEFORE and word:
+            out.append(Threshold(q, True))
+        elif after.startswith(_UPPER) or word:
+            out.append(Threshold(q, False))
+    return out
+
+
+def _context(text: str, start: int, width: int) -> set[str]:
+    """The character pairs of the words written just before a figure, within its phrase: what it measures
+    (设备投入, 研发投入, 员工)."""
+    before = re.split(r"[，,、。；;！？!?]", text[max(0, start - width) : start])[-1]
+    words = re.sub(r"[^\u4e00-\u9fff]", " ", before)
+    return {words[i : i + 2] for i in range(len(words) - 1) if " " not in words[i : i + 2]} - _VAGUE_PAIRS
+
+
+_VAGUE_PAIRS = frozenset({"达到", "超过", "不低", "低于", "不少", "少于", "不超", "以上", "以下", "最高", "给予", "对于"})
+
+
+def comparison(question: str, quoted: str) -> str | None:
+    """"6000万，超过5000万元的门槛" for a figure of the question and a bound of the same kind on the same thing
+    in the quoted text; None when there is no such pair. Figures of different kinds are never compared, nor
+    amounts of different things (设备投入6000万 against a subsidy capped at 500万元); an age is an age."""
+    said: list[str] = []
+    for q in quantities(question):
+        for b in thresholds(quoted):
+            if b.quantity.kind != q.kind:
+                continue
+            if q.kind != "age" and _context(question, q.start, 8).isdisjoint(_context(quoted, b.quantity.start, 16)):
+                continue
+            bound = b.quantity.text
+            if b.lower:
+                verdict = (f"超过{bound}的门槛" if q.value > b.quantity.value else
+                           f"达到{bound}的门槛" if q.value == b.quantity.value else f"未达到{bound}的门槛")
+            else:
+                verdict = f"在{bound}的上限以内" if q.value <= b.quantity.value else f"超过{bound}的上限"
+            phrase = f"{q.text}，{verdict}"
+            if phrase not in said:
+                said.append(phrase)
+    return "；".join(said[:3]) if said else None
+
+
+# --- the whole 结论 ----------------------------------------------------------------------------------------------
+
+
+def validity_statement(citation: Citation) -> str:
+    """《X》自…起施行，有效，有效期至… — what the 结论 says about the governing document's validity."""
+    title = citation.doc.get("doc_title") or citation.citation
+    start = citation.doc.get("effective_date")
+    since = f"自{cn_date(start)}起施行，" if start and not citation.validity.startswith("尚未施行") else ""
+    return f"《{title}》{since}{flat_validity(citation.validity)}"
+
+
+def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],
+               idf: Callable[[str], float], departments: Departments | None = None) -> str:
+    """The one-line direct answer: an expired governing document first, then the validity, the department, the
+    figure / deadline / penalty / yes-no fragments quoted with [n], and a figure of the question against the
+    clause's threshold. Empty when the question asks for none of these (a clause lookup)."""
+    asked = answer_slots(question)
+    parts: list[str] = []
+    governing = citations[0] if citations else None
+    if governing is not None and governing.expired:
+        parts.append(f"{validity_statement(governing)}，以下规定仅供参考，请以现行有效政策为准")
+    elif governing is not None and "validity" in asked and (governing.validity != UNSTATED or
+                                                            governing.doc.get("effective_date")):
+        parts.append(validity_statement(governing))  # with no dates on record, the quoted text says it
+    if departments is not None:
+        parts.append(department_phrase(departments))
+    parts += [stated(f) for f in findings(question, extracts, numbers, idf)]
+    compared = comparison(question, "".join(s for ex in extracts for s in ex.sentences))
+    if compared:
+        parts.append(f"按您所述：{compared}")
+    return "结论：" + "；".join(parts) + "。" if parts else ""
+
+
+def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],
+                       idf: Callable[[str], float], expired_on: str | None = None) -> str:
+    """The first line of an answer to an English question: an expired governing document first (`expired_on`,
+    already in English), then the asked figures / deadline / penalty quoted verbatim in Chinese with [n]."""
+    parts: list[str] = []
+    governing = citations[0] if citations else None
+    if governing is not None and governing.expired and expired_on:
+        title = governing.doc.get("doc_title") or governing.citation
+        parts.append(f"《{title}》 {expired_on}; what follows is for reference only")
+    for finding in findings(question, extracts, numbers, idf):
+        quoted = stated(finding)
+        parts.append(quoted.replace("不可以——", "No — ", 1))
+    return "In short: " + "; ".join(parts) + "." if parts else ""

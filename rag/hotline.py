@@ -5,10 +5,15 @@ staff member can read out, naming the governing clauses, the responsible departm
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from domain.jurisdiction import jurisdiction_label, jurisdiction_of
-from rag.extractive import Extract, with_marker
+from rag.citations import Departments, departments_of, flat_validity
 from rag.types import Citation
+
+if TYPE_CHECKING:  # rag.extractive reads the slots of rag.answerability, which reads find_questions here
+    from rag.extractive import Extract
 
 MAX_MESSAGE_CHARS = 5000
 NOTICE_TRUNCATED = f"来电内容超过{MAX_MESSAGE_CHARS}字，仅分析了前{MAX_MESSAGE_CHARS}字"
@@ -39,23 +44,64 @@ def find_questions(message: str) -> list[str]:
 
 
 def reply_script(questions: list[str], extracts: list[Extract], citations: dict[str, Citation],
-                 units: list[str]) -> str:
-    """A polite, citable reply built from the extracted sentences (no LLM)."""
-    topic = questions[0] if len(questions[0]) <= 60 else questions[0][:60] + "…"
-    parts = [f"您好！关于您反映的“{topic.rstrip('。；;')}”问题，"]
-    for i, ex in enumerate(extracts):
-        c = citations[ex.clause.id]
-        place = jurisdiction_label(jurisdiction_of(c.doc))
-        lead = "根据" if i == 0 else "另外，根据"
-        body = "".join(with_marker(s, c.n) for s in ex.sentences)
-        parts.append(f"{lead}{c.citation}（{place}政策，{c.validity}）：{body}")
-    if units:
-        parts.append(f"该事项由{'、'.join(units[:4])}负责，具体办理可向上述部门咨询。")
-    expired = [c for c in citations.values() if c.expired and any(ex.clause.id == c.id for ex in extracts)]
-    if expired:
-        parts.append("需要说明的是，上述部分政策已过有效期，仅供参考，目前是否有延续政策请以主管部门最新发布为准。")
-    parts.append("感谢您的来电！")
-    return "".join(parts)
+                 units: list[str], departments: Callable[[list[Citation]], Departments] | None = None) -> str:
+    """A reply a staff member can read out (no LLM): one paragraph per question, in the caller's order, each
+    naming its topic in the policy's words (never the caller's own sentence, whose 我/我们 would be read
+    back wrongly), quoting the governing clauses without [n] markers, with where the policy applies, its
+    validity and the department of that paragraph's clauses — `departments` (their 责任单位, else the body
+    they or their document charge), else their own 责任单位 trailers, else `units` when no paragraph
+    has its own, else said to be unstated."""
+    paragraphs = []
+    for question, own in _by_question(questions, extracts):
+        cited = [citations[ex.clause.id] for ex in own]
+        sources = []
+        for ex, c in zip(own, cited, strict=True):
+            place = jurisdiction_label(jurisdiction_of(c.doc))
+            said = "".join(ex.sentences).rstrip("；;，,")
+            said = said if said.endswith(("。", "！", "？")) else said + "。"
+            sources.append(f"根据{c.citation}（{place}政策，{flat_validity(c.validity)}）：{said}")
+        found = (departments or departments_of)(cited)
+        names = found.units or (units if departments is None else [])
+        who = (f"该事项由{'、'.join(names[:4])}负责，具体办理可向上述部门咨询。" if names
+               else "所依据的条款未写明负责部门，具体可向文件的发文机关咨询。")
+        expired = ("需要说明的是，上述政策已过有效期，仅供参考，目前是否有延续政策请以主管部门最新发布为准。"
+                   if any(c.expired for c in cited) else "")
+        paragraphs.append(f"关于{_topic(question)}：" + "".join(sources) + who + expired)
+    if not paragraphs:
+        return "您好！感谢您的来电！"
+    return "您好！" + "\n".join(paragraphs) + "感谢您的来电！"
+
+
+def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[str, list[Extract]]]:
+    """Each extract goes to the question whose words its clause shares most (ties: the earlier question);
+    questions keep the caller's order. A question without a topic of its own ("找哪个部门？") gets no paragraph:
+    it asks about the topic before it. A clause sharing no word with any question is left out of the script
+    when others answer."""
+    from ingest.tokenize import tokenize
+    from rag.answerability import salient_terms
+
+    asked = [(q, set(tokenize(q))) for q in questions if salient_terms(q)]
+    asked = asked or [(questions[0] if questions else "", set())]
+    groups: dict[int, list[Extract]] = {}
+    unrelated: list[Extract] = []
+    for ex in extracts:
+        words = set(tokenize(ex.clause.text + "".join(ex.clause.section_path) + (ex.clause.doc.get("doc_title") or "")))
+        best = max(range(len(asked)), key=lambda i: (len(asked[i][1] & words), -i))
+        if asked[best][1] & words or len(asked) == 1 and not asked[0][1]:
+            groups.setdefault(best, []).append(ex)
+        else:
+            unrelated.append(ex)
+    if not groups and unrelated:
+        groups[0] = unrelated
+    return [(asked[i][0], groups[i]) for i in sorted(groups)]
+
+
+def _topic(question: str) -> str:
+    """What a question is about, in its topic words (燃气管道、保护范围), not in the caller's sentence."""
+    from rag.answerability import salient_terms
+
+    terms = salient_terms(question)[:4]
+    return f"您咨询的{'、'.join(terms)}问题" if terms else "您咨询的问题"
 
 
 def refusal_script(questions: list[str], reasons: list[str] = (), units: list[str] = ()) -> str:

@@ -154,3 +154,80 @@ def clauses_for_ref(ref: ClauseRef, clauses: Iterable[Clause]) -> list[Clause]:
             hits += [c for c in body if c not in hits and _outline_components(c.label)[-1:] == [form]]
         return hits
     return []
+
+
+def title_coverage(question: str, title: str) -> float:
+    """How much of a document's title the question repeats (0..1). A question naming 《X》 in full names X,
+    not a decision 《关于修改《X》等3件规章的决定》 that merely contains X's title."""
+    form = _match_form(title)
+    if not form:
+        return 0.0
+    return len(_longest_common_substring(_match_form(question), form)) / len(form)
+
+
+# --- amendment decisions -----------------------------------------------------------------------------------
+
+# The drafting conventions of a 修改决定: 将第N条修改为 / 将第N条第一款修改为 / 第N条增加一项 keep the article's number;
+# 将第N条改为第M条，修改为 renumbers it to M; 增加一条，作为第M条 adds article M; 删去第N条 leaves no article.
+_AMENDED_ARTICLE = re.compile(
+    rf"第({CN_NUMERAL}{{1,4}})条(?:第{CN_NUMERAL}{{1,3}}[款项])*(?:改为第({CN_NUMERAL}{{1,4}})条)?[，,]?(?:修改为|增加)"
+)
+_ADDED_ARTICLE = re.compile(rf"作为第({CN_NUMERAL}{{1,4}})条")
+_AMENDED_TITLE = re.compile(r"对《([^》]+)》作出修改")
+
+
+def amended_articles(clause: Clause) -> tuple[str | None, list[int]]:
+    """The title of the regulation an amendment item changes and the numbers its changed or added articles
+    carry in the amended text (the library's regulations are the amended, republished texts). The quoted new
+    wording is not read: it may cite other articles."""
+    heading = "".join(clause.section_path) + clause.text
+    title = _AMENDED_TITLE.search(heading)
+    articles: list[int] = []
+    for line in clause.text.splitlines():
+        own = line.split("“", 1)[0]  # the instruction, before the quoted new wording
+        for m in _AMENDED_ARTICLE.finditer(own):
+            articles.append(cn_to_int(m[2] or m[1]))
+        articles += [cn_to_int(m[1]) for m in _ADDED_ARTICLE.finditer(own)]
+    return (title[1] if title else None), [a for a in dict.fromkeys(articles) if a]
+
+
+def amendment_links(clauses: Iterable[Clause]) -> dict[tuple[str, int], list[str]]:
+    """(regulation doc_id, article number) → ids of the amendment items that changed or added that article."""
+    clauses = list(clauses)
+    by_title = {c.doc.get("doc_title"): c.doc_id for c in clauses if c.doc.get("scheme") == "article"}
+    links: dict[tuple[str, int], list[str]] = {}
+    for clause in clauses:
+        if clause.kind != "amendment":
+            continue
+        title, articles = amended_articles(clause)
+        doc_id = by_title.get(title)
+        for article in articles if doc_id else []:
+            links.setdefault((doc_id, article), []).append(clause.id)
+    return links
+
+
+def article_number(label: str) -> int | None:
+    """第十二条 → 12; None for an outline label."""
+    m = re.fullmatch(rf"第({CN_NUMERAL}{{1,4}})条", label)
+    return cn_to_int(m[1]) if m else None
+
+
+# --- penalty articles ----------------------------------------------------------------------------------------
+
+_PENALTY = re.compile(r"罚款|处罚|吊销|没收")
+_ARTICLE_MENTION = re.compile(rf"第({CN_NUMERAL}{{1,4}})条")
+
+
+def penalty_links(clauses: Iterable[Clause]) -> dict[tuple[str, int], list[str]]:
+    """(doc_id, article number) → the articles of the same regulation that set the penalty for breaking it: a
+    regulation's penalty articles name the articles they enforce (违反本办法第十九条、第二十六条规定的，…处…罚款)."""
+    links: dict[tuple[str, int], list[str]] = {}
+    for clause in clauses:
+        if clause.kind != "article" or not _PENALTY.search(clause.text):
+            continue
+        own = article_number(clause.label)
+        body = clause.text.removeprefix(clause.label)
+        for number in dict.fromkeys(cn_to_int(m[1]) for m in _ARTICLE_MENTION.finditer(body)):
+            if number and number != own:
+                links.setdefault((clause.doc_id, number), []).append(clause.id)
+    return links

@@ -12,13 +12,18 @@ answerer scores against, how the reply and the refusal are phrased and which LLM
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag import hotline
+from rag.citations import Departments, without_markers
 from rag.extractive import Extract
 from rag.types import Answer, Citation
+
+# Who is responsible for what some cited clauses say (the assistant's rag.citations.departments_of, which can read
+# the clauses' documents).
+DepartmentsOf = Callable[[list[Citation]], Departments]
 
 MAX_QUESTION_CHARS = 2000
 NOTICE_TOO_LONG = f"问题超过{MAX_QUESTION_CHARS}字，请精简后再问；长篇来电内容请使用热线模式"
@@ -47,7 +52,8 @@ class Mode(Protocol):
     def questions(self, masked: str) -> list[str]: ...
     def queries(self, turn: Turn) -> list[str]: ...
     def asked(self, turn: Turn) -> str: ...
-    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation]) -> None: ...
+    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
+               departments: DepartmentsOf | None = None) -> None: ...
     def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None: ...
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]: ...
     def finish_llm(self, answer: Answer, text: str) -> None: ...
@@ -79,7 +85,8 @@ class ChatMode:
     def asked(self, turn: Turn) -> str:
         return turn.query
 
-    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation]) -> None:
+    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
+               departments: DepartmentsOf | None = None) -> None:
         pass
 
     def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
@@ -112,9 +119,11 @@ class HotlineMode:
     def asked(self, turn: Turn) -> str:
         return "\n".join(turn.questions)
 
-    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation]) -> None:
+    def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
+               departments: DepartmentsOf | None = None) -> None:
         by_id = {c.id: c for c in citations}
-        answer.reply_script = hotline.reply_script(turn.questions, extracts, by_id, answer.responsible_units)
+        answer.reply_script = hotline.reply_script(turn.questions, extracts, by_id, answer.responsible_units,
+                                                   departments)
 
     def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
         answer.reply_script = hotline.refusal_script(turn.questions, reasons, units)
@@ -123,7 +132,7 @@ class HotlineMode:
         return llm.stream_reply_script(turn.masked, turn.questions, context)
 
     def finish_llm(self, answer: Answer, text: str) -> None:
-        answer.reply_script = text
+        answer.reply_script = without_markers(text)  # read out by staff: the markers were for checking
 
 
 MODES: dict[str, Mode] = {mode.name: mode for mode in (ChatMode(), HotlineMode())}

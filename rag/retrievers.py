@@ -225,24 +225,43 @@ class Preferences:
 
 class DirectLookup:
     """The named clause of the named document, else every clause of the document whose own 文号 the question
-    names (most relevant first)."""
+    names (most relevant first). An article asked by its regulation's title is followed by the amendment items
+    that changed it, never by a decision's item that merely shares its ordinal."""
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
         self.position = {cid: i for i, cid in enumerate(store.clauses)}
         self.doc_numbers = {c.doc_id: c.doc.get("doc_number") for c in store.clauses.values()}
+        self.titles = {c.doc_id: c.doc.get("doc_title") or "" for c in store.clauses.values()}
+        self.amended_by = lookup.amendment_links(store.clauses.values())
 
     def first(self, query: Query, scores: dict[str, float]) -> list[str]:
         by_number = lookup.documents_by_number(query.text, self.doc_numbers)
         ref = lookup.clause_ref_in(query.text)
         found: list[str] = []
         if ref:
-            for doc_id in by_number or query.named_documents:
-                found += [c.id for c in lookup.clauses_for_ref(ref, self.document(doc_id))]
+            found = self.named_clause(ref, by_number or self.most_named(query))
         if not found and by_number:
             doc_clauses = [c.id for doc_id in by_number for c in self.document(doc_id)]
             found = sorted(doc_clauses, key=lambda cid: (-scores.get(cid, 0.0), self.position[cid]))
         return [cid for cid in found if query.admits(cid)]
+
+    def most_named(self, query: Query) -> list[str]:
+        """The named documents, the one whose title the question repeats most completely first."""
+        coverage = {d: lookup.title_coverage(query.text, self.titles.get(d, "")) for d in query.named_documents}
+        return sorted(query.named_documents, key=lambda d: -coverage[d])
+
+    def named_clause(self, ref: lookup.ClauseRef, doc_ids: list[str]) -> list[str]:
+        """The clause `ref` names in the first of `doc_ids` that has it, then the amendment items that changed
+        that article."""
+        for doc_id in doc_ids:
+            clauses = lookup.clauses_for_ref(ref, self.document(doc_id))
+            if clauses:
+                found = [c.id for c in clauses]
+                article = lookup.article_number(clauses[0].label)
+                amended = self.amended_by.get((doc_id, article), []) if article else []
+                return found + [cid for cid in amended if cid not in found]
+        return []
 
     def document(self, doc_id: str) -> list[Clause]:
         """A document's clauses in reading order."""

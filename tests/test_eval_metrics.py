@@ -11,7 +11,9 @@ from eval.metrics import (
     breakdown,
     citation_precision,
     citation_recall,
+    department_in_answer,
     evidence_ranks,
+    figures_from_cited,
     full_hit_at,
     hit_at,
     hits,
@@ -193,3 +195,27 @@ def test_unanswerable_golden_item_has_no_evidence():
 )
 def test_language_is_whichever_script_dominates_the_question(question, language):
     assert detect_language(question) == language
+
+
+# --- per-slot metrics ------------------------------------------------------------------------------------
+
+
+def test_figures_from_cited_counts_figures_the_clauses_or_the_question_contain():
+    cited = ["对通过认证的，按照实际认证费用的50%给予补贴，单个企业最高补贴100万元。"]
+    assert figures_from_cited("结论：按50%补贴，最高100万元[1]。\n\n参考条款：\n[1] …有效期至2027年", cited, "能补多少？") == 1.0
+    assert figures_from_cited("结论：最高200万元，补贴50%[1]。", cited, "能补多少？") == 0.5
+    assert figures_from_cited("按您所述：6000万，超过5000万元的门槛", ["设备投入5000万元以上"], "投入6000万") == 1.0
+    assert figures_from_cited("详见条款[1]。", cited, "能补多少？") is None
+
+
+def test_department_in_answer_applies_to_department_questions_and_checks_every_named_body():
+    item = GoldenItem(id="d", question="找哪个部门？", type="department", persona="enterprise", doc_title="甲",
+                      clause="一、", evidence=["x"], key_facts=["市工信局", "市财政局", "50%"])
+    assert department_in_answer(item, "负责部门为市工信局、市财政局") == 1.0
+    assert department_in_answer(item, "负责部门为市工信局") == 0.0
+    assert department_in_answer(ANSWERABLE, "市工信局") is None
+
+
+def test_figures_in_a_cited_title_are_not_stated_figures():
+    answer = "《办法》第九条经《关于修改《办法》等3件规章的决定》三、修改[1]。"
+    assert figures_from_cited(answer, ["第九条 驾驶员应当具备下列条件"], "第九条改成了什么？") is None

@@ -115,6 +115,13 @@ def test_only_masked_text_reaches_the_llm_and_the_logs(settings, caplog):
     assert answer.reply_script.startswith("您好！") and answer.answerer == "llm"
 
 
+def test_llm_reply_script_is_checked_with_its_markers_and_read_out_without_them(settings):
+    with OpenAIStub("answer", reply="您好！领军企业首次入选可获一次性奖励100万元[1]。") as stub:
+        answer = stub_assistant(settings.with_(answer_cutoff=0.0), stub).ask("领军企业首次入选有什么奖励？", mode="hotline")
+    assert answer.answerer == "llm" and "[1]" in answer.body
+    assert answer.reply_script == "您好！领军企业首次入选可获一次性奖励100万元。"
+
+
 def test_llm_rewrite_of_a_follow_up_goes_through_the_rewrite_prompt(settings):
     with OpenAIStub("answer", reply="领军企业申报条件是什么？") as stub:
         answer = stub_assistant(settings, stub).ask(
@@ -131,3 +138,19 @@ def test_failed_llm_rewrite_falls_back_to_carrying_the_topic(settings):
         )
     assert "领军企业" in answer.standalone_question
     assert answer.answerer == "extractive" and answer.notices
+
+
+def test_llm_sentence_stating_a_figure_its_clause_lacks_is_dropped_and_said(settings):
+    reply = "领军企业首次入选可获一次性奖励100万元[1]。另外还可获得300万元配套资助[1]。"
+    with OpenAIStub("answer", reply=reply) as stub:
+        answer = stub_assistant(settings, stub).ask("领军企业首次入选有什么奖励？")
+    assert answer.answerer == "llm" and "100万元[1]" in answer.body and "300万元" not in answer.body
+    assert answer.unsupported_sentences == ["另外还可获得300万元配套资助[1]。"]
+    assert any("与所引条款不符" in n for n in answer.notices)
+
+
+def test_llm_answer_with_no_supported_sentence_falls_back_to_the_extractive_one(settings):
+    with OpenAIStub("answer", reply="领军企业首次入选可获一次性奖励999万元[1]。") as stub:
+        answer = stub_assistant(settings, stub).ask("领军企业首次入选有什么奖励？")
+    assert answer.answerer == "extractive" and "999万元" not in answer.text and "100万元" in answer.text
+    assert any("已改用摘录式回答" in n for n in answer.notices)

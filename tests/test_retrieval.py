@@ -3,12 +3,14 @@ and, on the real corpus index, the lookups people actually type."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from rag import lookup
 from domain.numerals import cn_to_int, int_to_cn
+from ingest.model import Clause
 from rag.retrieval import Filters, PolicyRetriever, bm25_only, dense_only, hybrid
 from rag.retrievers import PostingsBM25, lexical_index, load_reranker
 from settings import Settings
@@ -239,3 +241,47 @@ def test_real_corpus_english_question_naming_a_document_title_finds_its_article(
 def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_stating_it_first(corpus_retriever, question):
     hit = corpus_retriever.rank(question, k=3).hits[0]
     assert hit.doc["doc_title"] == "苏州市燃气管理办法" and "起施行" in hit.text
+
+
+ARTICLE_PHRASINGS = ("《{title}》{label}是怎么规定的？", "《{title}》{label}说了什么", "{title}{label}的内容")
+
+
+def test_real_corpus_every_article_asked_by_title_is_cited_first(corpus_index, corpus_retriever):
+    """Each article of each regulation (enumerated from the index), asked in three phrasings, comes first — not
+    the item of an amendment decision that carries the same ordinal and repeats the regulation's title."""
+    articles = [c for c in corpus_index.clauses.values() if c.kind == "article" and c.doc.get("scheme") == "article"]
+    assert len({c.doc_id for c in articles}) >= 4
+    wrong = []
+    for clause in articles:
+        for phrasing in ARTICLE_PHRASINGS:
+            question = phrasing.format(title=clause.doc["doc_title"], label=clause.label)
+            first = corpus_retriever.rank(question, k=3).hits[0]
+            if first.id != clause.id:
+                wrong.append((question, first.citation))
+    assert not wrong, f"{len(wrong)} of {3 * len(articles)} lookups put another clause first: {wrong[:5]}"
+
+
+def test_real_corpus_amended_article_is_followed_by_the_decision_item_that_changed_it(corpus_index, corpus_retriever):
+    decision_items = [c for c in corpus_index.clauses.values() if c.kind == "amendment"]
+    renumbering = next(c for c in decision_items if re.search(r"将第[一二三四五六七八九十]+条改为第十一条", c.text))
+    hits = corpus_retriever.rank("《苏州市建筑施工安全监督管理办法》第十一条是怎么规定的？", k=5).hits
+    assert hits[0].label == "第十一条" and hits[0].doc["doc_kind"] == "regulation"
+    assert hits[1].id == renumbering.id
+
+
+def _amendment(text: str, heading: str = "一、对《某某管理办法》作出修改") -> Clause:
+    return Clause(id="d:x", doc_id="d", label="一、（一）", citation="《决定》一、（一）", section_path=[heading],
+                  kind="amendment", text=text, embed_text=text, line=1)
+
+
+@pytest.mark.parametrize(("text", "articles"), [
+    ("（一）将第三条修改为：“市场监督管理部门依照本办法第九条负责监督。”", [3]),  # a quoted 第九条 is new wording
+    ("（九）将第十二条改为第十一条，修改为：“施工单位应当具备资质。”", [11]),
+    ("（四）将第六条第一款修改为：“有关单位应当履行责任。”", [6]),
+    ("（六）第八条增加一项：“（六）按规定安装在线视频监控。”", [8]),
+    ("（十五）增加一条，作为第十五条：“施工单位应当编制专项方案。”", [15]),
+    ("（十四）删去第十六条、第十七条。", []),
+])
+def test_amendment_item_names_the_articles_it_changes_in_the_amended_numbering(text, articles):
+    title, found = lookup.amended_articles(_amendment(text))
+    assert title == "某某管理办法" and found == articles

@@ -120,7 +120,7 @@ def openai_router(service: AnsweringService) -> APIRouter:
             "created": created,
             "model": body.model,
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": answer.text + _tail(answer)}, "finish_reason": "stop"}
+                {"index": 0, "message": {"role": "assistant", "content": (answer.body or answer.text) + _tail(answer)}, "finish_reason": "stop"}
             ],
             "citations": _citations(answer),
         }

@@ -1,0 +1,196 @@
+"""Answers that answer the question: the asked slot is filled from the real clause and stated first.
+
+The comparison of a question's figure with a clause's threshold and the cutting of clauses into passages are
+pure functions, tested on their own; the rest is asked of the assistant over the real corpus index.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.citations import units_in_text
+from rag.extractive import answer_slots, comparison, passages
+from settings import Settings
+
+TODAY = date(2026, 6, 1)
+
+
+# --- pure parts ------------------------------------------------------------------------------------------------
+
+
+def test_enumeration_is_one_passage_with_its_lead_and_every_item():
+    text = ("第九条 驾驶员必须具备下列条件：\n（一）取得驾驶证；\n（二）有3年以上驾驶经历，无事故记录；\n"
+            "（三）经培训合格。\n违反前款规定的，不得上岗。")
+    cut = passages(text, "第九条")
+    assert cut == ["驾驶员必须具备下列条件：（一）取得驾驶证；（二）有3年以上驾驶经历，无事故记录；（三）经培训合格。",
+                   "违反前款规定的，不得上岗。"]
+
+
+def test_question_figure_is_compared_with_a_threshold_of_the_same_kind_and_thing():
+    clause = "对制造业企业当年度设备投入5000万元以上的项目，按照设备投资额5%给予奖励，最高不超过500万元"
+    assert comparison("我们设备投入6000万，能拿多少？", clause) == "6000万，超过5000万元的门槛"
+    assert comparison("我们设备投入3000万元，能拿多少？", clause) == "3000万元，未达到5000万元的门槛"
+
+
+@pytest.mark.parametrize("question", ["我们招了6000人，设备投入能拿多少奖励？", "公司成立6000天了，设备投入有奖励吗？",
+                                      "设备投入6000台，有奖励吗？"])
+def test_no_comparison_across_units_or_kinds(question):
+    clause = "对制造业企业当年度设备投入5000万元以上的项目，按照设备投资额5%给予奖励"
+    assert comparison(question, clause) is None
+
+
+def test_amount_granted_is_not_compared_with_the_investment_asked_about():
+    """Same unit, different thing: a subsidy cap is no bar for the investment figure the caller gives."""
+    assert comparison("设备投入600万，能补多少？", "给予补贴，单个项目最高不超过500万元") is None
+
+
+def test_several_slots_are_recognised_in_one_question():
+    assert {"amount", "department"} <= set(answer_slots("能拿多少补贴？找哪个部门？"))
+    assert "measure" in answer_slots("保护范围是多宽？")
+    assert "yesno" in answer_slots("这样行不行？")
+    assert "penalty" in answer_slots("会怎么处罚？")
+
+
+@pytest.mark.parametrize(("text", "units"), [
+    ("本政策由市商务局会相关部门负责解释。", ["市商务局"]),
+    ("将培训合格的送气服务人员名单报送燃气管理部门备案。", ["燃气管理部门"]),
+    ("由发展和改革委员会负责。", ["发展和改革委员会"]),
+    ("由市人力资源和社会保障局商市公安局等部门提出办理意见。", ["市人力资源和社会保障局", "市公安局"]),
+])
+def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_their_names(text, units):
+    assert units_in_text(text) == units
+
+
+# --- the real corpus -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def assistant(corpus_index, embeddings) -> Assistant:
+    return Assistant(Settings.from_env(today=TODAY, llm_base_url=None), corpus_index, embeddings)
+
+
+def first_line(answer) -> str:
+    return answer.body.splitlines()[0]
+
+
+@pytest.mark.model
+def test_width_question_is_answered_with_the_sentence_carrying_the_figure(assistant):
+    answer = assistant.ask("中压燃气管道的保护范围是多宽？")
+    assert answer.citations[0].citation == "《苏州市燃气管理办法》第三十五条"
+    assert first_line(answer).startswith("结论：") and "中压管道的管壁外缘两侧2米范围内的区域[1]" in first_line(answer)
+
+
+@pytest.mark.model
+def test_department_question_names_the_clause_trailer_unit_in_the_first_line(assistant):
+    answer = assistant.ask("汽车芯片做车规级认证能补多少？找哪个部门？")
+    line = first_line(answer)
+    assert "负责部门为市工信局" in line and "所列责任单位" in line
+    assert "50%" in line and "100万元" in line
+
+
+@pytest.mark.model
+def test_listed_conditions_are_quoted_whole(assistant):
+    answer = assistant.ask("出租汽车驾驶员要具备什么条件？")
+    assert answer.citations[0].citation == "《苏州市客运出租汽车管理办法》第九条"
+    for item in ("（一）取得相应准驾车型机动车驾驶证", "（二）有3年以上驾驶经历", "（三）具备出租汽车客运服务",
+                 "（四）经出租汽车从业、治安培训合格"):
+        assert item in answer.body
+
+
+@pytest.mark.model
+def test_question_figure_is_compared_with_the_clause_threshold(assistant):
+    answer = assistant.ask("我们是制造业企业，今年设备投入6000万，技术改造能拿多少奖励？")
+    line = first_line(answer)
+    assert "按照设备投资额5%给予奖励" in line and "6000万，超过5000万元的门槛" in line
+
+
+@pytest.mark.model
+def test_figure_of_another_kind_is_not_compared(assistant):
+    answer = assistant.ask("我们是制造业企业，今年招了6000人，技术改造设备投入能拿多少奖励？")
+    assert "5000万元以上" in answer.body and "按您所述" not in answer.body and "门槛" not in answer.body
+
+
+@pytest.mark.model
+def test_expired_governing_document_is_said_in_the_first_line(assistant):
+    answer = assistant.ask("外贸企业入驻数字展览平台的费用能补助多少？")
+    assert answer.citations[0].doc["valid_until"] == "2020-12-31"
+    line = first_line(answer)
+    assert line.startswith("结论：《关于支持外贸企业稳定发展的若干政策意见（苏“惠外”新八条）》")
+    assert "已过期，有效期至2020年12月31日" in line and "仅供参考" in line
+
+
+@pytest.mark.model
+def test_prohibition_answers_a_yes_no_question_with_no(assistant):
+    answer = assistant.ask("燃气气瓶可以放在封闭的橱柜里吗？")
+    assert first_line(answer).startswith("结论：不可以") and "将燃气气瓶存放在封闭的柜体中" in first_line(answer)
+
+
+@pytest.mark.model
+def test_reference_list_is_given_once_without_nested_brackets(assistant):
+    answer = assistant.ask("汽车芯片做车规级认证能补多少？")
+    assert answer.text.count("参考条款：") == 1 and "引用：" not in answer.text
+    assert "（有效，有效期至2027年12月31日）" in answer.text and "（有效（" not in answer.text
+
+
+@pytest.mark.model
+def test_hotline_reply_has_no_markers_and_does_not_read_back_the_callers_words(assistant):
+    message = "我家用液化气钢瓶，我想问一下我家的气瓶能不能放在橱柜里？"
+    answer = assistant.ask(message, mode="hotline")
+    script = answer.reply_script
+    assert "[1]" not in script and "我家" not in script and "燃气气瓶存放在封闭的柜体中" in script
+    assert "燃气管理部门" in script  # no 责任单位 trailer: the regulation's own 主管部门 article
+
+
+@pytest.mark.model
+def test_amended_article_says_which_decision_changed_it_and_since_when(assistant):
+    answer = assistant.ask("《苏州市建筑施工安全监督管理办法》第三条是怎么规定的？")
+    assert answer.citations[0].citation == "《苏州市建筑施工安全监督管理办法》第三条"
+    assert "经《关于修改《苏州市建筑施工安全监督管理办法》等3件规章的决定》一、（二）修改" in answer.body
+    assert "2020年6月1日起施行" in answer.body
+
+
+@pytest.mark.model
+def test_question_of_two_parts_cites_the_clause_answering_each_part(assistant):
+    answer = assistant.ask("中压燃气管道的保护范围是多宽？没有燃气经营许可证卖气会怎么处罚？")
+    cited = [c.citation for c in answer.citations]
+    assert "《苏州市燃气管理办法》第三十五条" in cited and "《苏州市燃气管理办法》第四十四条" in cited
+    line = first_line(answer)
+    assert "2米" in line and "处5万元以上50万元以下罚款" in line
+
+
+@pytest.mark.model
+def test_hotline_reply_has_a_paragraph_per_question_in_order_each_with_its_own_department(assistant):
+    message = ("市民王先生来电，他家楼下要挖沟，想问中压燃气管道的保护范围是多宽？"
+               "另外他们公司的汽车芯片过了车规级认证，能拿多少补贴？")
+    paragraphs = assistant.ask(message, mode="hotline").reply_script.splitlines()
+    assert len(paragraphs) == 2
+    assert "第三十五条" in paragraphs[0] and "燃气管理部门负责" in paragraphs[0] and "市工信局" not in paragraphs[0]
+    assert "车规级认证" in paragraphs[1] and "市工信局负责" in paragraphs[1]
+
+
+@pytest.mark.model
+def test_penalty_question_on_an_obligation_cites_the_article_that_sets_its_fine(assistant):
+    answer = assistant.ask("出租汽车驾驶员不得拒绝乘客的运送要求，违反了怎么处罚？")
+    cited = [c.citation for c in answer.citations]
+    assert cited[0] == "《苏州市客运出租汽车管理办法》第二十六条"
+    assert "《苏州市客运出租汽车管理办法》第三十八条" in cited
+    assert "100元以上1000元以下罚款" in first_line(answer)
+
+
+def test_penalty_articles_are_linked_to_the_articles_they_enforce(corpus_index):
+    from rag.lookup import penalty_links
+
+    links = penalty_links(corpus_index.clauses.values())
+    taxi = next(c.doc_id for c in corpus_index.clauses.values() if c.doc.get("doc_title") == "苏州市客运出租汽车管理办法")
+    enforcing = [corpus_index.clauses[cid].label for cid in links[(taxi, 26)]]
+    assert enforcing == ["第三十八条"]
+
+
+@pytest.mark.model
+def test_english_question_gets_the_asked_figure_first_quoted_in_chinese(assistant):
+    answer = assistant.ask("How much subsidy for automotive chip AEC-Q certification?")
+    line = first_line(answer)
+    assert line.startswith("In short: ") and "50%" in line and "100万元[1]" in line
