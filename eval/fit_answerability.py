@@ -21,6 +21,7 @@ import numpy as np
 
 from eval.golden import load_golden
 from rag.answerability import MODEL_FILE, Features, mostly_unknown
+from rag.modes import MODES
 from settings import ROOT, Settings
 
 L2 = 0.1
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     evidence = [assistant.evidence(item.question, item.mode) for item in items]
     x, y = np.array([f.vector() for f in evidence]), np.array([float(item.answerable) for item in items])
     # A rule refuses questions about mostly unknown things before the model is asked: the rates count it.
-    ruled = np.array([mostly_unknown(f) for f in evidence])
+    ruled = np.array([MODES[item.mode].nouns_are_topics and mostly_unknown(f) for f, item in zip(evidence, items)])
 
     oof = np.where(ruled, 0.0, out_of_fold(x, y))
     cutoff = choose_cutoff(oof, y, args.max_false_refusal)

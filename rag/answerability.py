@@ -7,8 +7,9 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
   reasons; for an English question, the share of its content words the corpus term map does not know;
 * jurisdiction — a question about another city or province is not answered from Suzhou's documents (a rule,
   not a weight: the library holds no other place's policy);
-* unknown things — when half or more of what a question is about (its nouns, and English words whose Chinese
-  no document uses) is named by no document, it is refused whatever the retrieval scores (a rule);
+* unknown things — when half or more of what a chat question is about (its nouns, and English words whose
+  Chinese no document uses) is named by no document, it is refused whatever the retrieval scores (a rule; a
+  hotline message's nouns describe the caller's situation, so there it is only the model's feature);
 * answer slot — a question asking for an amount, a deadline, a department or materials needs a supporting
   sentence that states that kind of fact about the question's topic terms;
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
@@ -30,7 +31,6 @@ from domain.jurisdiction import CITY, CITY_SHORT
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_words, load_synonyms, load_term_map
 from rag.hotline import find_questions
-from rag.privacy import looks_like_name
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
@@ -160,7 +160,9 @@ class Answerability:
         self.cutoff = cutoff  # overrides the model's fitted cutoff (settings.answer_cutoff)
         self.corpus = _compact("".join(_context(c) for c in clauses.values()))
 
-    def decide(self, question: str, ranking: Ranking) -> Decision:
+    def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
+        """`nouns_are_topics`: the question's nouns are what it asks about (a chat question), not the setting a
+        caller describes in everyday words the documents need not use (a hotline message's 体育馆, 交通卡)."""
         if not ranking.hits:
             return Decision(False, 0.0, ["未检索到任何条款"])
         features, details = self.features(question, ranking)
@@ -169,7 +171,7 @@ class Answerability:
         if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
             return Decision(False, 0.0, details["reasons"], details["missing"], details["foreign"], details["slot"],
                             asdict(features), details["unknown"])
-        if mostly_unknown(features):  # most of what is asked about is named by no document
+        if nouns_are_topics and mostly_unknown(features):  # most of what is asked about is named by no document
             return Decision(False, 0.0, details["reasons"], details["missing"], [], details["slot"],
                             asdict(features), details["unknown"])
         model = self.model
@@ -237,8 +239,8 @@ class Answerability:
 
 def mostly_unknown(features: Features) -> bool:
     """A rule, not a weight: when at least half of what a question is about (its nouns, IDF-weighted) is named
-    by no document, the documents do not cover it, however close the nearest clause looks. (On the dev set no
-    answerable question reaches half; 12 of 101 unanswerable ones do.)"""
+    by no document, the documents do not cover it, however close the nearest clause looks (chat questions only:
+    see `Answerability.decide`)."""
     return features.unknown_things >= UNKNOWN_MAJORITY
 
 
@@ -253,7 +255,7 @@ def salient_terms(question: str) -> list[str]:
         word = word.strip()
         if len(word) < 2 or word in FRAME_WORDS or not re.search(r"[a-z\u4e00-\u9fff]", word):
             continue
-        if (tag.startswith(_NAME_TAGS) and looks_like_name(word)) or tag in _PLACE_TAGS or places_named(word):
+        if tag.startswith(_NAME_TAGS) or tag in _PLACE_TAGS or places_named(word):
             continue
         if word.isascii():
             continue  # English words are taken through the term map below, as phrases

@@ -98,10 +98,11 @@ class Assistant:
             return
         k = k or self.settings.top_k
         ranking, per_question = self._retrieve(turn, filters, retrieval, k)
-        decision = self.answerability.decide(turn.mode.asked(turn), ranking)
+        topical = turn.mode.nouns_are_topics
+        decision = self.answerability.decide(turn.mode.asked(turn), ranking, topical)
         uncovered: list[str] = []
         if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
-            verdicts = [(q, r, self.answerability.decide(q, r)) for q, r in per_question]
+            verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
             covered = [r for _, r, d in verdicts if d.answerable]
             uncovered = [q for q, _, d in verdicts if not d.answerable]
             if covered and uncovered:

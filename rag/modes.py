@@ -46,6 +46,7 @@ class Mode(Protocol):
     name: str
     uses_history: bool  # whether earlier turns can make this input a follow-up
     lists_questions: bool  # whether the answer lists the questions found in the input
+    nouns_are_topics: bool  # whether the input's nouns are what it asks about (see Answerability.decide)
 
     def trim(self, text: str) -> tuple[str, str | None]: ...
     def length_problem(self, text: str) -> str | None: ...
@@ -69,6 +70,7 @@ class ChatMode:
     name = "chat"
     uses_history = True
     lists_questions = False
+    nouns_are_topics = True
 
     def trim(self, text: str) -> tuple[str, str | None]:
         return text, None
@@ -103,6 +105,7 @@ class HotlineMode:
     name = "hotline"
     uses_history = False
     lists_questions = True
+    nouns_are_topics = False  # a caller describes a situation: 体育馆, 交通卡 are its setting, not its topic
 
     def trim(self, text: str) -> tuple[str, str | None]:
         return hotline.truncate_message(text)

@@ -33,14 +33,6 @@ _SURNAMES = (
 # Characters no given name is made of here: they end place and organisation words (苏州人, 王府井, 张家港的 …).
 _NOT_GIVEN = "市区县镇乡村省州人企业公司店厂局委办院所站部门中心街路港湾的了在是想要和与及也都就还先生女士老板家"
 _NAME_AT = rf"(?P<surname>{_SURNAMES})(?P<given>[^\W\d_A-Za-z{_NOT_GIVEN}]{{1,2}})"
-_SURNAME_START = re.compile(rf"^(?:{_SURNAMES})")
-
-
-def looks_like_name(word: str) -> bool:
-    """A word of two to four characters that begins with a common surname (jieba tags 幼儿园 a name too)."""
-    return 2 <= len(word) <= 4 and _SURNAME_START.match(word) is not None
-
-
 _INTRO = r"(?:我叫|我是|本人|姓名|联系人|来电人|来信人|反映人|投诉人|举报人|申请人|当事人|市民|居民|业主|网民|群众)[:：]?\s*"
 # After the name: punctuation, the end, or a word that follows a caller's name in a record.
 _AFTER = r"(?=[，,。；;、：:\s（(）)]|$|来电|来信|反映|投诉|咨询|称|表示|说|先生|女士|同志|电话|手机|联系|身份证|住)"

@@ -215,8 +215,3 @@ def test_real_corpus_covered_question_is_still_answered(assistant):
     answer = assistant.ask("燃气管道设施的保护范围是怎么规定的？")
     assert not answer.refused and answer.answerable
     assert answer.citations[0].citation == "《苏州市燃气管理办法》第三十五条"
-
-
-def test_a_word_jieba_tags_as_a_name_is_a_topic_unless_it_begins_with_a_surname():
-    assert "幼儿园" in salient_terms("孩子上幼儿园有补贴吗？")
-    assert "李秀英" not in salient_terms("李秀英问出租车拒载怎么罚？")
