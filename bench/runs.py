@@ -290,7 +290,7 @@ def bm25_comparison(index, questions: list[str], rounds: int = 5) -> dict:
     from rank_bm25 import BM25Okapi
 
     from ingest.tokenize import tokenize
-    from rag.retrieval import PostingsBM25
+    from rag.retrievers import PostingsBM25
 
     corpus = [index.tokens.get(cid) or ["∅"] for cid in index.clauses]
     queries = [tokenize(q) for q in questions]
