@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             results["query"]["chat_bm25"] = runs.query_latency(assistant, chat, "chat", retrieval="bm25",
                                                                embeddings=embeddings)
             results["profile"] = runs.profile_queries(assistant, chat, "chat")
-            results["query"]["embed_query"] = runs.query_embedding_by_threads(embeddings, chat)
+            results["query"]["embedding"] = runs.query_embedding_figures(settings, chat, hotline)
         save("query latency")
 
         ingest.update(runs.reingest_one_changed(settings, embeddings))

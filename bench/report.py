@@ -70,8 +70,13 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     add(f"query p95, hotline {engine}", _get(q, "hotline", "p95_ms"), "ms", 250)
     add("query p50, chat dense only", _get(q, "chat_dense", "p50_ms"), "ms", baseline=base_q)
     add("query p50, chat BM25 only", _get(q, "chat_bm25", "p50_ms"), "ms")
-    for name, figures in (_get(q, "embed_query") or {}).items():
-        add(f"embed_query p50, torch {name.replace('_', ' ')}", figures.get("p50_ms"), "ms")
+    qe = q.get("embedding") or {}
+    add("query passes/s, 8 threads, ONNX pool threads sleeping (vs spinning)", _get(qe, "threads", "sleeping"), "/s",
+        baseline=_get(qe, "threads", "spinning"))
+    add("embed a lone question p50, sleeping (vs spinning)", _get(qe, "lone_query", "sleeping", "p50_ms"), "ms",
+        baseline=_get(qe, "lone_query", "spinning", "p50_ms"))
+    add("hotline queries in one batch p50 (vs one pass each)", _get(qe, "hotline_queries", "one_batch", "p50_ms"),
+        "ms", baseline=_get(qe, "hotline_queries", "one_pass_each", "p50_ms"))
     docs = results.get("documents", {})
     for kind in ("pdf", "ofd"):
         if kind in docs:

@@ -290,7 +290,7 @@ def bm25_comparison(index, questions: list[str], rounds: int = 5) -> dict:
     from rank_bm25 import BM25Okapi
 
     from ingest.tokenize import tokenize
-    from rag.retrieval import PostingsBM25
+    from rag.retrievers import PostingsBM25
 
     corpus = [index.tokens.get(cid) or ["∅"] for cid in index.clauses]
     queries = [tokenize(q) for q in questions]
@@ -306,24 +306,72 @@ def bm25_comparison(index, questions: list[str], rounds: int = 5) -> dict:
     return out
 
 
-def query_embedding_by_threads(embeddings, questions: list[str]) -> dict:
-    """embed_query p50 with torch's default intra-op threads and with one: on a small, busy machine a single
-    short query may not gain from (and can lose to) thread hand-offs. Restores the default afterwards."""
-    import torch
+def query_embedding_figures(settings: Settings, chat: list[str], hotline: list[str], seconds: float = 4) -> dict:
+    """Two choices behind the query path, each beside its alternative in this run (alternated, so both see the
+    same load): ONNX Runtime's pool threads spinning or sleeping between operators (forward passes per second
+    with 8 threads asking, as a busy server does, and a lone question's p50), and a hotline message's queries
+    embedded one forward pass each or all in one padded batch."""
+    from ingest.embeddings import OnnxEncoder, materialise_e5, materialise_onnx, resolve_engine
+    from rag.modes import MODES, Turn
 
-    default = torch.get_num_threads()
-    out = {}
-    try:
-        for threads in sorted({default, 1}, reverse=True):
-            torch.set_num_threads(threads)
-            embeddings.embed_query(questions[0])
-            seconds = []
-            for q in questions:
-                embeddings.clear_query_cache()
-                start = time.perf_counter()
-                embeddings.embed_query(q)
-                seconds.append(time.perf_counter() - start)
-            out[f"threads_{threads}"] = latency_summary(seconds)
-    finally:
-        torch.set_num_threads(default)
+    engine = resolve_engine(settings.embed_engine)
+    if engine == "torch" or settings.embedding_model != "multilingual-e5-small":
+        return {"skipped": f"engine {engine}"}
+    checkpoint = materialise_e5(settings.cache_dir)
+    onnx_file = materialise_onnx(checkpoint, engine)
+    encoders = {"sleeping": OnnxEncoder(checkpoint, onnx_file), "spinning": OnnxEncoder(checkpoint, onnx_file, spinning=True)}
+    out: dict = {"threads": {}, "lone_query": {}}
+    rates: dict[str, list[float]] = {name: [] for name in encoders}
+    lone: dict[str, list[float]] = {name: [] for name in encoders}
+    for encoder in encoders.values():
+        encoder.encode(chat[:2], "query")
+    for _ in range(2):
+        for name, encoder in encoders.items():
+            rates[name].append(_passes_per_second(encoder, chat, threads=8, seconds=seconds))
+    for q in chat:
+        for name, encoder in encoders.items():
+            start = time.perf_counter()
+            encoder.encode([q], "query")
+            lone[name].append(time.perf_counter() - start)
+    for name in encoders:
+        out["threads"][name] = round(sum(rates[name]) / len(rates[name]), 1)
+        out["lone_query"][name] = latency_summary(lone[name])
+    encoder = encoders["sleeping"]
+    passes, batch = [], []
+    mode = MODES["hotline"]
+    for message in hotline:
+        queries = mode.queries(Turn(message, mode, query=message, questions=mode.questions(message)))
+        start = time.perf_counter()
+        for q in queries:
+            encoder.encode([q], "query")
+        passes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        encoder.encode(queries, "query")
+        batch.append(time.perf_counter() - start)
+    out["hotline_queries"] = {"one_pass_each": latency_summary(passes), "one_batch": latency_summary(batch)}
     return out
+
+
+def _passes_per_second(encoder, questions: list[str], threads: int, seconds: float) -> float:
+    """Single-question forward passes per second with `threads` threads calling the encoder one at a time (the
+    model's gate serialises them in the server too)."""
+    import threading
+
+    gate, count = threading.Lock(), [0]
+    deadline = time.monotonic() + seconds
+
+    def ask(offset: int) -> None:
+        for i in range(offset, 10**9, threads):
+            if time.monotonic() > deadline:
+                return
+            with gate:
+                encoder.encode([questions[i % len(questions)]], "query")
+                count[0] += 1
+
+    workers = [threading.Thread(target=ask, args=(n,)) for n in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return count[0] / (time.perf_counter() - start)

