@@ -102,12 +102,13 @@ def _lookup(phrase: str, term_map: dict[str, list[str]]) -> list[str]:
 
 
 # Regular English endings and what the base form ends in instead, most specific first.
-_ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""))
+_ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+            ("ion", ""), ("ion", "e"), ("ment", ""))  # protection → protect, regulation → regulate, investment → invest
 
 
 def base_forms(phrase: str) -> list[str]:
     """Candidate base forms of a phrase's last word by the regular English endings (subsidies → subsidy;
-    classes → class; prices → price; improving → improve; planned → plan)."""
+    classes → class; prices → price; improving → improve; planned → plan; protection → protect)."""
     forms = []
     for suffix, replacement in _ENDINGS:
         if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:

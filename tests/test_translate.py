@@ -29,6 +29,7 @@ def test_inflected_words_fall_back_to_their_base_form():
     assert "price" in base_forms("prices")
     assert "improve" in base_forms("improving")
     assert "plan" in base_forms("planned")
+    assert "protect" in base_forms("protection") and "invest" in base_forms("investment")
     assert "补贴" in _terms("Are subsidies available?")["subsidies"]
     assert "提高" in _terms("improving quality")["improving"]
 
