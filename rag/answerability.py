@@ -206,20 +206,22 @@ class Answerability:
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
+        things = nouns_of(question) if unknown else set()
+        share_foreign = foreign_share(question)
         features = Features(
             best_cosine=ranking.evidence.get("best_cosine", 0.0),
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
             sentence_coverage=max(per_sentence, default=0.0) if terms else 1.0,
             slot_missing=float(slot_missing),
-            foreign_share=foreign_share(question),
+            foreign_share=share_foreign,
             latin=float(is_latin(question)),
             english_absent=len(english) / len(terms) if terms else 0.0,
-            unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in nouns_of(question)) / total,
+            unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in things) / total,
         )
         missing = [t for t in terms if t not in found]
         reasons = []
-        if foreign and (only_foreign or foreign_share(question) > 0.5):
+        if foreign and (only_foreign or share_foreign > 0.5):
             reasons.append(f"问题涉及{'、'.join(foreign)}，本库仅收录{CITY}及所辖地区的政策文件")
         if unknown:
             reasons.append(f"现有文件均未提及“{'”“'.join(sorted(unknown, key=terms.index))}”")
