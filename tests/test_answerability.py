@@ -93,6 +93,15 @@ def fake() -> tuple[FakeIndex, Answerability]:
     return index, Answerability(index.clauses, lambda token: 1.0)
 
 
+def test_a_chat_question_mostly_about_unknown_things_is_refused_by_rule_but_a_hotline_message_goes_to_the_model(fake):
+    index, check = fake
+    ranking = ranking_of(index, list(index.clauses)[:3])
+    assert check.decide("契税怎么算？", ranking).features["unknown_things"] == 1.0
+    by_rule = check.decide("契税怎么算？", ranking, nouns_are_topics=True)
+    assert not by_rule.answerable and by_rule.probability == 0.0 and by_rule.unknown_terms == ["契税"]
+    assert check.decide("契税怎么算？", ranking, nouns_are_topics=False).probability > 0.0
+
+
 def test_term_the_corpus_never_uses_lowers_coverage_and_is_named_in_the_reasons(fake):
     index, check = fake
     top = list(index.clauses)[:3]
