@@ -43,7 +43,7 @@ class Citation:
 @dataclass
 class Answer:
     question: str  # as asked (PII-masked in hotline mode)
-    text: str  # answer with [n] markers and its reference list; refusals start with 未在现有政策文件中找到
+    text: str  # answer with [n] markers and its reference list; refusals open with rag.frames wording (未在现有政策文件中找到 …)
     citations: list[Citation]
     refused: bool
     retrieved: list[Retrieved]
