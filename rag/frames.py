@@ -13,7 +13,7 @@ from domain.places import places_named
 from domain.terms import department_english
 from domain.validity import validity_of
 from rag.answerability import SLOT_NAMES, Decision
-from rag.citations import Departments, jurisdictions_of
+from rag.citations import Departments, flat_validity, jurisdictions_of
 from rag.translate import is_latin
 from rag.types import Citation, Retrieved
 
@@ -52,7 +52,8 @@ class ChineseFrame:
         if nearby:
             places = "、".join(decision.foreign_places)
             heading = f"{CITY}的相关规定（仅供参考，并非{places}的政策）" if places else "可能相关的条款（不直接回答该问题）"
-            text += f"\n{heading}：\n" + "\n".join(f"- {h.citation}（{validity_of(h.doc, today)[0]}）" for h in nearby)
+            text += f"\n{heading}：\n" + "\n".join(
+                f"- {h.citation}（{flat_validity(validity_of(h.doc, today)[0])}）" for h in nearby)
         return text
 
 

@@ -208,6 +208,7 @@ def test_real_corpus_english_question_about_another_city_is_told_whose_documents
 def test_real_corpus_question_mostly_about_what_no_document_names_is_refused_however_close_a_clause_looks(assistant):
     answer = assistant.ask("苏州买房契税有补贴吗？")  # the nearest clauses are housing subsidies for talent
     assert answer.refused and any("契税" in r for r in answer.reasons)
+    assert "（有效，有效期至" in answer.text and "（有效（" not in answer.text  # nearby clauses: no nested brackets
 
 
 @pytest.mark.model
