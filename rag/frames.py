@@ -12,7 +12,7 @@ from domain.numerals import cn_to_int
 from domain.places import places_named
 from domain.terms import department_english
 from domain.validity import validity_of
-from rag.answerability import SLOT_NAMES, Decision
+from rag.answerability import Decision
 from rag.citations import Departments, flat_validity, jurisdictions_of
 from rag.translate import is_latin
 from rag.types import Citation, Retrieved
@@ -102,7 +102,6 @@ class EnglishFrame(ChineseFrame):
 
 SLOT_ENGLISH = {"amount": "the amount or ratio", "deadline": "the time limit", "department": "the responsible department",
                 "materials": "the materials required"}
-assert SLOT_ENGLISH.keys() == SLOT_NAMES.keys()
 
 
 def _english_nearby(hit: Retrieved, today: date) -> str:

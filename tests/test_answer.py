@@ -308,3 +308,10 @@ def test_real_corpus_follow_up_asking_for_the_department_names_the_previous_clau
                {"role": "assistant", "content": first.text}]
     answer = corpus_assistant.ask("那要找哪个部门？", history=history)
     assert answer.body.startswith("结论：负责部门为市工信局")
+
+
+def test_every_missing_slot_a_refusal_can_name_has_english_words():
+    from rag.answerability import SLOT_NAMES
+    from rag.frames import SLOT_ENGLISH
+
+    assert SLOT_ENGLISH.keys() == SLOT_NAMES.keys()
