@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.golden import load_golden
-from rag.answerability import MODEL_FILE, Features, mostly_unknown
+from rag.answerability import MODEL_FILE, Features, ruled_out
 from rag.modes import MODES
 from settings import ROOT, Settings
 
@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     items = load_golden(args.golden)
     evidence = [assistant.evidence(item.question, item.mode) for item in items]
     x, y = np.array([f.vector() for f in evidence]), np.array([float(item.answerable) for item in items])
-    # A rule refuses questions about mostly unknown things before the model is asked: the rates count it.
-    ruled = np.array([MODES[item.mode].nouns_are_topics and mostly_unknown(f) for f, item in zip(evidence, items)])
+    # The rules refuse some questions before the model is asked (rag/answerability.py: ruled_out): the rates count them.
+    ruled = np.array([ruled_out(f, MODES[item.mode].nouns_are_topics) for f, item in zip(evidence, items)])
 
     oof = np.where(ruled, 0.0, out_of_fold(x, y))
     cutoff = choose_cutoff(oof, y, args.max_false_refusal)

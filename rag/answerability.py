@@ -10,8 +10,10 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
 * unknown things — when half or more of what a chat question is about (its nouns, and English words whose
   Chinese no document uses) is named by no document, it is refused whatever the retrieval scores (a rule; a
   hotline message's nouns describe the caller's situation, so there it is only the model's feature);
-* answer slot — a question asking for an amount, a deadline, a department or materials needs a supporting
-  sentence that states that kind of fact about the question's topic terms;
+* answer slot — a question asking for an amount, a count, a deadline, a department or materials needs a
+  supporting sentence that states that kind of fact about the question's topic terms; when no asked fact is
+  stated, the question is refused whatever the scores (a rule: "the policy exists but states no figure" is the
+  true answer, and the refusal says so and shows the clause);
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
 They are combined by a logistic model (weights in `answerability.json`, fitted by cross-validation on the dev
@@ -78,8 +80,19 @@ _PLACE_TAGS = ("ns", "nsf")
 _NOUN_TAGS = ("n", "vn", "j", "x")  # nouns, verbal nouns, abbreviations, user-dictionary terms
 _KEEP_TAGS = ("n", "nz", "vn", "nt", "nl", "ng", "an", "v", "eng", "l", "i", "j", "x")  # x: user-dictionary terms
 _MASKED = re.compile(r"\*")
-_AMOUNT = re.compile(r"\d[\d.,]*\s*(?:万元|亿元|元|%|％|倍|个百分点|万|平方米|米|公里)|[一二三四五六七八九十百千万]+(?:万元|元)")
-_DURATION = re.compile(r"\d+\s*(?:个)?(?:工作日|日|天|个月|月|年|小时)|\d{4}年\d{1,2}月|期限|之日起|以内|届满")
+_NUMBER = r"(?:\d[\d.,]*|[两二三四五六七八九十百千][一二两三四五六七八九十百千]*)"  # not a bare 一: 一个入口 is no count
+# Money or a share (20万元, 50%, 两倍) — what 多少钱 / 补多少 / 比例 ask for.
+_AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|\d[\d.]*\s*[万亿](?![家个项人名户])|百分之|"
+                     rf"{_NUMBER}\s*(?:倍|个百分点|成)")
+# A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for.
+_COUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|张|户|床|类|种|档|级|"
+                    r"平方米|亩|米|公里|千米|吨|千瓦|兆瓦|立方米)")
+# A time: a duration, a date or a frequency (1个工作日, 2027年12月31日, 每两月, 有效期).
+_DURATION = re.compile(
+    rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟)|\d{{4}}年(?:\d{{1,2}}月)?|期限|之日起|以内|届满|"
+    r"有效期|施行|每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次|定期")
+# A sentence speaking of its own document (本办法自…施行) is about what the document's title names.
+_SELF_REFERENCE = re.compile(r"本(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
@@ -87,8 +100,13 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
                   "什么时候", "何时", "how long", "how many days", "deadline", "when"), _DURATION),
-    "amount": (("多少钱", "多少万", "金额", "多少", "补多少", "奖多少", "最高", "上限", "标准是", "比例", "费率", "how much",
-                "amount", "maximum", "percentage", "rate", "how many"), _AMOUNT),
+    "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
+                "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少", "最高", "上限",
+                "标准是", "比例", "费率", "how much", "amount", "maximum", "percentage", "rate"), _AMOUNT),
+    "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
+               "几家", "几项", "几辆", "几份", "how many"), _COUNT),
+    # A bare 多少 (目标是多少？) asks for a figure of either kind; see `asked_slots`.
+    "figure": (("多少",), re.compile(f"{_AMOUNT.pattern}|{_COUNT.pattern}")),
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
@@ -103,7 +121,7 @@ class Features:
     lexical_coverage: float
     clause_coverage: float  # IDF-weighted share of salient terms found in the single best supporting clause
     sentence_coverage: float  # the same in its single best sentence (an answer is a sentence, not a clause)
-    slot_missing: float  # 1: an asked kind of fact (amount, deadline …) is stated by no supporting clause
+    slot_missing: float  # share of the asked kinds of fact (amount, deadline …) no supporting clause states
     foreign_share: float  # share of place mentions in the question that are outside Suzhou
     latin: float  # 1: an English question
     english_absent: float  # share of an English question's content words that name what the corpus never mentions
@@ -171,7 +189,7 @@ class Answerability:
         if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
             return Decision(False, 0.0, details["reasons"], details["missing"], details["foreign"], details["slot"],
                             asdict(features), details["unknown"])
-        if nouns_are_topics and mostly_unknown(features):  # most of what is asked about is named by no document
+        if ruled_out(features, nouns_are_topics):
             return Decision(False, 0.0, details["reasons"], details["missing"], [], details["slot"],
                             asdict(features), details["unknown"])
         model = self.model
@@ -201,8 +219,11 @@ class Answerability:
         unknown = {t for t in terms if not _found(t, self.corpus)}
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
-        topic = [t for t in found if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in found)]
-        unstated = [slot for slot in asked_slots(question) if not stated(slot, topic, support)]
+        # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
+        in_text = [t for t in found if _found(t, _compact("".join(c.text for c in support)))] or list(found)
+        topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
+        asked = asked_slots(question)
+        unstated = [slot for slot in asked if not stated(slot, topic, support)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -213,7 +234,7 @@ class Answerability:
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
             sentence_coverage=max(per_sentence, default=0.0) if terms else 1.0,
-            slot_missing=float(slot_missing),
+            slot_missing=len(unstated) / len(asked) if asked else 0.0,
             foreign_share=share_foreign,
             latin=float(is_latin(question)),
             english_absent=len(english) / len(terms) if terms else 0.0,
@@ -239,6 +260,17 @@ class Answerability:
         return max(self.idf(term), 1.0)
 
 
+def ruled_out(features: Features, nouns_are_topics: bool) -> bool:
+    """The rules that refuse whatever the model says: a chat question mostly about things no document names,
+    or any question whose every asked fact (the amount, the deadline …) no supporting clause states — the policy
+    may exist, but it does not say what was asked, and the answer says exactly that."""
+    return (nouns_are_topics and mostly_unknown(features)) or fact_unstated(features)
+
+
+def fact_unstated(features: Features) -> bool:
+    return features.slot_missing >= 1.0
+
+
 def mostly_unknown(features: Features) -> bool:
     """A rule, not a weight: when at least half of what a question is about (its nouns, IDF-weighted) is named
     by no document, the documents do not cover it, however close the nearest clause looks (chat questions only:
@@ -246,7 +278,8 @@ def mostly_unknown(features: Features) -> bool:
     return features.unknown_things >= UNKNOWN_MAJORITY
 
 
-SLOT_NAMES = {"amount": "具体金额或比例", "deadline": "具体期限", "department": "负责部门", "materials": "所需材料"}
+SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
+              "department": "负责部门", "materials": "所需材料"}
 
 
 def salient_terms(question: str) -> list[str]:
@@ -333,8 +366,10 @@ def stated(slot: str, terms: list[str], support: list[Clause]) -> bool:
             if pattern.search(clause.text):
                 return True
             continue
+        title = clause.doc.get("doc_title") or ""
         for sentence in split_sentences(clause.text):
-            if pattern.search(sentence) and any(_found(t, _compact(sentence)) for t in terms):
+            about = sentence + (title if _SELF_REFERENCE.search(sentence) else "")
+            if pattern.search(sentence) and any(_found(t, _compact(about)) for t in terms):
                 return True
     return False
 
@@ -342,7 +377,10 @@ def stated(slot: str, terms: list[str], support: list[Clause]) -> bool:
 def asked_slots(question: str) -> list[str]:
     """Every kind of fact the question asks for (a question may ask for an amount and a department)."""
     q = question.lower()
-    return [slot for slot, (asks, _) in SLOTS.items() if any(a in q for a in asks)]
+    asked = [slot for slot, (asks, _) in SLOTS.items() if any(a in q for a in asks)]
+    if "figure" in asked and {"deadline", "amount", "count"} & set(asked):
+        asked.remove("figure")  # 多少 was part of 多少天 / 多少钱 / 多少家
+    return asked
 
 
 def asked_slot(question: str) -> str | None:

@@ -261,9 +261,9 @@ def with_marker(sentence: str, n: int) -> str:
 
 # The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
 # the department and validity come from the citations, see rag/assistant.py).
-STATED_SLOTS = ("validity", "amount", "measure", "deadline", "penalty", "definition", "yesno")
+STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "penalty", "definition", "yesno")
 MAX_STATED = 3
-GRANTED_SLOTS = ("amount", "penalty")
+GRANTED_SLOTS = ("amount", "figure", "penalty")
 _GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")
 GRANT_BONUS = 0.3
 

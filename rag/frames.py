@@ -100,7 +100,8 @@ class EnglishFrame(ChineseFrame):
         return text
 
 
-SLOT_ENGLISH = {"amount": "the amount or ratio", "deadline": "the time limit", "department": "the responsible department",
+SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
+                "deadline": "the time limit", "department": "the responsible department",
                 "materials": "the materials required"}
 
 

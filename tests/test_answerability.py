@@ -15,7 +15,7 @@ from rag.retrieval import Ranking
 from rag.runtime import make_assistant
 from rag.types import Retrieved
 from settings import Settings
-from stubs.fake_index import FakeIndex, sample_clauses
+from stubs.fake_index import FakeIndex, clause, doc_meta, sample_clauses
 
 # --- salient terms ------------------------------------------------------------------------------------------
 
@@ -72,7 +72,8 @@ def test_suzhou_province_and_country_are_no_foreign_place():
 
 @pytest.mark.parametrize("question, slot", [
     ("补贴最高多少钱？", "amount"), ("多少个工作日办结？", "deadline"), ("找哪个部门？", "department"),
-    ("要准备哪些材料？", "materials"), ("这个政策是什么意思？", None),
+    ("要准备哪些材料？", "materials"), ("这个政策是什么意思？", None), ("到2027年要建多少家养老院？", "count"),
+    ("覆盖目标是多少？", "figure"), ("How many copies are made?", "count"),
 ])
 def test_asked_slot_is_recognised(question, slot):
     assert asked_slot(question) == slot
@@ -115,6 +116,33 @@ def test_missing_figure_is_a_missing_slot(fake):
     wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
     features, details = check.features("这项补贴最高多少钱？", ranking_of(index, wordy))
     assert features.slot_missing == 1.0 and details["slot"] == "amount"
+
+
+def test_a_count_is_stated_by_a_number_of_things_and_money_is_not_stated_by_a_count():
+    doc = doc_meta("苏州市养老服务若干措施")
+    homes = clause(doc, "一、（二）", "到2027年，全市建成60家以上智慧养老院。")
+    assert A.stated("count", ["养老院"], [homes])
+    assert not A.stated("amount", ["养老院"], [homes])  # 多少钱 is not answered by 60家
+
+
+def test_a_sentence_about_its_own_document_states_a_date_for_the_title_s_topic():
+    doc = doc_meta("苏州市软件产业高质量发展若干政策措施")
+    closing = clause(doc, "施行与解释", "本措施自2025年2月1日起施行，有效期至2027年12月31日。")
+    assert A.stated("deadline", ["软件产业"], [closing])
+    assert not A.stated("deadline", ["燃气"], [closing])
+
+
+def test_every_asked_fact_unstated_is_refused_by_rule_naming_what_is_missing(fake):
+    index, check = fake
+    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
+    decision = check.decide("这项补贴最高多少钱？", ranking_of(index, wordy, cosine=0.99))
+    assert not decision.answerable and decision.probability == 0.0
+    assert decision.missing_slot == "amount" and any("未写明具体金额" in r for r in decision.reasons)
+
+
+def test_one_of_two_asked_facts_stated_goes_to_the_model_not_the_rule():
+    assert A.fact_unstated(Features(0.9, 0.5, 0.9, 0.9, 1.0, 0.0, 0.0, 0.0, 0.0))
+    assert not A.fact_unstated(Features(0.9, 0.5, 0.9, 0.9, 0.5, 0.0, 0.0, 0.0, 0.0))
 
 
 def test_direct_lookup_is_always_answerable(fake):
