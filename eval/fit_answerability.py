@@ -1,12 +1,12 @@
 """Fit the answerability model (rag/answerability.json) on a golden set — the dev set only, never the holdout.
 
-    python -m eval.fit_answerability [--golden eval/golden/dev.jsonl] [--max-false-refusal 0.02]
+    python -m eval.fit_answerability [--golden eval/golden/dev.jsonl] [--max-false-refusal 0.03]
 
 Every golden question is assessed by the real assistant exactly as a user would ask it (chat or hotline); its
 features and whether it is answerable become one training row. A logistic regression (L2, numpy) is fitted;
-the cutoff is chosen on out-of-fold probabilities of a stratified 5-fold cross-validation: the highest
-refusal rate whose false-refusal rate stays within --max-false-refusal. The file records the features, the
-weights, the cutoff and the cross-validated figures.
+each language's cutoff is chosen on out-of-fold probabilities of a stratified 5-fold cross-validation: the
+highest refusal rate of that language's questions whose false-refusal rate stays within --max-false-refusal.
+The file records the features, the weights, the cutoffs and the cross-validated figures.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from eval.golden import load_golden
-from rag.answerability import MODEL_FILE, Features, ruled_out
+from rag.answerability import MODEL_FILE, Features, language_of, ruled_out
 from rag.modes import MODES
 from settings import ROOT, Settings
 
 L2 = 0.1
+MAX_FALSE_REFUSAL = 0.03
 FOLDS = 5
 SEED = 7
 
@@ -66,25 +67,46 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = FOLDS, seed: int = SE
 
 
 def choose_cutoff(probabilities: np.ndarray, y: np.ndarray, max_false_refusal: float) -> float:
-    """The highest cutoff (most refusals) whose false-refusal rate stays within the budget."""
-    answerable = probabilities[y == 1]
-    best = 0.0
+    """The cutoff refusing the most unanswerable questions while the false-refusal rate stays within the budget;
+    of the cutoffs that refuse as many, the one refusing fewest answerable questions, placed midway between the
+    last probability it refuses and the first it answers (a margin either side)."""
+    answerable, unanswerable = probabilities[y == 1], probabilities[y == 0]
+    best: tuple[float, float, float] | None = None  # (refusal, -false refusal, -cutoff)
     for cutoff in np.unique(np.round(probabilities, 6)):
-        if np.mean(answerable < cutoff) <= max_false_refusal:
-            best = max(best, float(cutoff))
-    return best
+        false_refusal = float(np.mean(answerable < cutoff)) if len(answerable) else 0.0
+        if false_refusal <= max_false_refusal:
+            key = (float(np.mean(unanswerable < cutoff)) if len(unanswerable) else 0.0, -false_refusal, -float(cutoff))
+            best = key if best is None or key > best else best
+    if best is None:
+        return 0.0
+    cutoff = -best[2]
+    below = probabilities[probabilities < cutoff]
+    return float((below.max() + cutoff) / 2) if len(below) else cutoff
 
 
-def rates(probabilities: np.ndarray, y: np.ndarray, cutoff: float) -> dict:
-    refused = probabilities < cutoff
+def rates(probabilities: np.ndarray, y: np.ndarray, cutoffs: np.ndarray | float) -> dict:
+    """Refusal and false-refusal rates; `cutoffs` is one cutoff or each question's own (by its language)."""
+    refused = probabilities < cutoffs
     return {"refusal_accuracy": round(float(refused[y == 0].mean()), 4),
             "false_refusal_rate": round(float(refused[y == 1].mean()), 4)}
+
+
+def by_language(probabilities: np.ndarray, y: np.ndarray, languages: np.ndarray, cutoffs: dict[str, float]) -> dict:
+    """The rates overall and for each language, each question judged at its language's cutoff."""
+    own = np.array([cutoffs[language] for language in languages])
+    out = rates(probabilities, y, own)
+    for language in cutoffs:
+        mine = languages == language
+        out[language] = rates(probabilities[mine], y[mine], cutoffs[language])
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_answerability", description=__doc__.splitlines()[0])
     parser.add_argument("--golden", type=Path, default=ROOT / "eval" / "golden" / "dev.jsonl")
-    parser.add_argument("--max-false-refusal", type=float, default=0.02)
+    # The issue's own ceiling on wrongly refused questions: a wrong confident answer costs more than "the documents
+    # do not say", and on dev each answerable question given up near the ceiling buys several refusals.
+    parser.add_argument("--max-false-refusal", type=float, default=MAX_FALSE_REFUSAL)
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     args = parser.parse_args(argv)
     if "holdout" in args.golden.name:
@@ -101,19 +123,21 @@ def main(argv: list[str] | None = None) -> int:
     ruled = np.array([ruled_out(f, MODES[item.mode].nouns_are_topics) for f, item in zip(evidence, items)])
 
     oof = np.where(ruled, 0.0, out_of_fold(x, y))
-    cutoff = choose_cutoff(oof, y, args.max_false_refusal)
+    languages = np.array([language_of(f) for f in evidence])
+    cutoffs = {language: round(choose_cutoff(oof[languages == language], y[languages == language],
+                                             args.max_false_refusal), 6) for language in ("zh", "en")}
     weights, bias = fit_logistic(x, y)
     model = {
         "features": list(Features.NAMES),
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
-        "cutoff": round(cutoff, 6),
+        "cutoffs": cutoffs,
         "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
                       "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS,
                       "max_false_refusal": args.max_false_refusal},
         "refused_by_rule": {"items": int(ruled.sum()), "answerable": int(y[ruled].sum())},
-        "cross_validated": rates(oof, y, cutoff),
-        "in_sample": rates(np.where(ruled, 0.0, predict(x, weights, bias)), y, cutoff),
+        "cross_validated": by_language(oof, y, languages, cutoffs),
+        "in_sample": by_language(np.where(ruled, 0.0, predict(x, weights, bias)), y, languages, cutoffs),
     }
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(model, ensure_ascii=False, indent=2))

@@ -148,23 +148,33 @@ class Decision:
 
 @dataclass(frozen=True)
 class Model:
-    """A logistic model over `Features.NAMES`: P(answerable) = σ(bias + Σ weight·feature), answered at ≥ cutoff."""
+    """A logistic model over `Features.NAMES`: P(answerable) = σ(bias + Σ weight·feature), answered at ≥ the
+    cutoff of the question's language. Each language has its own cutoff: English evidence is weaker (terms come
+    through the term map), and one shared cutoff would refuse English questions far more often by mistake."""
 
     weights: tuple[float, ...]
     bias: float
-    cutoff: float
+    cutoffs: dict[str, float]  # language ("zh", "en") → cutoff
     features: tuple[str, ...] = Features.NAMES
 
     def probability(self, features: Features) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features.vector(), strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
+    def cutoff(self, features: Features) -> float:
+        return self.cutoffs[language_of(features)]
+
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "Model":
         raw = json.loads(path.read_text(encoding="utf-8"))
         if tuple(raw["features"]) != Features.NAMES:
             raise ValueError(f"{path}: fitted on {raw['features']}, code has {Features.NAMES}; refit it")
-        return cls(tuple(raw["weights"]), raw["bias"], raw["cutoff"], tuple(raw["features"]))
+        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]))
+
+
+def language_of(features: Features) -> str:
+    """The language whose cutoff applies: "en" for an English question, else "zh"."""
+    return "en" if features.latin else "zh"
 
 
 class Answerability:
@@ -194,7 +204,7 @@ class Answerability:
                             asdict(features), details["unknown"])
         model = self.model
         probability = model.probability(features)
-        answerable = probability >= (model.cutoff if self.cutoff is None else self.cutoff)
+        answerable = probability >= (model.cutoff(features) if self.cutoff is None else self.cutoff)
         foreign = details["foreign"] if features.foreign_share > 0.5 else []
         return Decision(answerable, round(probability, 4), [] if answerable else details["reasons"],
                         details["missing"], foreign, details["slot"], asdict(features),

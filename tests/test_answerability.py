@@ -152,22 +152,39 @@ def test_direct_lookup_is_always_answerable(fake):
     assert check.decide("契税减免", ranking).answerable
 
 
-def test_model_file_lists_the_code_features_and_a_cutoff_fitted_within_the_false_refusal_budget():
+def test_model_file_lists_the_code_features_and_cutoffs_fitted_within_the_false_refusal_budget():
     raw = json.loads(A.MODEL_FILE.read_text(encoding="utf-8"))
     model = Model.load()
     assert tuple(raw["features"]) == Features.NAMES and len(model.weights) == len(Features.NAMES)
-    assert 0.0 < model.cutoff < 1.0
+    assert set(model.cutoffs) == {"zh", "en"} and all(0.0 < c < 1.0 for c in model.cutoffs.values())
     assert raw["fitted_on"]["golden"] == "dev.jsonl"
-    assert raw["cross_validated"]["false_refusal_rate"] <= raw["fitted_on"]["max_false_refusal"]
+    for language in ("zh", "en"):
+        assert raw["cross_validated"][language]["false_refusal_rate"] <= raw["fitted_on"]["max_false_refusal"]
 
 
-def test_cutoff_choice_respects_the_false_refusal_budget():
+def test_each_language_is_judged_at_its_own_cutoff():
+    model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
+    chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0)
+    english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0)
+    assert model.probability(chinese) < model.cutoff(chinese)
+    assert model.probability(english) >= model.cutoff(english)
+
+
+def test_cutoff_choice_respects_the_false_refusal_budget_with_a_margin_either_side():
     from eval.fit_answerability import choose_cutoff
 
     probabilities = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9])
     labels = np.array([0, 0, 1, 0, 1, 1, 1])
-    assert choose_cutoff(probabilities, labels, 0.0) == 0.3  # refusing below 0.3 wrongly refuses nobody
-    assert choose_cutoff(probabilities, labels, 0.25) == 0.7  # below 0.7: one of four answerable refused
+    assert choose_cutoff(probabilities, labels, 0.0) == pytest.approx(0.25)  # refuses 0.1 and 0.2, no answerable
+    assert choose_cutoff(probabilities, labels, 0.25) == pytest.approx(0.65)  # all three, one of four answerable
+
+
+def test_cutoff_choice_gives_up_no_answerable_question_for_nothing():
+    from eval.fit_answerability import choose_cutoff
+
+    probabilities = np.array([0.1, 0.5, 0.9])
+    labels = np.array([0, 1, 1])  # refusing 0.5 as well would refuse no more unanswerable questions
+    assert choose_cutoff(probabilities, labels, 0.5) == pytest.approx(0.3)
 
 
 def test_logistic_fit_separates_separable_data():
