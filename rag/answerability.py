@@ -44,6 +44,7 @@ SUPPORT_DEPTH = 3  # clauses that may carry the answer
 # cross-validated refusal at the same false-refusal budget: 0.6 → 46.5 %, 0.9 → 44.6 %, any term → 42.6 %).
 TOPIC_WEIGHT = 0.6
 UNKNOWN_MAJORITY = 0.5  # see `mostly_unknown`
+COVERED = 0.5  # a clause holding half the question's term weight is about the question (see Decision.covered)
 
 # Words that frame a question but name no topic: function and question words, hotline framing (callers, family,
 # where they live, how to reach them), politeness, and words every policy question uses. Salient terms are what
@@ -144,6 +145,9 @@ class Decision:
     missing_slot: str | None = None
     features: dict = field(default_factory=dict)
     unknown_terms: list[str] = field(default_factory=list)  # salient terms no document of the library uses
+    # The supporting clauses are about what was asked and only the asked fact is unstated: "the policy exists but
+    # states no figure", said as such (not as "nothing found").
+    covered: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,8 +204,9 @@ class Answerability:
             return Decision(False, 0.0, details["reasons"], details["missing"], details["foreign"], details["slot"],
                             asdict(features), details["unknown"])
         if ruled_out(features, nouns_are_topics):
+            covered = fact_unstated(features) and not details["unknown"] and features.clause_coverage >= COVERED
             return Decision(False, 0.0, details["reasons"], details["missing"], [], details["slot"],
-                            asdict(features), details["unknown"])
+                            asdict(features), details["unknown"], covered)
         model = self.model
         probability = model.probability(features)
         answerable = probability >= (model.cutoff(features) if self.cutoff is None else self.cutoff)

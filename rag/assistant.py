@@ -314,7 +314,7 @@ class Assistant:
         answer = self._answer(turn, ranking, text, [], refused=True)
         answer.answerable, answer.reasons = False, list(decision.reasons)
         nearest_units = units_of(self._clauses(ranking.hits[:NEARBY_SHOWN]))
-        turn.mode.finish_refusal(answer, turn, decision.reasons, nearest_units)
+        turn.mode.finish_refusal(answer, turn, decision, nearest_units)
         return answer
 
     def _unusable(self, masked: str, mode: Mode, notices: list[str]) -> Answer:

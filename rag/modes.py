@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rag import hotline
+from rag.answerability import Decision
 from rag.citations import Departments, without_markers
 from rag.extractive import Extract
 from rag.types import Answer, Citation
@@ -55,7 +56,7 @@ class Mode(Protocol):
     def asked(self, turn: Turn) -> str: ...
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
                departments: DepartmentsOf | None = None) -> None: ...
-    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None: ...
+    def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None: ...
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]: ...
     def finish_llm(self, answer: Answer, text: str) -> None: ...
 
@@ -85,13 +86,14 @@ class ChatMode:
         return _with_questions(turn.query, hotline.find_questions(turn.query))
 
     def asked(self, turn: Turn) -> str:
-        return turn.query
+        # The sentences that ask: words around them (今天天气不错…) are not what the documents must cover.
+        return "\n".join(hotline.find_questions(turn.query))
 
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
                departments: DepartmentsOf | None = None) -> None:
         pass
 
-    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
+    def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None:
         pass
 
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]:
@@ -128,8 +130,8 @@ class HotlineMode:
         answer.reply_script = hotline.reply_script(turn.questions, extracts, by_id, answer.responsible_units,
                                                    departments)
 
-    def finish_refusal(self, answer: Answer, turn: Turn, reasons: list[str], units: list[str]) -> None:
-        answer.reply_script = hotline.refusal_script(turn.questions, reasons, units)
+    def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None:
+        answer.reply_script = hotline.refusal_script(turn.questions, decision, units)
 
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]:
         return llm.stream_reply_script(turn.masked, turn.questions, context)

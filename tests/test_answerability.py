@@ -270,3 +270,22 @@ def test_real_corpus_covered_question_is_still_answered(assistant):
     answer = assistant.ask("燃气管道设施的保护范围是怎么规定的？")
     assert not answer.refused and answer.answerable
     assert answer.citations[0].citation == "《苏州市燃气管理办法》第三十五条"
+
+
+def test_refusal_for_an_unstated_fact_says_the_clauses_cover_the_topic_in_either_language():
+    from rag.frames import REFUSAL_PREFIX, ChineseFrame, EnglishFrame
+
+    covered = A.Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True)
+    chinese = ChineseFrame().refusal(covered, [], date(2026, 6, 1))
+    assert chinese.startswith(REFUSAL_PREFIX) and "相关条款涉及该事项，但没有写明具体金额或比例" in chinese
+    english = EnglishFrame().refusal(covered, [], date(2026, 6, 1))
+    assert "the clauses on this topic do not state the amount or ratio" in english
+    nothing = A.Decision(False, 0.0, ["现有文件均未提及“契税”"], unknown_terms=["契税"])
+    assert "涉及该事项" not in ChineseFrame().refusal(nothing, [], date(2026, 6, 1))
+
+
+def test_an_unstated_fact_about_a_term_no_document_uses_is_not_called_covered(fake):
+    index, check = fake
+    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
+    decision = check.decide("契税最高多少钱？", ranking_of(index, wordy, cosine=0.99))
+    assert not decision.answerable and not decision.covered

@@ -89,3 +89,23 @@ def test_expired_policy_is_flagged_in_the_reply_script(assistant):
     answer = assistant.ask("新建海外仓补助多少？", mode="hotline", filters={"doc_id": "trade2020"})
     assert answer.citations and all(c.expired for c in answer.citations)
     assert "已过有效期" in answer.reply_script and "已过期，有效期至2020年12月31日" in answer.reply_script
+
+
+def test_refusal_script_says_the_policy_exists_but_not_the_asked_fact_and_who_handles_it():
+    from rag.answerability import Decision
+    from rag.hotline import refusal_script
+
+    covered = Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True)
+    script = refusal_script(["他问燃气管道保护补贴能拿多少钱？"], covered, ["市住建局"])
+    assert "有相关规定，但没有写明具体金额或比例" in script and "市住建局" in script
+    assert "他问" not in script  # the caller's own sentence is not read back to them
+
+
+def test_refusal_script_for_an_uncovered_topic_names_no_department_of_unrelated_clauses():
+    from rag.answerability import Decision
+    from rag.hotline import refusal_script
+
+    uncovered = Decision(False, 0.0, ["现有文件均未提及“契税”"], unknown_terms=["契税"])
+    script = refusal_script(["他问买房契税有没有补贴？"], uncovered, ["市科技局"])
+    assert "未找到相关规定（现有文件均未提及“契税”）" in script
+    assert "市科技局" not in script and "他问" not in script
