@@ -148,6 +148,9 @@ class Decision:
     # The supporting clauses are about what was asked and only the asked fact is unstated: "the policy exists but
     # states no figure", said as such (not as "nothing found").
     covered: bool = False
+    # Asked kinds of fact no supporting clause states about the question's topic: an answer says so for each
+    # rather than quote a figure about something else.
+    unstated_slots: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class Answerability:
         foreign = details["foreign"] if features.foreign_share > 0.5 else []
         return Decision(answerable, round(probability, 4), [] if answerable else details["reasons"],
                         details["missing"], foreign, details["slot"], asdict(features),
-                        [] if answerable else details["unknown"])
+                        [] if answerable else details["unknown"], unstated_slots=details["unstated"])
 
     @property
     def model(self) -> Model:
@@ -268,6 +271,7 @@ class Answerability:
         if not reasons:
             reasons.append("检索到的条款与问题不够相关")
         return features, {"reasons": reasons, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
+                          "unstated": unstated,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
 
     def _weight(self, term: str) -> float:

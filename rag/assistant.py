@@ -110,7 +110,7 @@ class Assistant:
         if not decision.answerable:
             yield from _as_events(self._refusal(turn, ranking, decision))
             return
-        answer = self._extractive(turn, ranking)
+        answer = self._extractive(turn, ranking, decision.unstated_slots)
         if uncovered:
             _mention_uncovered(answer, uncovered)
         if self.llm is None:
@@ -201,7 +201,8 @@ class Assistant:
     def _clauses(self, hits: list[Retrieved]) -> list[Clause]:
         return [self.clause(h.id) for h in hits]
 
-    def _extractive(self, turn: Turn, ranking: Ranking) -> Answer:
+    def _extractive(self, turn: Turn, ranking: Ranking, unstated: list[str] = ()) -> Answer:
+        """The answer quoted from the ranked clauses; `unstated`: asked kinds of fact the clauses do not state."""
         today = self.settings.current_date()
         shown = ranking.hits[: self.settings.top_k]
         asked = turn.mode.asked(turn)
@@ -213,11 +214,12 @@ class Assistant:
         leads = {c.id: frame.lead(c) for c in citations}
         departments = departments_asked(asked, citations, self._competent)
         if frame is CHINESE:  # the asked facts first, in one line; the department is part of it
-            first, department_line = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments), ""
+            first = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments, unstated)
+            department_line = ""
         else:
             first = english_conclusion(asked, extracts, numbers, citations, self.lexical.idf,
                                        english_validity(citations[0].doc, citations[0].validity, citations[0].expired)
-                                       if citations else None)
+                                       if citations else None, unstated)
             department_line = frame.departments(departments)
         body = "\n".join(
             part for part in (first, compose(extracts, leads, numbers), department_line,

@@ -11,14 +11,15 @@ every asked slot the answer carries at least one passage that fills it when the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
-from rag.answerability import SLOTS, asked_slots
+from rag.answerability import SLOT_NAMES, SLOTS, asked_slots
 from rag.citations import Departments, department_phrase, flat_validity
+from rag.frames import SLOT_ENGLISH
 from rag.types import Citation
 
 _ITEM_MARKER = r"(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.．、](?!\d))"
@@ -289,11 +290,13 @@ class Finding:
 
 
 def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
-             idf: Callable[[str], float]) -> list[Finding]:
+             idf: Callable[[str], float], unstated: Iterable[str] = ()) -> list[Finding]:
     """For each asked slot (up to MAX_STATED), the quoted fragment that states it best: one that fills the slot
-    and shares most of the question's information, in the earliest clause that has one."""
+    and shares most of the question's information, in the earliest clause that has one. A slot the clauses do
+    not state about the question's topic (`unstated`, from the answerability decision) gets none: a figure
+    about another subsidy is no answer."""
     query_weights = {t: idf(t) for t in set(tokenize(question))}
-    asked = answer_slots(question)
+    asked = [slot for slot in answer_slots(question) if slot not in unstated]
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
         for ex in extracts:
@@ -444,10 +447,12 @@ def validity_statement(citation: Citation) -> str:
 
 
 def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],
-               idf: Callable[[str], float], departments: Departments | None = None) -> str:
+               idf: Callable[[str], float], departments: Departments | None = None,
+               unstated: Iterable[str] = ()) -> str:
     """The one-line direct answer: an expired governing document first, then the validity, the department, the
-    figure / deadline / penalty / yes-no fragments quoted with [n], and a figure of the question against the
-    clause's threshold. Empty when the question asks for none of these (a clause lookup)."""
+    figure / deadline / penalty / yes-no fragments quoted with [n] — or, for an asked figure or deadline the
+    clauses do not state (`unstated`), that they do not — and a figure of the question against the clause's
+    threshold. Empty when the question asks for none of these (a clause lookup)."""
     asked = answer_slots(question)
     parts: list[str] = []
     governing = citations[0] if citations else None
@@ -458,7 +463,8 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
         parts.append(validity_statement(governing))  # with no dates on record, the quoted text says it
     if departments is not None:
         parts.append(department_phrase(departments))
-    parts += [stated(f) for f in findings(question, extracts, numbers, idf)]
+    parts += [stated(f) for f in findings(question, extracts, numbers, idf, unstated)]
+    parts += [f"所引条款未写明{SLOT_NAMES[slot]}" for slot in unstated if slot in STATED_SLOTS]
     compared = comparison(question, "".join(s for ex in extracts for s in ex.sentences))
     if compared:
         parts.append(f"按您所述：{compared}")
@@ -466,15 +472,18 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
 
 
 def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],
-                       idf: Callable[[str], float], expired_on: str | None = None) -> str:
+                       idf: Callable[[str], float], expired_on: str | None = None,
+                       unstated: Iterable[str] = ()) -> str:
     """The first line of an answer to an English question: an expired governing document first (`expired_on`,
-    already in English), then the asked figures / deadline / penalty quoted verbatim in Chinese with [n]."""
+    already in English), then the asked figures / deadline / penalty quoted verbatim in Chinese with [n], or
+    that the clauses do not state them."""
     parts: list[str] = []
     governing = citations[0] if citations else None
     if governing is not None and governing.expired and expired_on:
         title = governing.doc.get("doc_title") or governing.citation
         parts.append(f"《{title}》 {expired_on}; what follows is for reference only")
-    for finding in findings(question, extracts, numbers, idf):
+    for finding in findings(question, extracts, numbers, idf, unstated):
         quoted = stated(finding)
         parts.append(quoted.replace("不可以——", "No — ", 1))
+    parts += [f"the cited clauses do not state {SLOT_ENGLISH[slot]}" for slot in unstated if slot in STATED_SLOTS]
     return "In short: " + "; ".join(parts) + "." if parts else ""

@@ -92,6 +92,15 @@ def test_department_question_names_the_clause_trailer_unit_in_the_first_line(ass
 
 
 @pytest.mark.model
+def test_figure_the_clauses_do_not_state_for_the_topic_is_said_to_be_unstated_not_taken_from_another_subsidy(
+        assistant):
+    answer = assistant.ask("以工代训补贴每人每月能拿多少钱？找哪个部门？")
+    line = first_line(answer)
+    assert not answer.refused and "负责部门为市人社局" in line
+    assert "所引条款未写明具体金额或比例" in line and "元" not in line  # the 500元 of another subsidy is not it
+
+
+@pytest.mark.model
 def test_listed_conditions_are_quoted_whole(assistant):
     answer = assistant.ask("出租汽车驾驶员要具备什么条件？")
     assert answer.citations[0].citation == "《苏州市客运出租汽车管理办法》第九条"
