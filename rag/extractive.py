@@ -20,6 +20,7 @@ from ingest.tokenize import split_sentences, tokenize
 from rag.answerability import SLOT_NAMES, SLOTS, asked_slots
 from rag.citations import Departments, department_phrase, flat_validity
 from rag.frames import SLOT_ENGLISH
+from rag.translate import is_latin, to_chinese
 from rag.types import Citation
 
 _ITEM_MARKER = r"(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.．、](?!\d))"
@@ -117,6 +118,13 @@ def passages(text: str, label: str = "") -> list[str]:
     return [p for p in out if p.strip()]
 
 
+def term_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """The question's words with their IDF, to find the passages that share them; an English question's words
+    are its Chinese pseudo-query's (rag/translate.py), since the passages are Chinese."""
+    text = f"{question} {to_chinese(question)}" if is_latin(question) else question
+    return {t: idf(t) for t in set(tokenize(text))}
+
+
 def score_passage(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
     """Share of the question's IDF mass the passage contains, plus a bonus per asked slot it fills. An
     enumeration answers as well as its best item read with its lead: the words of all its items together
@@ -149,7 +157,7 @@ def extract(
     those among the next CANDIDATE_CLAUSES whose best passage answers nearly as well (a question of several
     parts is often answered by a clause ranked fourth). `whole_first` keeps every passage of the first clause:
     the question named that clause, so it wants the clause itself."""
-    query_weights = {t: idf(t) for t in set(tokenize(question))}
+    query_weights = term_weights(question, idf)
     slots = answer_slots(question)
     found: list[Extract] = []
     for position, clause in enumerate(clauses[:CANDIDATE_CLAUSES]):
@@ -180,7 +188,7 @@ def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],
         return []
     added: list[Extract] = []
     for part in parts:
-        weights = {t: idf(t) for t in set(tokenize(part))}
+        weights = term_weights(part, idf)
         slots = answer_slots(part)
         scored = [_extract_one(c, units, weights, slots, MAX_UNITS_OTHER)
                   for c in clauses if (units := passages(c.text, c.label))]
@@ -295,7 +303,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     and shares most of the question's information, in the earliest clause that has one. A slot the clauses do
     not state about the question's topic (`unstated`, from the answerability decision) gets none: a figure
     about another subsidy is no answer."""
-    query_weights = {t: idf(t) for t in set(tokenize(question))}
+    query_weights = term_weights(question, idf)
     asked = [slot for slot in answer_slots(question) if slot not in unstated]
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:

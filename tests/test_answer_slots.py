@@ -203,3 +203,15 @@ def test_english_question_gets_the_asked_figure_first_quoted_in_chinese(assistan
     answer = assistant.ask("How much subsidy for automotive chip AEC-Q certification?")
     line = first_line(answer)
     assert line.startswith("In short: ") and "50%" in line and "100万元[1]" in line
+
+
+def test_english_question_picks_the_passage_sharing_its_chinese_terms():
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("苏州市金融支持稳企业保就业工作指导意见")
+    text = ("4．强化政府性融资担保。对符合条件的小微企业给予补贴，最高50万元。企业申请条件由市财政局负责制定。"
+            "对新设机构给予奖励，最高100万元。合作机构平均担保费率逐步下降。")
+    (found,) = extract("What does the guidance say about guarantee fees of government financing guarantee firms?",
+                       [clause(doc, "二、（三）4.", text)], lambda token: 1.0)
+    assert any("担保费率" in s for s in found.sentences)
