@@ -30,7 +30,7 @@ from rag.citations import (
     units_of,
     validity_notes,
 )
-from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, fills
+from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, sets_penalty
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
 from rag.lookup import amendment_links, article_number, penalty_links
@@ -235,8 +235,9 @@ class Assistant:
 
     def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:
         """When a penalty is asked and no quoted passage sets one, the article that sets the penalty for breaking
-        a cited article (违反本办法第二十六条规定的，…罚款) — at most one."""
-        if "penalty" not in answer_slots(asked) or any(fills(s, "penalty") for ex in extracts for s in ex.sentences):
+        a cited article (违反本办法第二十六条规定的，…罚款) — at most one. A passage that only refers to other
+        rules (按有关规定实施处罚) sets no penalty: a penalty is set with its figure."""
+        if "penalty" not in answer_slots(asked) or any(sets_penalty(s) for ex in extracts for s in ex.sentences):
             return []
         cited = {ex.clause.id for ex in extracts}
         for ex in extracts:

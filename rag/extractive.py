@@ -28,6 +28,7 @@ _LEADING_MARKER = re.compile(rf"^\s*(?:第[一二三四五六七八九十百零�
 _STARTS_ITEM = re.compile(rf"^\s*{_ITEM_MARKER}")
 _ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
 _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
+_DIGIT = re.compile(r"\d")
 
 # Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, department,
 # materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
@@ -92,6 +93,12 @@ def answer_slots(question: str) -> list[str]:
 
 def fills(passage: str, slot: str) -> bool:
     return bool(ANSWER_SLOTS[slot][1].search(passage))
+
+
+def sets_penalty(passage: str) -> bool:
+    """A passage that sets a penalty with its figure (并处100元以上1000元以下罚款), not one that refers elsewhere
+    (按有关规定实施处罚)."""
+    return fills(passage, "penalty") and bool(_DIGIT.search(passage))
 
 
 def passages(text: str, label: str = "") -> list[str]:
@@ -307,6 +314,8 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     asked = [slot for slot in answer_slots(question) if slot not in unstated]
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
+        # 按有关规定实施处罚 only refers elsewhere: not the penalty when another passage sets one.
+        figure_only = slot == "penalty" and any(sets_penalty(p) for ex in extracts for p in ex.sentences)
         for ex in extracts:
             title = set(tokenize(ex.clause.doc.get("doc_title") or ""))
             weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
@@ -324,6 +333,8 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                     following = fragments[i + 1] if i + 1 < len(fragments) else ""
                     if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
                         fragment = f"{fragment}，{following}"
+                    if figure_only and not _DIGIT.search(fragment):
+                        continue
                     present = set(tokenize(fragment))
                     overlap = sum(w for t, w in weights.items() if t in present) / total
                     if slot in GRANTED_SLOTS:  # the figure granted (or fined), not the bar to reach it

@@ -215,3 +215,10 @@ def test_english_question_picks_the_passage_sharing_its_chinese_terms():
     (found,) = extract("What does the guidance say about guarantee fees of government financing guarantee firms?",
                        [clause(doc, "二、（三）4.", text)], lambda token: 1.0)
     assert any("担保费率" in s for s in found.sentences)
+
+
+@pytest.mark.model
+def test_penalty_is_the_fine_the_linked_article_sets_not_a_referral_to_other_rules(assistant):
+    answer = assistant.ask("出租车司机开着空车灯，乘客招手停车后不载客，算拒载吗？会怎么处罚？")
+    assert "《苏州市客运出租汽车管理办法》第三十八条" in [c.citation for c in answer.citations]
+    assert "100元以上1000元以下罚款" in first_line(answer) and "有关规定实施处罚" not in first_line(answer)
