@@ -5,6 +5,7 @@
 * `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
 * `Preferences` — scale down secondary text, expired documents and other places than the one asked about.
+* `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
 """
@@ -22,10 +23,11 @@ from rank_bm25 import BM25Okapi
 from domain.jurisdiction import CITY, jurisdiction_of
 from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
-from ingest.tokenize import tokenize
+from domain.terms import load_synonyms
+from ingest.tokenize import normalise, tokenize
 from rag import lookup
 from rag.retrieval import Candidates, ClauseStore, Query
-from rag.translate import is_latin, to_chinese
+from rag.translate import is_latin, term_groups, to_chinese
 from settings import Settings
 
 CANDIDATES = 100  # per retriever, before fusion (of ~1,100 clauses)
@@ -221,6 +223,54 @@ class Preferences:
         if jurisdiction == CITY:
             return self.CITY_WHEN_DISTRICT_NAMED_FACTOR
         return self.OTHER_JURISDICTION_FACTOR
+
+
+class TermCoverage:
+    """Multiplies each fused score by 1 + WEIGHT × the clause's coverage of the question: the share of the
+    question's information (IDF mass) whose terms the clause (with its document and section header) contains.
+
+    RRF keeps only ranks, so two clauses of the right document that each retriever places one or two ranks
+    apart end up in near-random order; the clause that mentions more of what is asked (the 专利 of a 专利数量
+    question, not only its heading 申报条件) is usually the answer. A term counts through its synonyms too
+    (出租车 → 出租汽车). An English question is measured through its term groups (rag/translate.py): a group is
+    covered when the clause uses any of its terms, so a phrase's second translation never counts as missing.
+    On the golden dev set (176 answerable items) this lifted hit@1 0.790 → 0.84 (English 0.745 → 0.83);
+    weights from 1 to 3 give nearly the same ranking, 1.5 is in the middle of that plateau."""
+
+    WEIGHT = 1.5
+
+    def __init__(self, store: ClauseStore) -> None:
+        self.lexical = lexical_index(store)
+        self.tokens = {cid: frozenset(tokens) for cid, tokens in store.tokens.items()}
+        self.texts = {cid: normalise(clause.embed_text) for cid, clause in store.clauses.items()}
+        self.synonyms = load_synonyms()
+
+    def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
+        groups = [tuple(dict.fromkeys(normalise(term) for term in group)) for group in self.groups(query.text)]
+        weights = [max(self.weight(term) for term in group) for group in groups]
+        total = sum(weights)
+        if not total:
+            return scores
+        out = {}
+        for cid, score in scores.items():
+            tokens, text = self.tokens.get(cid, frozenset()), self.texts.get(cid, "")
+            covered = sum(w for group, w in zip(groups, weights, strict=True)
+                          if any(term in tokens or term in text for term in group))
+            out[cid] = score * (1 + self.WEIGHT * covered / total)
+        return out
+
+    def groups(self, text: str) -> list[tuple[str, ...]]:
+        """What the question asks about, as groups of interchangeable terms: a Chinese question's tokens, each
+        with its synonyms; an English question's term groups."""
+        if is_latin(text):
+            return list(term_groups(text))
+        return [(token, *self.synonyms.get(token, ())) for token in dict.fromkeys(tokenize(text))]
+
+    def weight(self, term: str) -> float:
+        """A term's IDF; a term that is several tokens to the index weighs as its rarest token."""
+        if term in self.lexical.bm25.idf:
+            return self.lexical.idf(term)
+        return max((self.lexical.idf(t) for t in tokenize(term)), default=0.0)
 
 
 class DirectLookup:

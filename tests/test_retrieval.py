@@ -4,6 +4,7 @@ and, on the real corpus index, the lookups people actually type."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -12,9 +13,10 @@ from rag import lookup
 from domain.numerals import cn_to_int, int_to_cn
 from ingest.model import Clause
 from rag.retrieval import Filters, PolicyRetriever, bm25_only, dense_only, hybrid
-from rag.retrievers import PostingsBM25, lexical_index, load_reranker
+from rag.retrieval import Query
+from rag.retrievers import PostingsBM25, TermCoverage, lexical_index, load_reranker
 from settings import Settings
-from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+from stubs.fake_index import BigramEmbeddings, FakeIndex, clause, doc_meta, sample_clauses
 
 TODAY = date(2026, 6, 1)
 
@@ -112,6 +114,57 @@ def test_expired_clause_leads_when_the_policy_was_still_in_force(settings):
 def test_question_naming_a_district_prefers_its_documents(retriever, place, expected):
     ranking = retriever.rank(f"{place}住宿餐饮房租减免", k=3)
     assert ids(ranking)[0] == expected
+
+
+# --- term coverage -------------------------------------------------------------------------------------------
+
+PLAN = doc_meta("企业知识产权登峰行动计划", doc_id="plan")
+TAXI = doc_meta("苏州市客运管理办法", doc_id="taxi", scheme="article")
+
+
+def coverage_boosts(clauses, question: str) -> dict[str, float]:
+    """The factor TermCoverage gives each of `clauses`, all starting from the same fused score (the sample corpus
+    joins them so that words have corpus-like IDF weights)."""
+    index = FakeIndex(sample_clauses() + clauses)
+    query = Query(text=question, filters=Filters(), today=TODAY, admitted=None)
+    return TermCoverage(index).adjust(query, {c.id: 1.0 for c in clauses})
+
+
+def test_item_stating_what_is_asked_outranks_the_heading_that_introduces_it():
+    """The heading 申报条件 shares the plan's words with the question; its item about 专利 has those (through its
+    section path, as ingest writes it) and also what is asked."""
+    item = clause(PLAN, "三、（三）", "（三）企业拥有有效发明专利50件以上。")
+    item = replace(item, embed_text=f"【文件】《{PLAN['doc_title']}》\n【位置】三、申报条件 › （三）\n【正文】{item.text}")
+    boosts = coverage_boosts([
+        clause(PLAN, "三、", "三、申报条件 申报项目的企业需同时具备以下基本条件："),
+        item,
+        clause(PLAN, "六、", "六、保障措施 各地加强组织领导。"),
+    ], "登峰行动计划申报企业对专利有什么要求？")
+    assert boosts["plan:三、（三）"] > boosts["plan:三、"] > 1.0
+    assert boosts["plan:六、"] < boosts["plan:三、"]
+
+
+def test_a_clause_using_the_corpus_word_for_an_everyday_word_covers_it():
+    """的士 is the corpus's 出租汽车 (domain/data/synonyms.tsv): the clause saying 出租汽车 covers the question."""
+    boosts = coverage_boosts([
+        clause(TAXI, "第八条", "第八条 从事出租汽车经营的企业，必须有50辆以上出租汽车。", kind="article"),
+        clause(TAXI, "第四条", "第四条 经营权可以实行有偿使用。", kind="article"),
+    ], "开的士公司要多少辆车？")
+    assert boosts["taxi:第八条"] > boosts["taxi:第四条"]
+
+
+def test_an_english_phrase_is_covered_by_any_of_its_corpus_terms():
+    """subsidy maps to more than one corpus term; a clause using either covers the phrase in full."""
+    from rag.translate import term_groups
+
+    question = "What subsidy is there for drones?"
+    (group,) = [g for g in term_groups(question) if len(g) > 1 and g[0] in ("补贴", "补助")]
+    boosts = coverage_boosts([
+        clause(PLAN, "一、", f"一、对企业给予{group[0]}。"),
+        clause(PLAN, "二、", f"二、对企业给予{group[1]}。"),
+        clause(PLAN, "三、", "三、加强组织领导。"),
+    ], question)
+    assert boosts["plan:一、"] == boosts["plan:二、"] > boosts["plan:三、"]
 
 
 # --- filters -------------------------------------------------------------------------------------------------
