@@ -2,7 +2,7 @@
 
     question ─► Query (filters, today, admitted ids, named documents, places)
              ─► retrievers (dense, BM25, …)  each → Candidates: ranked clause ids + the evidence it saw
-             ─► fusion (RRF) ─► preferences (kind, validity, place, named document; term coverage)
+             ─► fusion (RRF) ─► preferences (kind, validity, place, edition, named document; term coverage)
              ─► direct lookup (文号, document + 条) puts its clauses first ─► optional reranker ─► Ranking
 
 The hybrid system and the eval baselines are lists of the same parts (`hybrid`, `dense_only`, `bm25_only`).

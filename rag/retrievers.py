@@ -4,7 +4,7 @@
 * `BM25Retriever` — Okapi BM25 over jieba tokens; evidence: `lexical_coverage`.
 * `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
-* `Preferences` — scale down secondary text, expired documents and other places than the one asked about.
+* `Preferences` — scale down secondary text, expired documents, other places and other yearly editions than asked.
 * `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -193,15 +194,20 @@ class Preferences:
     OTHER_JURISDICTION_FACTOR = 0.8
     CITY_WHEN_DISTRICT_NAMED_FACTOR = 0.92
     NAMED_DOCUMENT_FACTOR = 1.15  # the question names this document by (part of) its title
+    # The question names a year and the document's title dates it to other years: another edition of the plan
+    # (the 2022 行动计划 when the 2023 实施方案 is asked about).
+    OTHER_EDITION_FACTOR = 0.9
     # … and asks whether (or since/until when) it applies: the clause that says so answers it.
     VALIDITY_CLAUSE_FACTOR = 1.5
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
+        self.title_years = {c.doc_id: years_in(c.doc.get("doc_title") or "") for c in store.clauses.values()}
 
     def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
         asked_kinds = {kind for kind, cues in self.KIND_CUES.items() if any(c in query.text for c in cues)}
         asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
+        asked_years = years_in(query.text)
         out = {}
         for cid, score in scores.items():
             clause = self.store.clauses[cid]
@@ -209,6 +215,9 @@ class Preferences:
                 score *= self.SECONDARY_KIND_FACTOR
             if is_expired(clause.doc, query.today):
                 score *= self.EXPIRED_FACTOR
+            dated = self.title_years[clause.doc_id]
+            if asked_years and dated and not asked_years & dated:
+                score *= self.OTHER_EDITION_FACTOR
             score *= self.place_factor(jurisdiction_of(clause.doc), query.jurisdictions)
             if clause.doc_id in query.named_documents:
                 score *= self.NAMED_DOCUMENT_FACTOR
@@ -223,6 +232,20 @@ class Preferences:
         if jurisdiction == CITY:
             return self.CITY_WHEN_DISTRICT_NAMED_FACTOR
         return self.OTHER_JURISDICTION_FACTOR
+
+
+# A year as text names it: 2023年, 2021～2023, Action 2022; not an amount (2000万元) or a count (2025个).
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.%％万亿千百元个件家台项人米])")
+_YEAR_RANGE = re.compile(r"(?<![\d.])((?:19|20)\d\d)年?\s*[～~〜\-－–—至到]\s*((?:19|20)\d\d)(?!\d)")
+
+
+def years_in(text: str) -> frozenset[int]:
+    """The years a title or question names; a span (2021～2023年) names every year in it."""
+    years = {int(y) for y in _YEAR.findall(text)}
+    for start, end in _YEAR_RANGE.findall(text):
+        if int(start) <= int(end) <= int(start) + 10:
+            years.update(range(int(start), int(end) + 1))
+    return frozenset(years)
 
 
 class TermCoverage:

@@ -14,7 +14,7 @@ from domain.numerals import cn_to_int, int_to_cn
 from ingest.model import Clause
 from rag.retrieval import Filters, PolicyRetriever, bm25_only, dense_only, hybrid
 from rag.retrieval import Query
-from rag.retrievers import PostingsBM25, TermCoverage, lexical_index, load_reranker
+from rag.retrievers import PostingsBM25, TermCoverage, lexical_index, load_reranker, years_in
 from settings import Settings
 from stubs.fake_index import BigramEmbeddings, FakeIndex, clause, doc_meta, sample_clauses
 
@@ -114,6 +114,27 @@ def test_expired_clause_leads_when_the_policy_was_still_in_force(settings):
 def test_question_naming_a_district_prefers_its_documents(retriever, place, expected):
     ranking = retriever.rank(f"{place}住宿餐饮房租减免", k=3)
     assert ids(ranking)[0] == expected
+
+
+def test_question_naming_a_year_prefers_the_edition_dated_that_year(settings):
+    """Two yearly editions of a plan; the 2022 one happens to use the question's shorthand 智改数转, the 2023 one
+    spells it out. The year the question names picks the edition: only the titles carry it."""
+    editions = [clause(doc_meta(f"苏州市智能化改造数字化转型{year}年实施方案", doc_id=f"plan{year}"), "二、", text)
+                for year, text in ((2022, "二、主要目标 推动实施智改数转项目5000个以上。"),
+                                   (2023, "二、主要目标 实施智能化改造数字化转型项目3000个以上。"))]
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses() + editions), BigramEmbeddings(), settings))
+    assert ids(retriever.rank("2023年智改数转的主要目标是什么？", k=3))[0] == "plan2023:二、"
+    assert ids(retriever.rank("智改数转的主要目标是什么？", k=3))[0] == "plan2022:二、"
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("苏州市企业知识产权登峰行动计划（2021～2023年）", {2021, 2022, 2023}),
+    ("Under the 2023–2025 capital-market opinion", {2023, 2024, 2025}),
+    ("相城区优化营商环境创新行动2022", {2022}),
+    ("年出口500万美元，设备投入2000万元，培育2025个项目", set()),
+])
+def test_years_named_by_a_title_or_question_but_not_amounts(text, years):
+    assert years_in(text) == years
 
 
 # --- term coverage -------------------------------------------------------------------------------------------
