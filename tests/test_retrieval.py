@@ -317,6 +317,18 @@ def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_st
     assert hit.doc["doc_title"] == "苏州市燃气管理办法" and "起施行" in hit.text
 
 
+@pytest.mark.parametrize(("question", "label", "stated"), [
+    # The plan's 申报条件 items all share its words; only 三、（三） states the patents asked about.
+    ("登峰行动计划申报企业要拥有多少件有效发明专利？", "三、（三）", "有效发明专利50件以上"),
+    # English through its term groups: the article saying when the letter takes effect (生效), not the one on
+    # when the measures themselves took effect.
+    ("When does a notification-and-commitment letter take effect?", "第九条", "双方签章后生效"),
+])
+def test_real_corpus_clause_stating_what_is_asked_comes_first(corpus_retriever, question, label, stated):
+    hit = corpus_retriever.rank(question, k=3).hits[0]
+    assert hit.label == label and stated in hit.text
+
+
 ARTICLE_PHRASINGS = ("《{title}》{label}是怎么规定的？", "《{title}》{label}说了什么", "{title}{label}的内容")
 
 
