@@ -22,9 +22,9 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from domain.jurisdiction import CITY, jurisdiction_of
+from domain.terms import load_synonyms
 from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
-from domain.terms import load_synonyms
 from ingest.tokenize import normalise, tokenize
 from rag import lookup
 from rag.retrieval import Candidates, ClauseStore, Query
