@@ -4,7 +4,8 @@
 * `BM25Retriever` — Okapi BM25 over jieba tokens; evidence: `lexical_coverage`.
 * `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
-* `Preferences` — scale down secondary text, expired documents, other places and other yearly editions than asked.
+* `Preferences` — scale down secondary text, expired documents, other places and other yearly editions than asked;
+  scale up the named document and the clauses stating what is asked for (validity, conditions).
 * `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
@@ -25,7 +26,7 @@ from domain.jurisdiction import CITY, jurisdiction_of
 from domain.terms import load_synonyms
 from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
-from ingest.tokenize import normalise, tokenize
+from ingest.tokenize import normalise, split_sentences, tokenize
 from rag import lookup
 from rag.retrieval import Candidates, ClauseStore, Query
 from rag.translate import is_latin, term_groups, to_chinese
@@ -199,15 +200,22 @@ class Preferences:
     OTHER_EDITION_FACTOR = 0.9
     # … and asks whether (or since/until when) it applies: the clause that says so answers it.
     VALIDITY_CLAUSE_FACTOR = 1.5
+    # The question asks for the conditions (什么条件, eligibility): the clauses whose heading or opening sentence
+    # lays conditions down (符合下列条件之一的…, 申报条件 › （三）) answer it. Such clauses are long enumerations,
+    # which BM25's length norm and the embedding of a long text both rank low; an incidental 条件 elsewhere
+    # does not count.
+    CONDITIONS_CLAUSE_FACTOR = 1.5
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
         self.title_years = {c.doc_id: years_in(c.doc.get("doc_title") or "") for c in store.clauses.values()}
+        self.states_conditions = {cid for cid, c in store.clauses.items() if STATES_CONDITIONS.search(_lead(c))}
 
     def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
         asked_kinds = {kind for kind, cues in self.KIND_CUES.items() if any(c in query.text for c in cues)}
         asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
         asked_years = years_in(query.text)
+        asks_conditions = ASKS_CONDITIONS.search(query.text) is not None
         out = {}
         for cid, score in scores.items():
             clause = self.store.clauses[cid]
@@ -218,6 +226,8 @@ class Preferences:
             dated = self.title_years[clause.doc_id]
             if asked_years and dated and not asked_years & dated:
                 score *= self.OTHER_EDITION_FACTOR
+            if asks_conditions and cid in self.states_conditions:
+                score *= self.CONDITIONS_CLAUSE_FACTOR
             score *= self.place_factor(jurisdiction_of(clause.doc), query.jurisdictions)
             if clause.doc_id in query.named_documents:
                 score *= self.NAMED_DOCUMENT_FACTOR
@@ -232,6 +242,19 @@ class Preferences:
         if jurisdiction == CITY:
             return self.CITY_WHEN_DISTRICT_NAMED_FACTOR
         return self.OTHER_JURISDICTION_FACTOR
+
+
+# Asking for the conditions, and laying them down (the drafting formulas of eligibility clauses).
+ASKS_CONDITIONS = re.compile(r"什么条件|哪些条件|条件是什么|什么要求|哪些要求|什么资格|资格条件|申请条件|申报条件|"
+                             r"eligib|qualif|conditions?\b|requirements?\b", re.IGNORECASE)
+STATES_CONDITIONS = re.compile(r"下列条件|以下条件|条件之一|基本条件|申报条件|申请条件|应当具备|必须具备|同时具备|"
+                               r"具备下列|具备以下|符合下列|符合以下|应当符合|须符合")
+
+
+def _lead(clause: Clause) -> str:
+    """What a clause is about: its section headings and its first sentence."""
+    sentences = split_sentences(clause.text)
+    return "".join(clause.section_path) + (sentences[0] if sentences else "")
 
 
 # A year as text names it: 2023年, 2021～2023, Action 2022; not an amount (2000万元) or a count (2025个).

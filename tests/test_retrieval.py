@@ -127,6 +127,20 @@ def test_question_naming_a_year_prefers_the_edition_dated_that_year(settings):
     assert ids(retriever.rank("智改数转的主要目标是什么？", k=3))[0] == "plan2022:二、"
 
 
+def test_question_asking_for_conditions_prefers_the_clause_laying_them_down(settings):
+    """A long enumeration of conditions loses to a short clause that repeats the question's words (BM25's length
+    norm) — unless the question asks for conditions and the clause opens by laying them down."""
+    hukou = doc_meta("苏州市人才落户管理办法", doc_id="hukou2", doc_kind="regulation", scheme="article")
+    clauses = [
+        clause(hukou, "第四条", "第四条 符合下列条件之一的学历人才，可以申请户口迁入：\n（一）具有博士研究生学历，年龄在55周岁以下；\n"
+               "（二）具有硕士研究生学历，年龄在50周岁以下；\n（三）具有全日制本科学历，年龄在45周岁以下。", kind="article"),
+        clause(hukou, "第十条", "第十条 申请人应当如实提交人才落户材料；不符合条件的，不予办理人才落户。", kind="article"),
+    ]
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses() + clauses), BigramEmbeddings(), settings))
+    assert ids(retriever.rank("人才落户需要什么条件？", k=3))[0] == "hukou2:第四条"
+    assert ids(retriever.rank("人才落户要提交什么材料？", k=3))[0] == "hukou2:第十条"
+
+
 @pytest.mark.parametrize(("text", "years"), [
     ("苏州市企业知识产权登峰行动计划（2021～2023年）", {2021, 2022, 2023}),
     ("Under the 2023–2025 capital-market opinion", {2023, 2024, 2025}),
@@ -327,6 +341,13 @@ def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_st
 def test_real_corpus_clause_stating_what_is_asked_comes_first(corpus_retriever, question, label, stated):
     hit = corpus_retriever.rank(question, k=3).hits[0]
     assert hit.label == label and stated in hit.text
+
+
+def test_real_corpus_conditions_question_gets_a_conditions_article_first(corpus_retriever):
+    """人才落户需要什么条件？ (a README example) is answered by the articles laying down who may settle (第四–六条),
+    not by the article on false declarations or the scope article."""
+    hit = corpus_retriever.rank("人才落户需要什么条件？", k=3).hits[0]
+    assert hit.doc["doc_title"] == "苏州市人才落户管理办法" and "符合下列条件之一" in hit.text
 
 
 ARTICLE_PHRASINGS = ("《{title}》{label}是怎么规定的？", "《{title}》{label}说了什么", "{title}{label}的内容")
