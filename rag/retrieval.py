@@ -2,7 +2,7 @@
 
     question ─► Query (filters, today, admitted ids, named documents, places)
              ─► retrievers (dense, BM25, …)  each → Candidates: ranked clause ids + the evidence it saw
-             ─► fusion (RRF) ─► preferences (kind, validity, place, named document)
+             ─► fusion (RRF) ─► preferences (kind, validity, place, edition, named document; term coverage)
              ─► direct lookup (文号, document + 条) puts its clauses first ─► optional reranker ─► Ranking
 
 The hybrid system and the eval baselines are lists of the same parts (`hybrid`, `dense_only`, `bm25_only`).
@@ -144,12 +144,12 @@ class RetrievalPipeline:
     """Ranks the clauses of one index build: retrievers → fusion → preferences → direct lookup → reranker."""
 
     def __init__(self, store: ClauseStore, settings: Settings, retrievers: Sequence[Retriever], fusion: Any,
-                 preferences: Any | None = None, direct: Any | None = None, reranker: Any | None = None) -> None:
+                 preferences: Sequence[Any] = (), direct: Any | None = None, reranker: Any | None = None) -> None:
         self.store = store
         self.settings = settings
         self.retrievers = list(retrievers)
         self.fusion = fusion
-        self.preferences = preferences
+        self.preferences = list(preferences)  # each multiplies the fused scores, in order
         self.direct = direct
         self.reranker = reranker
         self.titles = {c.doc_id: c.doc.get("doc_title") or "" for c in store.clauses.values()}
@@ -162,8 +162,8 @@ class RetrievalPipeline:
         query = self.query(question, filters)
         found = [retriever.retrieve(query) for retriever in self.retrievers]
         scores = self.fusion.fuse(found)
-        if self.preferences is not None:
-            scores = self.preferences.adjust(query, scores)
+        for preference in self.preferences:
+            scores = preference.adjust(query, scores)
         order = sorted(scores, key=lambda cid: (-scores[cid], self.position[cid]))
         first = self.direct.first(query, scores) if self.direct is not None else []
         if first:
@@ -200,9 +200,10 @@ class RetrievalPipeline:
 
 def hybrid(store: ClauseStore, embeddings: Embeddings, settings: Settings, reranker: Any | None = None) -> RetrievalPipeline:
     """The full system: dense + BM25 (and both again over an English question's Chinese pseudo-query) fused,
-    preferences, direct lookups, the configured reranker."""
+    preferences and term coverage, direct lookups, the configured reranker."""
     from rag.retrievers import (
-        RRF, BM25Retriever, CrossEncoderReranker, DenseRetriever, DirectLookup, Preferences, TranslatedRetriever,
+        RRF, BM25Retriever, CrossEncoderReranker, DenseRetriever, DirectLookup, Preferences, TermCoverage,
+        TranslatedRetriever,
     )
 
     dense, bm25 = DenseRetriever(store, embeddings), BM25Retriever(store, skip_latin=True)
@@ -210,7 +211,7 @@ def hybrid(store: ClauseStore, embeddings: Embeddings, settings: Settings, reran
         store, settings,
         retrievers=[dense, bm25, TranslatedRetriever(dense), TranslatedRetriever(bm25)],
         fusion=RRF(),
-        preferences=Preferences(store),
+        preferences=[Preferences(store), TermCoverage(store)],
         direct=DirectLookup(store),
         reranker=CrossEncoderReranker(store, reranker) if reranker is not None else None,
     )

@@ -4,13 +4,16 @@
 * `BM25Retriever` — Okapi BM25 over jieba tokens; evidence: `lexical_coverage`.
 * `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
-* `Preferences` — scale down secondary text, expired documents and other places than the one asked about.
+* `Preferences` — scale down secondary text, expired documents, other places and other yearly editions than asked;
+  scale up the named document and the clauses stating what is asked for (validity, conditions).
+* `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,12 +23,13 @@ from langchain_core.embeddings import Embeddings
 from rank_bm25 import BM25Okapi
 
 from domain.jurisdiction import CITY, jurisdiction_of
+from domain.terms import load_synonyms
 from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
-from ingest.tokenize import tokenize
+from ingest.tokenize import normalise, split_sentences, tokenize
 from rag import lookup
 from rag.retrieval import Candidates, ClauseStore, Query
-from rag.translate import is_latin, to_chinese
+from rag.translate import is_latin, term_groups, to_chinese
 from settings import Settings
 
 CANDIDATES = 100  # per retriever, before fusion (of ~1,100 clauses)
@@ -191,15 +195,27 @@ class Preferences:
     OTHER_JURISDICTION_FACTOR = 0.8
     CITY_WHEN_DISTRICT_NAMED_FACTOR = 0.92
     NAMED_DOCUMENT_FACTOR = 1.15  # the question names this document by (part of) its title
+    # The question names a year and the document's title dates it to other years: another edition of the plan
+    # (the 2022 行动计划 when the 2023 实施方案 is asked about).
+    OTHER_EDITION_FACTOR = 0.9
     # … and asks whether (or since/until when) it applies: the clause that says so answers it.
     VALIDITY_CLAUSE_FACTOR = 1.5
+    # The question asks for the conditions (什么条件, eligibility): the clauses whose heading or opening sentence
+    # lays conditions down (符合下列条件之一的…, 申报条件 › （三）) answer it. Such clauses are long enumerations,
+    # which BM25's length norm and the embedding of a long text both rank low; an incidental 条件 elsewhere
+    # does not count.
+    CONDITIONS_CLAUSE_FACTOR = 1.5
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
+        self.title_years = {c.doc_id: years_in(c.doc.get("doc_title") or "") for c in store.clauses.values()}
+        self.states_conditions = {cid for cid, c in store.clauses.items() if STATES_CONDITIONS.search(_lead(c))}
 
     def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
         asked_kinds = {kind for kind, cues in self.KIND_CUES.items() if any(c in query.text for c in cues)}
         asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
+        asked_years = years_in(query.text)
+        asks_conditions = ASKS_CONDITIONS.search(query.text) is not None
         out = {}
         for cid, score in scores.items():
             clause = self.store.clauses[cid]
@@ -207,6 +223,11 @@ class Preferences:
                 score *= self.SECONDARY_KIND_FACTOR
             if is_expired(clause.doc, query.today):
                 score *= self.EXPIRED_FACTOR
+            dated = self.title_years[clause.doc_id]
+            if asked_years and dated and not asked_years & dated:
+                score *= self.OTHER_EDITION_FACTOR
+            if asks_conditions and cid in self.states_conditions:
+                score *= self.CONDITIONS_CLAUSE_FACTOR
             score *= self.place_factor(jurisdiction_of(clause.doc), query.jurisdictions)
             if clause.doc_id in query.named_documents:
                 score *= self.NAMED_DOCUMENT_FACTOR
@@ -221,6 +242,81 @@ class Preferences:
         if jurisdiction == CITY:
             return self.CITY_WHEN_DISTRICT_NAMED_FACTOR
         return self.OTHER_JURISDICTION_FACTOR
+
+
+# Asking for the conditions, and laying them down (the drafting formulas of eligibility clauses).
+ASKS_CONDITIONS = re.compile(r"什么条件|哪些条件|条件是什么|什么要求|哪些要求|什么资格|资格条件|申请条件|申报条件|"
+                             r"eligib|qualif|conditions?\b|requirements?\b", re.IGNORECASE)
+STATES_CONDITIONS = re.compile(r"下列条件|以下条件|条件之一|基本条件|申报条件|申请条件|应当具备|必须具备|同时具备|"
+                               r"具备下列|具备以下|符合下列|符合以下|应当符合|须符合")
+
+
+def _lead(clause: Clause) -> str:
+    """What a clause is about: its section headings and its first sentence."""
+    sentences = split_sentences(clause.text)
+    return "".join(clause.section_path) + (sentences[0] if sentences else "")
+
+
+# A year as text names it: 2023年, 2021～2023, Action 2022; not an amount (2000万元) or a count (2025个).
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.%％万亿千百元个件家台项人米])")
+_YEAR_RANGE = re.compile(r"(?<![\d.])((?:19|20)\d\d)年?\s*[～~〜\-－–—至到]\s*((?:19|20)\d\d)(?!\d)")
+
+
+def years_in(text: str) -> frozenset[int]:
+    """The years a title or question names; a span (2021～2023年) names every year in it."""
+    years = {int(y) for y in _YEAR.findall(text)}
+    for start, end in _YEAR_RANGE.findall(text):
+        if int(start) <= int(end) <= int(start) + 10:
+            years.update(range(int(start), int(end) + 1))
+    return frozenset(years)
+
+
+class TermCoverage:
+    """Multiplies each fused score by 1 + WEIGHT × the clause's coverage of the question: the share of the
+    question's information (IDF mass) whose terms the clause (with its document and section header) contains.
+
+    RRF keeps only ranks, so two clauses of the right document that each retriever places one or two ranks
+    apart end up in near-random order; the clause that mentions more of what is asked (the 专利 of a 专利数量
+    question, not only its heading 申报条件) is usually the answer. A term counts through its synonyms too
+    (出租车 → 出租汽车). An English question is measured through its term groups (rag/translate.py): a group is
+    covered when the clause uses any of its terms, so a phrase's second translation never counts as missing.
+    On the golden dev set (176 answerable items) this lifted hit@1 0.790 → 0.84 (English 0.745 → 0.83);
+    weights from 1 to 3 give nearly the same ranking, 1.5 is in the middle of that plateau."""
+
+    WEIGHT = 1.5
+
+    def __init__(self, store: ClauseStore) -> None:
+        self.lexical = lexical_index(store)
+        self.tokens = {cid: frozenset(tokens) for cid, tokens in store.tokens.items()}
+        self.texts = {cid: normalise(clause.embed_text) for cid, clause in store.clauses.items()}
+        self.synonyms = load_synonyms()
+
+    def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
+        groups = [tuple(dict.fromkeys(normalise(term) for term in group)) for group in self.groups(query.text)]
+        weights = [max(self.weight(term) for term in group) for group in groups]
+        total = sum(weights)
+        if not total:
+            return scores
+        out = {}
+        for cid, score in scores.items():
+            tokens, text = self.tokens.get(cid, frozenset()), self.texts.get(cid, "")
+            covered = sum(w for group, w in zip(groups, weights, strict=True)
+                          if any(term in tokens or term in text for term in group))
+            out[cid] = score * (1 + self.WEIGHT * covered / total)
+        return out
+
+    def groups(self, text: str) -> list[tuple[str, ...]]:
+        """What the question asks about, as groups of interchangeable terms: a Chinese question's tokens, each
+        with its synonyms; an English question's term groups."""
+        if is_latin(text):
+            return list(term_groups(text))
+        return [(token, *self.synonyms.get(token, ())) for token in dict.fromkeys(tokenize(text))]
+
+    def weight(self, term: str) -> float:
+        """A term's IDF; a term that is several tokens to the index weighs as its rarest token."""
+        if term in self.lexical.bm25.idf:
+            return self.lexical.idf(term)
+        return max((self.lexical.idf(t) for t in tokenize(term)), default=0.0)
 
 
 class DirectLookup:

@@ -53,19 +53,18 @@ def is_latin(question: str) -> bool:
 @lru_cache(maxsize=2048)
 def to_chinese(question: str) -> str:
     """The Chinese pseudo-query of an English question ("" when nothing maps)."""
-    parts = _CJK_SPAN.findall(question)
-    parts += [p.name for p in places_named(question)]
-    parts += mapped_terms(question)
-    seen: list[str] = []
-    for part in parts:
-        if part not in seen:
-            seen.append(part)
-    return " ".join(seen)
+    return " ".join(dict.fromkeys(term for group in term_groups(question) for term in group))
 
 
-def mapped_terms(question: str) -> list[str]:
-    """Corpus terms for the English phrases of a question, longest phrase first, each word used once."""
-    return [term for phrase in english_phrases(question) for term in phrase.terms[:TERMS_PER_PHRASE]]
+@lru_cache(maxsize=2048)
+def term_groups(question: str) -> tuple[tuple[str, ...], ...]:
+    """What an English question asks about, one group of interchangeable Chinese terms per thing: each Chinese
+    span it contains, each place it names, each English phrase the map knows (its best corpus terms: subsidy →
+    补贴 补助). A clause covers a group when it uses any of its terms; the pseudo-query is all of them."""
+    groups = [(span,) for span in _CJK_SPAN.findall(question)]
+    groups += [(p.name,) for p in places_named(question)]
+    groups += [phrase.terms[:TERMS_PER_PHRASE] for phrase in english_phrases(question) if phrase.terms]
+    return tuple(groups)
 
 
 def english_phrases(question: str) -> list[Phrase]:

@@ -4,6 +4,7 @@ and, on the real corpus index, the lookups people actually type."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -12,9 +13,10 @@ from rag import lookup
 from domain.numerals import cn_to_int, int_to_cn
 from ingest.model import Clause
 from rag.retrieval import Filters, PolicyRetriever, bm25_only, dense_only, hybrid
-from rag.retrievers import PostingsBM25, lexical_index, load_reranker
+from rag.retrieval import Query
+from rag.retrievers import PostingsBM25, TermCoverage, lexical_index, load_reranker, years_in
 from settings import Settings
-from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+from stubs.fake_index import BigramEmbeddings, FakeIndex, clause, doc_meta, sample_clauses
 
 TODAY = date(2026, 6, 1)
 
@@ -112,6 +114,92 @@ def test_expired_clause_leads_when_the_policy_was_still_in_force(settings):
 def test_question_naming_a_district_prefers_its_documents(retriever, place, expected):
     ranking = retriever.rank(f"{place}住宿餐饮房租减免", k=3)
     assert ids(ranking)[0] == expected
+
+
+def test_question_naming_a_year_prefers_the_edition_dated_that_year(settings):
+    """Two yearly editions of a plan; the 2022 one happens to use the question's shorthand 智改数转, the 2023 one
+    spells it out. The year the question names picks the edition: only the titles carry it."""
+    editions = [clause(doc_meta(f"苏州市智能化改造数字化转型{year}年实施方案", doc_id=f"plan{year}"), "二、", text)
+                for year, text in ((2022, "二、主要目标 推动实施智改数转项目5000个以上。"),
+                                   (2023, "二、主要目标 实施智能化改造数字化转型项目3000个以上。"))]
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses() + editions), BigramEmbeddings(), settings))
+    assert ids(retriever.rank("2023年智改数转的主要目标是什么？", k=3))[0] == "plan2023:二、"
+    assert ids(retriever.rank("智改数转的主要目标是什么？", k=3))[0] == "plan2022:二、"
+
+
+def test_question_asking_for_conditions_prefers_the_clause_laying_them_down(settings):
+    """A long enumeration of conditions loses to a short clause that repeats the question's words (BM25's length
+    norm) — unless the question asks for conditions and the clause opens by laying them down."""
+    hukou = doc_meta("苏州市人才落户管理办法", doc_id="hukou2", doc_kind="regulation", scheme="article")
+    clauses = [
+        clause(hukou, "第四条", "第四条 符合下列条件之一的学历人才，可以申请户口迁入：\n（一）具有博士研究生学历，年龄在55周岁以下；\n"
+               "（二）具有硕士研究生学历，年龄在50周岁以下；\n（三）具有全日制本科学历，年龄在45周岁以下。", kind="article"),
+        clause(hukou, "第十条", "第十条 申请人应当如实提交人才落户材料；不符合条件的，不予办理人才落户。", kind="article"),
+    ]
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses() + clauses), BigramEmbeddings(), settings))
+    assert ids(retriever.rank("人才落户需要什么条件？", k=3))[0] == "hukou2:第四条"
+    assert ids(retriever.rank("人才落户要提交什么材料？", k=3))[0] == "hukou2:第十条"
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("苏州市企业知识产权登峰行动计划（2021～2023年）", {2021, 2022, 2023}),
+    ("Under the 2023–2025 capital-market opinion", {2023, 2024, 2025}),
+    ("相城区优化营商环境创新行动2022", {2022}),
+    ("年出口500万美元，设备投入2000万元，培育2025个项目", set()),
+])
+def test_years_named_by_a_title_or_question_but_not_amounts(text, years):
+    assert years_in(text) == years
+
+
+# --- term coverage -------------------------------------------------------------------------------------------
+
+PLAN = doc_meta("企业知识产权登峰行动计划", doc_id="plan")
+TAXI = doc_meta("苏州市客运管理办法", doc_id="taxi", scheme="article")
+
+
+def coverage_boosts(clauses, question: str) -> dict[str, float]:
+    """The factor TermCoverage gives each of `clauses`, all starting from the same fused score (the sample corpus
+    joins them so that words have corpus-like IDF weights)."""
+    index = FakeIndex(sample_clauses() + clauses)
+    query = Query(text=question, filters=Filters(), today=TODAY, admitted=None)
+    return TermCoverage(index).adjust(query, {c.id: 1.0 for c in clauses})
+
+
+def test_item_stating_what_is_asked_outranks_the_heading_that_introduces_it():
+    """The heading 申报条件 shares the plan's words with the question; its item about 专利 has those (through its
+    section path, as ingest writes it) and also what is asked."""
+    item = clause(PLAN, "三、（三）", "（三）企业拥有有效发明专利50件以上。")
+    item = replace(item, embed_text=f"【文件】《{PLAN['doc_title']}》\n【位置】三、申报条件 › （三）\n【正文】{item.text}")
+    boosts = coverage_boosts([
+        clause(PLAN, "三、", "三、申报条件 申报项目的企业需同时具备以下基本条件："),
+        item,
+        clause(PLAN, "六、", "六、保障措施 各地加强组织领导。"),
+    ], "登峰行动计划申报企业对专利有什么要求？")
+    assert boosts["plan:三、（三）"] > boosts["plan:三、"] > 1.0
+    assert boosts["plan:六、"] < boosts["plan:三、"]
+
+
+def test_a_clause_using_the_corpus_word_for_an_everyday_word_covers_it():
+    """的士 is the corpus's 出租汽车 (domain/data/synonyms.tsv): the clause saying 出租汽车 covers the question."""
+    boosts = coverage_boosts([
+        clause(TAXI, "第八条", "第八条 从事出租汽车经营的企业，必须有50辆以上出租汽车。", kind="article"),
+        clause(TAXI, "第四条", "第四条 经营权可以实行有偿使用。", kind="article"),
+    ], "开的士公司要多少辆车？")
+    assert boosts["taxi:第八条"] > boosts["taxi:第四条"]
+
+
+def test_an_english_phrase_is_covered_by_any_of_its_corpus_terms():
+    """subsidy maps to more than one corpus term; a clause using either covers the phrase in full."""
+    from rag.translate import term_groups
+
+    question = "What subsidy is there for drones?"
+    (group,) = [g for g in term_groups(question) if len(g) > 1 and g[0] in ("补贴", "补助")]
+    boosts = coverage_boosts([
+        clause(PLAN, "一、", f"一、对企业给予{group[0]}。"),
+        clause(PLAN, "二、", f"二、对企业给予{group[1]}。"),
+        clause(PLAN, "三、", "三、加强组织领导。"),
+    ], question)
+    assert boosts["plan:一、"] == boosts["plan:二、"] > boosts["plan:三、"]
 
 
 # --- filters -------------------------------------------------------------------------------------------------
@@ -241,6 +329,25 @@ def test_real_corpus_english_question_naming_a_document_title_finds_its_article(
 def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_stating_it_first(corpus_retriever, question):
     hit = corpus_retriever.rank(question, k=3).hits[0]
     assert hit.doc["doc_title"] == "苏州市燃气管理办法" and "起施行" in hit.text
+
+
+@pytest.mark.parametrize(("question", "label", "stated"), [
+    # The plan's 申报条件 items all share its words; only 三、（三） states the patents asked about.
+    ("登峰行动计划申报企业要拥有多少件有效发明专利？", "三、（三）", "有效发明专利50件以上"),
+    # English through its term groups: the article saying when the letter takes effect (生效), not the one on
+    # when the measures themselves took effect.
+    ("When does a notification-and-commitment letter take effect?", "第九条", "双方签章后生效"),
+])
+def test_real_corpus_clause_stating_what_is_asked_comes_first(corpus_retriever, question, label, stated):
+    hit = corpus_retriever.rank(question, k=3).hits[0]
+    assert hit.label == label and stated in hit.text
+
+
+def test_real_corpus_conditions_question_gets_a_conditions_article_first(corpus_retriever):
+    """人才落户需要什么条件？ (a README example) is answered by the articles laying down who may settle (第四–六条),
+    not by the article on false declarations or the scope article."""
+    hit = corpus_retriever.rank("人才落户需要什么条件？", k=3).hits[0]
+    assert hit.doc["doc_title"] == "苏州市人才落户管理办法" and "符合下列条件之一" in hit.text
 
 
 ARTICLE_PHRASINGS = ("《{title}》{label}是怎么规定的？", "《{title}》{label}说了什么", "{title}{label}的内容")

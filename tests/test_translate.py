@@ -3,7 +3,7 @@ grouped into phrases."""
 
 from __future__ import annotations
 
-from rag.translate import base_forms, english_phrases, is_latin, to_chinese
+from rag.translate import base_forms, english_phrases, is_latin, term_groups, to_chinese
 
 
 def _terms(question: str) -> dict[str, tuple[str, ...]]:
@@ -56,3 +56,13 @@ def test_a_chinese_question_is_not_latin():
 
 def test_hyphenated_keys_of_the_map_are_found_from_the_words_of_a_question():
     assert "跨境电商" in to_chinese("What subsidies are there for cross-border e-commerce?").split()
+
+
+def test_term_groups_keep_each_phrases_translations_together():
+    """One group per thing asked about — the Chinese span, the place, each mapped phrase — so a clause using one
+    translation of a phrase covers it; the pseudo-query is every group's terms in order."""
+    question = "Does Wujiang give a subsidy to 独角兽 firms?"
+    groups = term_groups(question)
+    assert groups[0] == ("独角兽",) and groups[1] == ("吴江区",)
+    assert any(len(g) > 1 for g in groups)
+    assert to_chinese(question).split() == list(dict.fromkeys(t for g in groups for t in g))
