@@ -36,7 +36,7 @@ from rag.hotline import find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
-from rag.translate import base_forms, english_phrases, is_latin
+from rag.translate import base_forms, english_phrases, is_latin, term_groups
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 SUPPORT_DEPTH = 3  # clauses that may carry the answer
@@ -228,20 +228,23 @@ class Answerability:
         support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))
         terms = salient_terms(question)
+        forms = term_forms(question)  # an English phrase is found by any of its corpus terms
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
-        found = {t for t in terms if _found(t, support_text)}
-        per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)))) / total for c in support]
+        found = {t for t in terms if _found(t, support_text, forms)}
+        per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)), forms)) / total
+                      for c in support]
         sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
-        per_sentence = [sum(weights[t] for t in terms if _found(t, sentence)) / total for sentence in sentences]
-        unknown = {t for t in terms if not _found(t, self.corpus)}
+        per_sentence = [sum(weights[t] for t in terms if _found(t, sentence, forms)) / total for sentence in sentences]
+        unknown = {t for t in terms if not _found(t, self.corpus, forms)}
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
-        in_text = [t for t in found if _found(t, _compact("".join(c.text for c in support)))] or list(found)
+        in_text = [t for t in found if _found(t, _compact("".join(c.text for c in support)), forms)] or list(found)
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
-        unstated = [slot for slot in asked if not stated(slot, topic, support)]
+        topic_forms = [form for t in topic for form in forms.get(t, (t,))]
+        unstated = [slot for slot in asked if not stated(slot, topic_forms, support)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -326,6 +329,14 @@ def is_absent(word: str) -> bool:
     return word in absent or any(b in absent for b in base_forms(word))
 
 
+def term_forms(question: str) -> dict[str, tuple[str, ...]]:
+    """For an English question, each mapped term with the other corpus terms of its phrase (subsidy → 补贴,
+    补助: rag/translate.py term groups); a clause saying either has it. Empty for a Chinese question."""
+    if not is_latin(question):
+        return {}
+    return {group[0]: tuple(group) for group in term_groups(question)}
+
+
 def english_terms(question: str) -> list[str]:
     """English phrases of a question mapped to corpus terms (longest phrase first). An English word whose every
     Chinese rendering is absent from the corpus (domain/data/en_absent.txt: kindergarten, overtime) stays as
@@ -407,11 +418,12 @@ def asked_slot(question: str) -> str | None:
     return next(iter(asked_slots(question)), None)
 
 
-def _found(term: str, text: str) -> bool:
-    """The term, or one of its synonyms, occurs in the (compacted) text."""
-    if term in text:
-        return True
-    return any(s in text for s in load_synonyms().get(term, ()))
+def _found(term: str, text: str, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
+    """The term, one of its other `forms` (an English phrase's corpus terms) or one of their synonyms occurs in
+    the (compacted) text."""
+    synonyms = load_synonyms()
+    return any(form in text or any(s in text for s in synonyms.get(form, ()))
+               for form in (forms or {}).get(term, (term,)))
 
 
 def _context(clause: Clause) -> str:

@@ -289,3 +289,12 @@ def test_an_unstated_fact_about_a_term_no_document_uses_is_not_called_covered(fa
     wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
     decision = check.decide("契税最高多少钱？", ranking_of(index, wordy, cosine=0.99))
     assert not decision.answerable and not decision.covered
+
+
+def test_an_english_term_is_found_by_any_corpus_term_of_its_phrase():
+    forms = A.term_forms("How much subsidy can we get?")
+    assert forms["补贴"][0] == "补贴" and len(forms["补贴"]) >= 1  # a phrase keyed by its best rendering
+    phrase = {"首台套": ("首台套", "首台（套）")}
+    assert A._found("首台套", "认定为首台（套）重大装备的", phrase)  # the clause words it the other way
+    assert not A._found("首台套", "认定为首台（套）重大装备的")
+    assert A.term_forms("补贴多少？") == {}
