@@ -71,8 +71,8 @@ class Settings:
     answer_cutoff: float | None = _setting(
         "POLICYQA_ANSWER_CUTOFF",
         None,
-        "Answer when the answerability model's probability reaches this; unset: the cutoff fitted with the model "
-        "(rag/answerability.json, refit by `python -m eval.fit_answerability`).",
+        "Answer when the answerability model's probability reaches this, in either language; unset: the cutoffs "
+        "fitted with the model, one per language (rag/answerability.json, refit by `python -m eval.fit_answerability`).",
     )
     reranker_model: str | None = _setting(
         "POLICYQA_RERANKER", None, "Optional cross-encoder (name or local path); off when unset."

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.golden import load_golden
-from rag.answerability import MODEL_FILE, Features, language_of, ruled_out
+from rag.answerability import LANGUAGES, MODEL_FILE, Features, language_of, ruled_out
 from rag.modes import MODES
 from settings import ROOT, Settings
 
@@ -72,7 +72,7 @@ def choose_cutoff(probabilities: np.ndarray, y: np.ndarray, max_false_refusal: f
     last probability it refuses and the first it answers (a margin either side)."""
     answerable, unanswerable = probabilities[y == 1], probabilities[y == 0]
     best: tuple[float, float, float] | None = None  # (refusal, -false refusal, -cutoff)
-    for cutoff in np.unique(np.round(probabilities, 6)):
+    for cutoff in np.unique(probabilities):
         false_refusal = float(np.mean(answerable < cutoff)) if len(answerable) else 0.0
         if false_refusal <= max_false_refusal:
             key = (float(np.mean(unanswerable < cutoff)) if len(unanswerable) else 0.0, -false_refusal, -float(cutoff))
@@ -104,8 +104,8 @@ def by_language(probabilities: np.ndarray, y: np.ndarray, languages: np.ndarray,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_answerability", description=__doc__.splitlines()[0])
     parser.add_argument("--golden", type=Path, default=ROOT / "eval" / "golden" / "dev.jsonl")
-    # The issue's own ceiling on wrongly refused questions: a wrong confident answer costs more than "the documents
-    # do not say", and on dev each answerable question given up near the ceiling buys several refusals.
+    # At most 3 % of answerable questions refused: a wrong confident answer costs more than "the documents do not
+    # say", and on dev each answerable question given up near this budget buys several refusals.
     parser.add_argument("--max-false-refusal", type=float, default=MAX_FALSE_REFUSAL)
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     args = parser.parse_args(argv)
@@ -124,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
 
     oof = np.where(ruled, 0.0, out_of_fold(x, y))
     languages = np.array([language_of(f) for f in evidence])
-    cutoffs = {language: round(choose_cutoff(oof[languages == language], y[languages == language],
-                                             args.max_false_refusal), 6) for language in ("zh", "en")}
+    cutoffs = {language: choose_cutoff(oof[languages == language], y[languages == language], args.max_false_refusal)
+               for language in LANGUAGES}
     weights, bias = fit_logistic(x, y)
     model = {
         "features": list(Features.NAMES),
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
-        "cutoffs": cutoffs,
+        "cutoffs": {language: round(cutoff, 6) for language, cutoff in cutoffs.items()},
         "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
                       "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS,
                       "max_false_refusal": args.max_false_refusal},

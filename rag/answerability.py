@@ -16,8 +16,8 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
   true answer, and the refusal says so and shows the clause);
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
-They are combined by a logistic model (weights in `answerability.json`, fitted by cross-validation on the dev
-golden set with `python -m eval fit-answerability`). A direct lookup (文号, document + 条) is always answered.
+They are combined by a logistic model (weights and one cutoff per language in `answerability.json`, fitted by
+cross-validation on the dev golden set with `python -m eval.fit_answerability`). A direct lookup (文号, document + 条) is always answered.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pathlib import Path
 from domain.jurisdiction import CITY, CITY_SHORT
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_words, load_synonyms, load_term_map
+from domain.validity import ASKS_VALIDITY
 from rag.hotline import find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
@@ -81,33 +82,38 @@ _PLACE_TAGS = ("ns", "nsf")
 _NOUN_TAGS = ("n", "vn", "j", "x")  # nouns, verbal nouns, abbreviations, user-dictionary terms
 _KEEP_TAGS = ("n", "nz", "vn", "nt", "nl", "ng", "an", "v", "eng", "l", "i", "j", "x")  # x: user-dictionary terms
 _MASKED = re.compile(r"\*")
-_NUMBER = r"(?:\d[\d.,]*|[两二三四五六七八九十百千][一二两三四五六七八九十百千]*)"  # not a bare 一: 一个入口 is no count
-# Money or a share (20万元, 50%, 两倍) — what 多少钱 / 补多少 / 比例 ask for.
-_AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|\d[\d.]*\s*[万亿](?![家个项人名户])|百分之|"
-                     rf"{_NUMBER}\s*(?:倍|个百分点|成)")
-# A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for.
-_COUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|张|户|床|类|种|档|级|"
-                    r"平方米|亩|米|公里|千米|吨|千瓦|兆瓦|立方米)")
-# A time: a duration, a date or a frequency (1个工作日, 2027年12月31日, 每两月, 有效期).
+_NUMERAL = r"(?:\d[\d.,]*|[一两二三四五六七八九十百千][一二两三四五六七八九十百千]*)"
+_NOT_AFTER = r"(?<![第\d.一二两三四五六七八九十百千])"  # a figure starts its numeral run; 第二十六条 is an ordinal
+_NUMBER = rf"{_NOT_AFTER}{_NUMERAL}"
+_COUNT_UNITS = "家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|张|户|床|类|种|档|级|平方米|亩|米|公里|千米|吨|千瓦|兆瓦|立方米"
+# Money or a share (20万元, 一万元, 50%, 两倍) — what 多少钱 / 补多少 / 比例 ask for; 2万辆 is a count.
+AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|"
+                     rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)")
+# A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
+_COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
+# A time: a duration, a date or a frequency (1个工作日, 一个月内, 2027年12月31日, 每两月, 有效期).
 _DURATION = re.compile(
-    rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟)|\d{{4}}年(?:\d{{1,2}}月)?|期限|之日起|以内|届满|"
-    r"有效期|施行|每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次|定期")
-# A sentence speaking of its own document (本办法自…施行) is about what the document's title names.
-_SELF_REFERENCE = re.compile(r"本(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
+    rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|期限|之日起|以内|"
+    r"届满|有效期|施行|每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次|定期")
+# A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
+# question asks how long the document is valid, not how long something under it takes.
+_SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
-                  "什么时候", "何时", "how long", "how many days", "deadline", "when"), _DURATION),
+                  "什么时候", "何时", "多少年", "多少个月", "多少小时", "多少周", "多少岁", "几年", "几岁", "how long",
+                  "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
+                 _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
                 "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少", "最高", "上限",
-                "标准是", "比例", "费率", "how much", "amount", "maximum", "percentage", "rate"), _AMOUNT),
+                "标准是", "比例", "费率", "how much", "amount", "maximum", "percentage", "rate"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
-    # A bare 多少 (目标是多少？) asks for a figure of either kind; see `asked_slots`.
-    "figure": (("多少",), re.compile(f"{_AMOUNT.pattern}|{_COUNT.pattern}")),
+    # A bare 多少 (目标是多少？) asks for a figure of either kind.
+    "figure": (("多少",), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}")),
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
@@ -145,12 +151,13 @@ class Decision:
     missing_slot: str | None = None
     features: dict = field(default_factory=dict)
     unknown_terms: list[str] = field(default_factory=list)  # salient terms no document of the library uses
-    # The supporting clauses are about what was asked and only the asked fact is unstated: "the policy exists but
-    # states no figure", said as such (not as "nothing found").
-    covered: bool = False
     # Asked kinds of fact no supporting clause states about the question's topic: an answer says so for each
     # rather than quote a figure about something else.
     unstated_slots: list[str] = field(default_factory=list)
+    # Refused although clauses are about what was asked: only the asked facts are unstated — "the policy exists
+    # but states no figure", said as such (not as "nothing found"), with those clauses (`covering`, their ids).
+    covered: bool = False
+    covering: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -174,9 +181,14 @@ class Model:
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "Model":
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(raw["features"]) != Features.NAMES:
-            raise ValueError(f"{path}: fitted on {raw['features']}, code has {Features.NAMES}; refit it")
+        if tuple(raw["features"]) != Features.NAMES or set(raw.get("cutoffs", {})) != set(LANGUAGES):
+            raise ValueError(f"{path}: fitted on {raw['features']} with cutoffs {raw.get('cutoffs')}, the code has "
+                             f"{Features.NAMES} and languages {LANGUAGES}; refit it (python -m eval.fit_answerability)")
         return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]))
+
+
+LANGUAGES = ("zh", "en")
+
 
 
 def language_of(features: Features) -> str:
@@ -192,7 +204,7 @@ class Answerability:
         self.clauses = clauses
         self.idf = idf  # token → IDF weight (the BM25 table's)
         self._model = model
-        self.cutoff = cutoff  # overrides the model's fitted cutoff (settings.answer_cutoff)
+        self.cutoff = cutoff  # overrides the fitted cutoffs of both languages (settings.answer_cutoff)
         self.corpus = _compact("".join(_context(c) for c in clauses.values()))
 
     def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
@@ -203,20 +215,22 @@ class Answerability:
         features, details = self.features(question, ranking)
         if ranking.direct:  # the question named the clause (文号, document + 条): it is what was asked for
             return Decision(True, 1.0, features=asdict(features))
+        refusal = dict(reasons=details["reasons"], missing_terms=details["missing"], missing_slot=details["slot"],
+                       features=asdict(features), unknown_terms=details["unknown"],
+                       unstated_slots=details["unstated"])
         if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
-            return Decision(False, 0.0, details["reasons"], details["missing"], details["foreign"], details["slot"],
-                            asdict(features), details["unknown"])
+            return Decision(False, 0.0, foreign_places=details["foreign"], **refusal)
         if ruled_out(features, nouns_are_topics):
-            covered = fact_unstated(features) and not details["unknown"] and features.clause_coverage >= COVERED
-            return Decision(False, 0.0, details["reasons"], details["missing"], [], details["slot"],
-                            asdict(features), details["unknown"], covered)
+            covered = fact_unstated(features) and bool(details["covering"]) and not details["unknown"]
+            return Decision(False, 0.0, covered=covered, covering=details["covering"] if covered else [], **refusal)
         model = self.model
         probability = model.probability(features)
         answerable = probability >= (model.cutoff(features) if self.cutoff is None else self.cutoff)
         foreign = details["foreign"] if features.foreign_share > 0.5 else []
-        return Decision(answerable, round(probability, 4), [] if answerable else details["reasons"],
-                        details["missing"], foreign, details["slot"], asdict(features),
-                        [] if answerable else details["unknown"], unstated_slots=details["unstated"])
+        if answerable:
+            return Decision(True, round(probability, 4), missing_terms=details["missing"], features=asdict(features),
+                            missing_slot=details["slot"], unstated_slots=details["unstated"])
+        return Decision(False, round(probability, 4), foreign_places=foreign, **refusal)
 
     @property
     def model(self) -> Model:
@@ -225,26 +239,32 @@ class Answerability:
         return self._model
 
     def features(self, question: str, ranking: Ranking) -> tuple[Features, dict]:
+        question = asking_part(question)
         support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))
         terms = salient_terms(question)
+        terms += [run for run in split_words(question) if run not in terms and run in self.corpus]
         forms = term_forms(question)  # an English phrase is found by any of its corpus terms
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
         found = {t for t in terms if _found(t, support_text, forms)}
         per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)), forms)) / total
                       for c in support]
+        # Clauses about what was asked: holding half its term weight (none when it names no topic at all).
+        covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
         sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
         per_sentence = [sum(weights[t] for t in terms if _found(t, sentence, forms)) / total for sentence in sentences]
         unknown = {t for t in terms if not _found(t, self.corpus, forms)}
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
-        in_text = [t for t in found if _found(t, _compact("".join(c.text for c in support)), forms)] or list(found)
+        texts = _compact("".join(c.text for c in support))
+        in_text = [t for t in found if _found(t, texts, forms)] or list(found)
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
         topic_forms = [form for t in topic for form in forms.get(t, (t,))]
-        unstated = [slot for slot in asked if not stated(slot, topic_forms, support)]
+        validity = bool(ASKS_VALIDITY.search(question))
+        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -274,7 +294,7 @@ class Answerability:
         if not reasons:
             reasons.append("检索到的条款与问题不够相关")
         return features, {"reasons": reasons, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
-                          "unstated": unstated,
+                          "unstated": unstated, "covering": covering,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
 
     def _weight(self, term: str) -> float:
@@ -290,6 +310,7 @@ def ruled_out(features: Features, nouns_are_topics: bool) -> bool:
 
 
 def fact_unstated(features: Features) -> bool:
+    """Every kind of fact the question asks for is stated by no supporting clause (see `ruled_out`)."""
     return features.slot_missing >= 1.0
 
 
@@ -300,8 +321,20 @@ def mostly_unknown(features: Features) -> bool:
     return features.unknown_things >= UNKNOWN_MAJORITY
 
 
+# What each slot is called when an answer says it is not stated (a new slot needs a name in both, and in
+# rag/extractive.py STATED_SLOTS when the 结论 line should quote it).
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
               "department": "负责部门", "materials": "所需材料"}
+SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
+                "deadline": "the time limit", "department": "the responsible department",
+                "materials": "the materials required"}
+
+
+def asking_part(question: str) -> str:
+    """The sentences of a question that ask — words around them (今天天气不错…) are not what the documents must
+    cover — unless they name no topic of their own (…通过了车规级认证。能补贴多少？): then the whole question."""
+    asking = "\n".join(find_questions(question))
+    return asking if asking != question and salient_terms(asking) else question
 
 
 def salient_terms(question: str) -> list[str]:
@@ -321,6 +354,21 @@ def salient_terms(question: str) -> list[str]:
     if is_latin(question):
         terms += [t for t in english_terms(_MASKED.sub(" ", question)) if t not in terms]
     return terms
+
+
+def split_words(question: str) -> list[str]:
+    """Words jieba does not know fall apart into single characters (以工代训 → 以 工 代 训): each run of three or
+    more such characters (two are mostly particles: 条的, 能拿), to be taken as a term where the corpus uses it
+    whole."""
+    runs, current = [], ""
+    for word, _ in _pos_cut(normalise(_MASKED.sub(" ", question))):
+        if len(word) == 1 and "\u4e00" <= word <= "\u9fff":
+            current += word
+            continue
+        runs.append(current)
+        current = ""
+    runs.append(current)
+    return [run for run in runs if len(run) >= 3]
 
 
 def is_absent(word: str) -> bool:
@@ -386,10 +434,12 @@ def _mentions(place, text: str) -> int:
     return count
 
 
-def stated(slot: str, terms: list[str], support: list[Clause]) -> bool:
+def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
-    with a question term (a figure elsewhere in the clause is about something else). A department is stated
-    for the whole clause (its 责任单位 trailer), so any sentence of the clause will do."""
+    with a question term (a figure elsewhere in the clause is about something else); any sentence when the
+    question names no topic (能补多少？ after the sentence that named it). A department is stated for the whole
+    clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
+    document (本办法自…起施行) is about what the title names."""
     pattern = SLOTS[slot][1]
     for clause in support:
         if slot == "department":
@@ -398,24 +448,29 @@ def stated(slot: str, terms: list[str], support: list[Clause]) -> bool:
             continue
         title = clause.doc.get("doc_title") or ""
         for sentence in split_sentences(clause.text):
-            about = sentence + (title if _SELF_REFERENCE.search(sentence) else "")
-            if pattern.search(sentence) and any(_found(t, _compact(about)) for t in terms):
+            if not pattern.search(sentence):
+                continue
+            about = sentence + (title if validity and _SELF_REFERENCE.search(sentence) else "")
+            if not terms or any(_found(t, _compact(about)) for t in terms):
                 return True
     return False
 
 
 def asked_slots(question: str) -> list[str]:
-    """Every kind of fact the question asks for (a question may ask for an amount and a department)."""
-    q = question.lower()
-    asked = [slot for slot, (asks, _) in SLOTS.items() if any(a in q for a in asks)]
-    if "figure" in asked and {"deadline", "amount", "count"} & set(asked):
-        asked.remove("figure")  # 多少 was part of 多少天 / 多少钱 / 多少家
-    return asked
+    """Every kind of fact the question asks for (a question may ask for an amount and a department), in SLOTS
+    order. Longer asking words are read first and blanked out, so the 多少 of 多少天 or the "how many" of "how many
+    days" asks for nothing more; English words match whole ("rate" is not in "cooperate")."""
+    text = question.lower()
+    asked: set[str] = set()
+    for ask, slot in _ASKS:
+        pattern = rf"\b{re.escape(ask)}\b" if ask.isascii() else re.escape(ask)
+        if re.search(pattern, text):
+            asked.add(slot)
+            text = re.sub(pattern, " ", text)
+    return [slot for slot in SLOTS if slot in asked]
 
 
-def asked_slot(question: str) -> str | None:
-    """The first kind of fact the question asks for, or None."""
-    return next(iter(asked_slots(question)), None)
+_ASKS = sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks), key=lambda pair: -len(pair[0]))
 
 
 def _found(term: str, text: str, forms: dict[str, tuple[str, ...]] | None = None) -> bool:

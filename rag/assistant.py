@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -201,7 +201,7 @@ class Assistant:
     def _clauses(self, hits: list[Retrieved]) -> list[Clause]:
         return [self.clause(h.id) for h in hits]
 
-    def _extractive(self, turn: Turn, ranking: Ranking, unstated: list[str] = ()) -> Answer:
+    def _extractive(self, turn: Turn, ranking: Ranking, unstated: Sequence[str] = ()) -> Answer:
         """The answer quoted from the ranked clauses; `unstated`: asked kinds of fact the clauses do not state."""
         today = self.settings.current_date()
         shown = ranking.hits[: self.settings.top_k]

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
-from rag.answerability import SLOT_NAMES, SLOTS, asked_slots
+from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots
 from rag.citations import Departments, department_phrase, flat_validity
-from rag.frames import SLOT_ENGLISH
 from rag.translate import is_latin, to_chinese
 from rag.types import Citation
 
@@ -28,10 +27,10 @@ _LEADING_MARKER = re.compile(rf"^\s*(?:第[一二三四五六七八九十百零�
 _STARTS_ITEM = re.compile(rf"^\s*{_ITEM_MARKER}")
 _ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
 _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
-_DIGIT = re.compile(r"\d")
+_SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留|取消.{0,8}资格")
 
-# Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, department,
-# materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
+# Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, count, figure,
+# department, materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
 # feature. (words that ask for it, what states it in a clause)
 MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
@@ -96,9 +95,9 @@ def fills(passage: str, slot: str) -> bool:
 
 
 def sets_penalty(passage: str) -> bool:
-    """A passage that sets a penalty with its figure (并处100元以上1000元以下罚款), not one that refers elsewhere
-    (按有关规定实施处罚)."""
-    return fills(passage, "penalty") and bool(_DIGIT.search(passage))
+    """A passage that sets a penalty — a fine with its figure (并处五千元以上罚款) or a sanction such as 吊销 —
+    not one that refers elsewhere (按有关规定实施处罚, 依照第26条处罚)."""
+    return fills(passage, "penalty") and bool(AMOUNT.search(passage) or _SANCTION.search(passage))
 
 
 def passages(text: str, label: str = "") -> list[str]:
@@ -315,7 +314,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
         # 按有关规定实施处罚 only refers elsewhere: not the penalty when another passage sets one.
-        figure_only = slot == "penalty" and any(sets_penalty(p) for ex in extracts for p in ex.sentences)
+        setting_only = slot == "penalty" and any(sets_penalty(p) for ex in extracts for p in ex.sentences)
         for ex in extracts:
             title = set(tokenize(ex.clause.doc.get("doc_title") or ""))
             weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
@@ -333,7 +332,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                     following = fragments[i + 1] if i + 1 < len(fragments) else ""
                     if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
                         fragment = f"{fragment}，{following}"
-                    if figure_only and not _DIGIT.search(fragment):
+                    if setting_only and not sets_penalty(fragment):
                         continue
                     present = set(tokenize(fragment))
                     overlap = sum(w for t, w in weights.items() if t in present) / total

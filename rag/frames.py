@@ -12,7 +12,7 @@ from domain.numerals import cn_to_int
 from domain.places import places_named
 from domain.terms import department_english
 from domain.validity import validity_of
-from rag.answerability import SLOT_NAMES, Decision
+from rag.answerability import SLOT_ENGLISH, SLOT_NAMES, Decision
 from rag.citations import Departments, flat_validity, jurisdictions_of
 from rag.translate import is_latin
 from rag.types import Citation, Retrieved
@@ -47,18 +47,20 @@ class ChineseFrame:
     def refusal(self, decision: Decision, nearby: list[Retrieved], today: date) -> str:
         """What the documents do not cover and why, then the nearest clauses — as related, not as the answer; a
         question about another place is told whose documents the library holds."""
-        if decision.covered and decision.missing_slot:
-            slot = SLOT_NAMES[decision.missing_slot]
-            text = f"{REFUSAL_PREFIX}所问的{slot}：相关条款涉及该事项，但没有写明{slot}。"
+        if decision.covered:
+            slots = "、".join(SLOT_NAMES[s] for s in decision.unstated_slots)
+            text = f"{REFUSAL_PREFIX}所问的{slots}：相关条款涉及该事项，但没有写明{slots}。"
         else:
             text = f"{REFUSAL_PREFIX}与该问题直接相关的规定"
             text += "（" + "；".join(decision.reasons) + "）。" if decision.reasons else "。"
-        if nearby:
-            places = "、".join(decision.foreign_places)
-            heading = (f"{CITY}的相关规定（仅供参考，并非{places}的政策）" if places
-                       else "涉及该事项的条款" if decision.covered else "可能相关的条款（不直接回答该问题）")
-            text += f"\n{heading}：\n" + "\n".join(
-                f"- {h.citation}（{flat_validity(validity_of(h.doc, today)[0])}）" for h in nearby)
+        places = "、".join(decision.foreign_places)
+        covering, others = _split(nearby, decision.covering)
+        for heading, hits in (("涉及该事项的条款", covering),
+                              (f"{CITY}的相关规定（仅供参考，并非{places}的政策）" if places
+                               else "其他可能相关的条款" if covering else "可能相关的条款（不直接回答该问题）", others)):
+            if hits:
+                text += f"\n{heading}：\n" + "\n".join(
+                    f"- {h.citation}（{flat_validity(validity_of(h.doc, today)[0])}）" for h in hits)
         return text
 
 
@@ -96,23 +98,26 @@ class EnglishFrame(ChineseFrame):
             why.append("the clauses found do not mention " + ", ".join(f"“{t}”" for t in decision.missing_terms))
         if decision.missing_slot:
             why.append(f"the related clauses do not state {SLOT_ENGLISH[decision.missing_slot]}")
-        if decision.covered and decision.missing_slot:
-            text = ("The policy documents here do not answer this question directly: the clauses on this topic do "
-                    f"not state {SLOT_ENGLISH[decision.missing_slot]}.")
+        if decision.covered:
+            unstated = " or ".join(SLOT_ENGLISH[s] for s in decision.unstated_slots)
+            text = f"The policy documents here do not answer this question directly: the clauses on this topic do " \
+                   f"not state {unstated}."
         else:
             text = "The policy documents here do not answer this question directly"
             text += f" ({'; '.join(why)})." if why else "."
-        if nearby:
-            heading = (f"Suzhou's related rules (for reference only, not the policy of {places})" if places
-                       else "Clauses on this topic" if decision.covered
-                       else "Related clauses (they do not answer the question)")
-            text += f"\n{heading}:\n" + "\n".join(f"- {_english_nearby(h, today)}" for h in nearby)
+        covering, others = _split(nearby, decision.covering)
+        for heading, hits in (("Clauses on this topic", covering),
+                              (f"Suzhou's related rules (for reference only, not the policy of {places})" if places
+                               else "Other related clauses" if covering
+                               else "Related clauses (they do not answer the question)", others)):
+            if hits:
+                text += f"\n{heading}:\n" + "\n".join(f"- {_english_nearby(h, today)}" for h in hits)
         return text
 
 
-SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
-                "deadline": "the time limit", "department": "the responsible department",
-                "materials": "the materials required"}
+def _split(nearby: list[Retrieved], covering: list[str]) -> tuple[list[Retrieved], list[Retrieved]]:
+    """The nearest clauses that are about the question (`Decision.covering`), and the others."""
+    return [h for h in nearby if h.id in covering], [h for h in nearby if h.id not in covering]
 
 
 def _english_nearby(hit: Retrieved, today: date) -> str:

@@ -12,7 +12,7 @@ from domain.jurisdiction import jurisdiction_label, jurisdiction_of
 from rag.citations import Departments, departments_of, flat_validity
 from rag.types import Citation
 
-if TYPE_CHECKING:  # rag.extractive reads the slots of rag.answerability, which reads find_questions here
+if TYPE_CHECKING:  # rag.answerability (and rag.extractive, through it) reads find_questions here
     from rag.answerability import Decision
     from rag.extractive import Extract
 
@@ -105,19 +105,18 @@ def _topic(question: str) -> str:
     return f"您咨询的{'、'.join(terms)}问题" if terms else "您咨询的问题"
 
 
-def refusal_script(questions: list[str], decision: Decision | None = None, units: list[str] = ()) -> str:
+def refusal_script(questions: list[str], decision: Decision, units: list[str] = ()) -> str:
     """What staff read out when the library does not answer the question: about what (in its topic words, not the
     caller's sentence), why — the policy exists but does not state the asked fact, or no rule was found — and
     where the caller may ask (the departments the clauses on the topic name, when the policy exists)."""
     from rag.answerability import SLOT_NAMES
 
-    covered = decision is not None and decision.covered and decision.missing_slot
-    if covered:
-        found = f"现有政策文件对此有相关规定，但没有写明{SLOT_NAMES[decision.missing_slot]}。"
+    if decision.covered:
+        found = f"现有政策文件对此有相关规定，但没有写明{'、'.join(SLOT_NAMES[s] for s in decision.unstated_slots)}。"
     else:
-        reasons = decision.reasons if decision is not None else []
-        found = "现有政策文件中未找到相关规定" + (f"（{'；'.join(reasons)}）" if reasons else "") + "。"
+        why = f"（{'；'.join(decision.reasons)}）" if decision.reasons else ""
+        found = f"现有政策文件中未找到相关规定{why}。"
     # Only clauses about the topic say who handles it: the nearest clauses to 契税 are no guide to its office.
-    where = f"该类事项通常由{'、'.join(units[:3])}负责，您也可以直接向其咨询。" if units and covered else ""
+    where = f"该类事项通常由{'、'.join(units[:3])}负责，您也可以直接向其咨询。" if units and decision.covered else ""
     return (f"您好！关于{_topic(questions[0])}，{found}{where}"
             "我们会将您的诉求转交相关主管部门进一步核实答复，感谢您的来电！")

@@ -86,8 +86,7 @@ class ChatMode:
         return _with_questions(turn.query, hotline.find_questions(turn.query))
 
     def asked(self, turn: Turn) -> str:
-        # The sentences that ask: words around them (今天天气不错…) are not what the documents must cover.
-        return "\n".join(hotline.find_questions(turn.query))
+        return turn.query
 
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
                departments: DepartmentsOf | None = None) -> None:

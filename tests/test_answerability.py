@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag import answerability as A
-from rag.answerability import Answerability, Features, Model, asked_slot, foreign_places, foreign_share, salient_terms
+from rag.answerability import Answerability, Features, Model, asked_slots, foreign_places, foreign_share, salient_terms
 from rag.retrieval import Ranking
 from rag.runtime import make_assistant
 from rag.types import Retrieved
@@ -70,13 +70,26 @@ def test_suzhou_province_and_country_are_no_foreign_place():
 # --- answer slot -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question, slot", [
-    ("补贴最高多少钱？", "amount"), ("多少个工作日办结？", "deadline"), ("找哪个部门？", "department"),
-    ("要准备哪些材料？", "materials"), ("这个政策是什么意思？", None), ("到2027年要建多少家养老院？", "count"),
-    ("覆盖目标是多少？", "figure"), ("How many copies are made?", "count"),
+@pytest.mark.parametrize("question, slots", [
+    ("补贴最高多少钱？", ["amount"]), ("多少个工作日办结？", ["deadline"]), ("找哪个部门？", ["department"]),
+    ("要准备哪些材料？", ["materials"]), ("这个政策是什么意思？", []), ("到2027年要建多少家养老院？", ["count"]),
+    ("覆盖目标是多少？", ["figure"]), ("有效期多少年？", ["deadline"]), ("能拿多少补贴？找哪个部门？", ["amount", "department"]),
+    ("How many copies are made?", ["count"]), ("How many days does approval take?", ["deadline"]),
+    ("How do software firms cooperate with universities?", []),  # "rate" is no word of "cooperate"
 ])
-def test_asked_slot_is_recognised(question, slot):
-    assert asked_slot(question) == slot
+def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
+    assert asked_slots(question) == slots
+
+
+@pytest.mark.parametrize("text, count, amount, duration", [
+    ("建成60家以上", True, False, False), ("一式两份", True, False, False), ("新增2万辆", True, False, False),
+    ("依照本办法第二十六条", False, False, False), ("第二批名单", False, False, False), ("一个入口", False, False, False),
+    ("给予一万元奖励", False, True, False), ("最高3.5万元", False, True, False), ("一个月内办结", False, False, True),
+    ("到2027年", False, False, True),
+])
+def test_figures_are_told_apart_from_ordinals_years_and_a_bare_one(text, count, amount, duration):
+    assert (bool(A._COUNT.search(text)), bool(A.AMOUNT.search(text)), bool(A._DURATION.search(text))) == \
+        (count, amount, duration)
 
 
 # --- the decision on a hand-made index --------------------------------------------------------------------------
@@ -113,7 +126,7 @@ def test_term_the_corpus_never_uses_lowers_coverage_and_is_named_in_the_reasons(
 
 def test_missing_figure_is_a_missing_slot(fake):
     index, check = fake
-    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
+    wordy = [cid for cid, c in index.clauses.items() if not A.AMOUNT.search(c.text)][:1]
     features, details = check.features("这项补贴最高多少钱？", ranking_of(index, wordy))
     assert features.slot_missing == 1.0 and details["slot"] == "amount"
 
@@ -125,24 +138,43 @@ def test_a_count_is_stated_by_a_number_of_things_and_money_is_not_stated_by_a_co
     assert not A.stated("amount", ["养老院"], [homes])  # 多少钱 is not answered by 60家
 
 
-def test_a_sentence_about_its_own_document_states_a_date_for_the_title_s_topic():
+def test_a_sentence_about_its_own_document_states_its_validity_for_the_title_s_topic():
     doc = doc_meta("苏州市软件产业高质量发展若干政策措施")
     closing = clause(doc, "施行与解释", "本措施自2025年2月1日起施行，有效期至2027年12月31日。")
-    assert A.stated("deadline", ["软件产业"], [closing])
-    assert not A.stated("deadline", ["燃气"], [closing])
+    assert A.stated("deadline", ["软件产业"], [closing], validity=True)
+    assert not A.stated("deadline", ["燃气"], [closing], validity=True)
+    assert not A.stated("deadline", ["软件产业"], [closing])  # how long an application takes: not this date
 
 
-def test_every_asked_fact_unstated_is_refused_by_rule_naming_what_is_missing(fake):
-    index, check = fake
-    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
-    decision = check.decide("这项补贴最高多少钱？", ranking_of(index, wordy, cosine=0.99))
+def topic_index() -> tuple[FakeIndex, Answerability]:
+    doc = doc_meta("苏州市工业设计中心认定管理办法")
+    index = FakeIndex([clause(doc, "第五条", "市工信局负责工业设计中心的认定。对新认定的工业设计中心给予资金支持。"),
+                       clause(doc, "第六条", "工业设计中心每两年复核一次。")])
+    return index, Answerability(index.clauses, lambda token: 1.0)
+
+
+def test_every_asked_fact_unstated_is_refused_by_rule_and_called_covered():
+    index, check = topic_index()
+    decision = check.decide("工业设计中心认定后资金支持多少钱？", ranking_of(index, list(index.clauses), cosine=0.99))
     assert not decision.answerable and decision.probability == 0.0
-    assert decision.missing_slot == "amount" and any("未写明具体金额" in r for r in decision.reasons)
+    assert decision.covered and decision.unstated_slots == ["amount"] and decision.covering
+    assert any("未写明具体金额" in r for r in decision.reasons)
 
 
 def test_one_of_two_asked_facts_stated_goes_to_the_model_not_the_rule():
-    assert A.fact_unstated(Features(0.9, 0.5, 0.9, 0.9, 1.0, 0.0, 0.0, 0.0, 0.0))
-    assert not A.fact_unstated(Features(0.9, 0.5, 0.9, 0.9, 0.5, 0.0, 0.0, 0.0, 0.0))
+    index, check = topic_index()
+    decision = check.decide("工业设计中心认定后资金支持多少钱？找哪个部门？", ranking_of(index, list(index.clauses)))
+    assert decision.features["slot_missing"] == 0.5 and decision.probability > 0.0
+    assert decision.unstated_slots == ["amount"]
+
+
+def test_a_question_naming_no_topic_of_its_own_takes_the_sentence_before_it():
+    index, check = topic_index()
+    ranking = ranking_of(index, list(index.clauses))
+    assert A.asking_part("我们刚通过工业设计中心认定。能补多少？") == "我们刚通过工业设计中心认定。能补多少？"
+    assert A.asking_part("工业设计中心认定找哪个部门？今天天气不错。") == "工业设计中心认定找哪个部门？"
+    decision = check.decide("我们刚通过工业设计中心认定。多久复核一次？", ranking)
+    assert "deadline" not in decision.unstated_slots  # 每两年 is stated, about the topic of the sentence before
 
 
 def test_direct_lookup_is_always_answerable(fake):
@@ -275,7 +307,12 @@ def test_real_corpus_covered_question_is_still_answered(assistant):
 def test_refusal_for_an_unstated_fact_says_the_clauses_cover_the_topic_in_either_language():
     from rag.frames import REFUSAL_PREFIX, ChineseFrame, EnglishFrame
 
-    covered = A.Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True)
+    covered = A.Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True,
+                         unstated_slots=["amount"], covering=["d:一"])
+    on_topic = Retrieved(1, "d:一", "《某办法》一", "某办法", "一", "…", 1.0)
+    other = Retrieved(2, "d:二", "《某办法》二", "某办法", "二", "…", 0.5)
+    listed = ChineseFrame().refusal(covered, [on_topic, other], date(2026, 6, 1))
+    assert listed.index("涉及该事项的条款：\n- 《某办法》一") < listed.index("其他可能相关的条款：\n- 《某办法》二")
     chinese = ChineseFrame().refusal(covered, [], date(2026, 6, 1))
     assert chinese.startswith(REFUSAL_PREFIX) and "相关条款涉及该事项，但没有写明具体金额或比例" in chinese
     english = EnglishFrame().refusal(covered, [], date(2026, 6, 1))
@@ -286,15 +323,32 @@ def test_refusal_for_an_unstated_fact_says_the_clauses_cover_the_topic_in_either
 
 def test_an_unstated_fact_about_a_term_no_document_uses_is_not_called_covered(fake):
     index, check = fake
-    wordy = [cid for cid, c in index.clauses.items() if not A._AMOUNT.search(c.text)][:1]
+    wordy = [cid for cid, c in index.clauses.items() if not A.AMOUNT.search(c.text)][:1]
     decision = check.decide("契税最高多少钱？", ranking_of(index, wordy, cosine=0.99))
     assert not decision.answerable and not decision.covered
 
 
 def test_an_english_term_is_found_by_any_corpus_term_of_its_phrase():
     forms = A.term_forms("How much subsidy can we get?")
-    assert forms["补贴"][0] == "补贴" and len(forms["补贴"]) >= 1  # a phrase keyed by its best rendering
+    group = forms["补贴"]
+    assert len(group) > 1 and all(A._found("补贴", f"给予{form}。", forms) for form in group)
     phrase = {"首台套": ("首台套", "首台（套）")}
     assert A._found("首台套", "认定为首台（套）重大装备的", phrase)  # the clause words it the other way
     assert not A._found("首台套", "认定为首台（套）重大装备的")
     assert A.term_forms("补贴多少？") == {}
+
+
+def test_a_word_jieba_splits_into_characters_is_a_term_where_the_corpus_uses_it_whole():
+    assert "以工代训" in A.split_words("以工代训补贴每人每月能拿多少钱？")
+    doc = doc_meta("关于深化放管服改革的实施方案")
+    index = FakeIndex([clause(doc, "二、", "开展以工代训的，根据吸纳人数给予企业以工代训补贴。"),
+                       clause(doc, "三、", "人力资源机构输送劳动力的，按照每人500元标准给予规模输送补贴。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    decision = check.decide("以工代训补贴每人每月能拿多少钱？", ranking_of(index, list(index.clauses)))
+    assert decision.unstated_slots == ["amount"]  # the 500元 is another subsidy's
+
+
+def test_a_self_reference_may_quote_the_document_s_short_name():
+    doc = doc_meta("苏州市跨境电商高质量发展若干政策措施")
+    closing = clause(doc, "六、（二十）", "本《措施》自印发之日起施行，有效期至2026年12月31日。")
+    assert A.stated("deadline", ["跨境电商"], [closing], validity=True)

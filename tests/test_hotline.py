@@ -95,7 +95,8 @@ def test_refusal_script_says_the_policy_exists_but_not_the_asked_fact_and_who_ha
     from rag.answerability import Decision
     from rag.hotline import refusal_script
 
-    covered = Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True)
+    covered = Decision(False, 0.0, ["相关条款未写明具体金额或比例"], missing_slot="amount", covered=True,
+                       unstated_slots=["amount"])
     script = refusal_script(["他问燃气管道保护补贴能拿多少钱？"], covered, ["市住建局"])
     assert "有相关规定，但没有写明具体金额或比例" in script and "市住建局" in script
     assert "他问" not in script  # the caller's own sentence is not read back to them
