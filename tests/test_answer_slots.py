@@ -222,3 +222,13 @@ def test_penalty_is_the_fine_the_linked_article_sets_not_a_referral_to_other_rul
     answer = assistant.ask("出租车司机开着空车灯，乘客招手停车后不载客，算拒载吗？会怎么处罚？")
     assert "《苏州市客运出租汽车管理办法》第三十八条" in [c.citation for c in answer.citations]
     assert "100元以上1000元以下罚款" in first_line(answer) and "有关规定实施处罚" not in first_line(answer)
+
+
+@pytest.mark.parametrize("passage, sets", [
+    ("由道路运输管理机构予以警告，并处100元以上1000元以下罚款。", True), ("处五千元以上二万元以下罚款。", True),
+    ("情节严重的，吊销其经营许可证。", True), ("按有关规定实施处罚。", False), ("依照本办法第26条处罚。", False),
+])
+def test_a_penalty_is_set_by_its_figure_or_sanction_not_by_a_referral(passage, sets):
+    from rag.extractive import sets_penalty
+
+    assert sets_penalty(passage) is sets

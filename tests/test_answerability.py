@@ -352,3 +352,15 @@ def test_a_self_reference_may_quote_the_document_s_short_name():
     doc = doc_meta("苏州市跨境电商高质量发展若干政策措施")
     closing = clause(doc, "六、（二十）", "本《措施》自印发之日起施行，有效期至2026年12月31日。")
     assert A.stated("deadline", ["跨境电商"], [closing], validity=True)
+
+
+def test_rates_by_language_judge_each_question_at_its_own_language_s_cutoff():
+    from eval.fit_answerability import by_language
+
+    probabilities = np.array([0.3, 0.3, 0.6, 0.6])
+    labels = np.array([0, 1, 0, 1])
+    languages = np.array(["zh", "zh", "en", "en"])
+    rates = by_language(probabilities, labels, languages, {"zh": 0.2, "en": 0.7})
+    assert rates["zh"] == {"refusal_accuracy": 0.0, "false_refusal_rate": 0.0}
+    assert rates["en"] == {"refusal_accuracy": 1.0, "false_refusal_rate": 1.0}
+    assert rates["refusal_accuracy"] == 0.5 and rates["false_refusal_rate"] == 0.5
