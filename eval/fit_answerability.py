@@ -1,6 +1,6 @@
 """Fit the answerability model (rag/answerability.json) on a golden set — the dev set only, never the holdout.
 
-    python -m eval.fit_answerability [--golden eval/golden/dev.jsonl] [--max-false-refusal 0.03]
+    python -m eval.fit_answerability [--golden eval/golden/dev.jsonl] [--max-false-refusal 0.02]
 
 Every golden question is assessed by the real assistant exactly as a user would ask it (chat or hotline); its
 features and whether it is answerable become one training row. A logistic regression (L2, numpy) is fitted;
@@ -25,7 +25,7 @@ from rag.modes import MODES
 from settings import ROOT, Settings
 
 L2 = 0.1
-MAX_FALSE_REFUSAL = 0.03
+MAX_FALSE_REFUSAL = 0.02
 FOLDS = 5
 SEED = 7
 
@@ -104,8 +104,8 @@ def by_language(probabilities: np.ndarray, y: np.ndarray, languages: np.ndarray,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_answerability", description=__doc__.splitlines()[0])
     parser.add_argument("--golden", type=Path, default=ROOT / "eval" / "golden" / "dev.jsonl")
-    # At most 3 % of answerable questions refused: a wrong confident answer costs more than "the documents do not
-    # say", and on dev each answerable question given up near this budget buys several refusals.
+    # At most 2 % of the dev set's answerable questions refused, to stay within 3 % on questions never seen: unseen
+    # questions are refused wrongly two to three times as often as the cross-validated dev figure says.
     parser.add_argument("--max-false-refusal", type=float, default=MAX_FALSE_REFUSAL)
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     args = parser.parse_args(argv)

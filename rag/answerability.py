@@ -11,9 +11,9 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
   Chinese no document uses) is named by no document, it is refused whatever the retrieval scores (a rule; a
   hotline message's nouns describe the caller's situation, so there it is only the model's feature);
 * answer slot — a question asking for an amount, a count, a deadline, a department or materials needs a
-  supporting sentence that states that kind of fact about the question's topic terms; when no asked fact is
-  stated, the question is refused whatever the scores (a rule: "the policy exists but states no figure" is the
-  true answer, and the refusal says so and shows the clause);
+  supporting sentence that states that kind of fact about the question's topic terms; when it asks only for
+  figures and no clause states one, it is refused whatever the scores (a rule: "the policy exists but states no
+  figure" is the true answer, and the refusal says so and shows the clause);
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
 They are combined by a logistic model (weights and one cutoff per language in `answerability.json`, fitted by
@@ -101,6 +101,7 @@ _SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计�
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
+FIGURE_SLOTS = {"amount", "count", "figure"}
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
@@ -133,9 +134,10 @@ class Features:
     latin: float  # 1: an English question
     english_absent: float  # share of an English question's content words that name what the corpus never mentions
     unknown_things: float  # IDF-weighted share of the question's nouns (and absent English words) no document uses
+    figure_unstated: float  # 1: the question asks only for figures (amount, count) and no supporting clause states one
 
     NAMES = ("best_cosine", "lexical_coverage", "clause_coverage", "sentence_coverage", "slot_missing",
-             "foreign_share", "latin", "english_absent", "unknown_things")
+             "foreign_share", "latin", "english_absent", "unknown_things", "figure_unstated")
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in self.NAMES]
@@ -280,6 +282,7 @@ class Answerability:
             latin=float(is_latin(question)),
             english_absent=len(english) / len(terms) if terms else 0.0,
             unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in things) / total,
+            figure_unstated=float(bool(asked) and set(asked) <= FIGURE_SLOTS and len(unstated) == len(asked)),
         )
         missing = [t for t in terms if t not in found]
         reasons = []
@@ -310,8 +313,11 @@ def ruled_out(features: Features, nouns_are_topics: bool) -> bool:
 
 
 def fact_unstated(features: Features) -> bool:
-    """Every kind of fact the question asks for is stated by no supporting clause (see `ruled_out`)."""
-    return features.slot_missing >= 1.0
+    """The question asks for a figure and no supporting clause states one about its topic (see `ruled_out`).
+    Only figures: a number with its unit is unambiguous evidence, while a deadline (什么时候 may ask when, not how
+    long) or materials (材料交到哪里 asks where) can be asked and stated in too many ways for a rule; those
+    stay the model's `slot_missing`."""
+    return features.figure_unstated >= 1.0
 
 
 def mostly_unknown(features: Features) -> bool:

@@ -44,9 +44,9 @@ def test_nouns_of_a_question_are_the_things_it_asks_about_not_its_verbs():
 
 
 def test_half_the_question_unknown_is_refused_by_rule():
-    features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5)
+    features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5, figure_unstated=0.0)
     assert A.mostly_unknown(features)
-    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4))
+    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4, figure_unstated=0.0))
 
 
 # --- jurisdiction -----------------------------------------------------------------------------------------------
@@ -196,8 +196,10 @@ def test_model_file_lists_the_code_features_and_cutoffs_fitted_within_the_false_
 
 def test_each_language_is_judged_at_its_own_cutoff():
     model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
-    chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0)
-    english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0)
+    chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0,
+                       figure_unstated=0.0)
+    english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0,
+                       figure_unstated=0.0)
     assert model.probability(chinese) < model.cutoff(chinese)
     assert model.probability(english) >= model.cutoff(english)
 
