@@ -1,0 +1,41 @@
+"""Caches on the query path keep answers identical and do the remembered work once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import rag.extractive as extractive
+from ingest.tokenize import tokenize
+from rag.assistant import Assistant
+from settings import Settings
+from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture()
+def assistant(tmp_path) -> Assistant:
+    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY)
+    return Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings())
+
+
+def test_token_set_is_the_distinct_tokens_and_cuts_a_text_once(monkeypatch):
+    extractive.token_set.cache_clear()
+    cut: list[str] = []
+    monkeypatch.setattr(extractive, "tokenize", lambda text: cut.append(text) or tokenize(text))
+    text = "对首次入选的领军企业给予一次性奖励100万元，领军企业再次入选的不再奖励。"
+    assert extractive.token_set(text) == frozenset(tokenize(text))
+    assert extractive.token_set(text) == frozenset(tokenize(text))
+    assert cut == [text]
+
+
+def test_an_answer_from_remembered_token_sets_is_the_answer_computed_afresh(assistant):
+    question = "领军企业首次入选有什么奖励？"
+    extractive.token_set.cache_clear()
+    fresh = assistant.ask(question)
+    assert extractive.token_set.cache_info().currsize > 0
+    remembered = assistant.ask(question)
+    assert extractive.token_set.cache_info().hits > 0
+    assert (remembered.text, remembered.refused) == (fresh.text, fresh.refused)
