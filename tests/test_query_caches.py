@@ -39,3 +39,18 @@ def test_an_answer_from_remembered_token_sets_is_the_answer_computed_afresh(assi
     remembered = assistant.ask(question)
     assert extractive.token_set.cache_info().hits > 0
     assert (remembered.text, remembered.refused) == (fresh.text, fresh.refused)
+
+
+def test_compacted_clause_text_is_normalised_once_and_equals_the_fresh_form(monkeypatch):
+    import re
+
+    import rag.answerability as answerability
+    from ingest.tokenize import normalise
+
+    answerability._compact.cache_clear()
+    seen: list[str] = []
+    monkeypatch.setattr(answerability, "normalise", lambda text: seen.append(text) or normalise(text))
+    text = "第五条　对首台（套）装备给予 100 万元奖励。\n（责任单位：市工信局）"
+    assert answerability._compact(text) == re.sub(r"\s+", "", normalise(text))
+    assert answerability._compact(text) == re.sub(r"\s+", "", normalise(text))
+    assert seen == [text]
