@@ -9,6 +9,7 @@ markers validated, the extractive answer as fallback with a notice when the endp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
 from rag.answerability import Answerability, Decision, Features
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
-from rag.retrievers import lexical_index
+from rag.retrievers import DenseRetriever, lexical_index
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
 from settings import Settings
 
@@ -182,13 +183,23 @@ class Assistant:
         retriever = self._retriever(retrieval)
         parsed = Filters.from_dict(filters)
         queries = turn.mode.queries(turn)
-        rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
+        with self._embedded(queries, retriever):
+            rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
         ranking = rankings[0] if len(rankings) == 1 else _interleave(rankings, k)
         by_query = dict(zip(queries, rankings, strict=True))
         per_question = [(q, by_query[q]) for q in turn.questions if q in by_query]
         log.info("retrieved mode=%s retrieval=%s evidence=%s top=%s", turn.mode.name, retrieval,
                  {n: round(v, 3) for n, v in ranking.evidence.items()}, [h.id for h in ranking.hits[:3]])
         return ranking, per_question
+
+    def _embedded(self, queries: list[str], retriever: PolicyRetriever) -> contextlib.AbstractContextManager:
+        """Several queries of one input embedded up front, side by side on the cores, for the dense retriever to
+        find (it would otherwise embed them one after another)."""
+        remembering = getattr(self.embeddings, "remembering", None)
+        dense = any(isinstance(r, DenseRetriever) for r in retriever.pipeline.retrievers)
+        if len(queries) < 2 or remembering is None or not dense:
+            return contextlib.nullcontext()
+        return remembering(queries)
 
     def _retriever(self, name: str) -> PolicyRetriever:
         if name == "hybrid":

@@ -54,3 +54,37 @@ def test_compacted_clause_text_is_normalised_once_and_equals_the_fresh_form(monk
     assert answerability._compact(text) == re.sub(r"\s+", "", normalise(text))
     assert answerability._compact(text) == re.sub(r"\s+", "", normalise(text))
     assert seen == [text]
+
+
+@pytest.mark.model
+def test_a_hotline_message_embeds_each_distinct_query_once_and_answers_as_one_pass_at_a_time(tmp_path, monkeypatch):
+    """The message's queries are embedded up front, side by side; the answer is the one the retrievers get when
+    each embeds its own query in turn (an Embeddings without `remembering`)."""
+    from langchain_core.embeddings import Embeddings
+
+    from ingest.embeddings import PolicyEmbeddings
+
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=0)
+
+    class OneAtATime(Embeddings):
+        def embed_documents(self, texts):
+            return model.embed_documents(texts)
+
+        def embed_query(self, text):
+            return model.embed_query(text)
+
+    settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY)
+    message = "市民来电：我家楼下燃气管道漏气，请问燃气管道保护范围有多大？出租汽车驾驶员拒载怎么处罚？"
+    expected = Assistant(settings, FakeIndex(sample_clauses()), OneAtATime()).ask(message, mode="hotline")
+
+    encoder, _ = model._loaded
+    passes: list[str] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
+                        passes.extend(texts) or real(texts, prompt, question))
+    answer = Assistant(settings, FakeIndex(sample_clauses()), model).ask(message, mode="hotline")
+
+    assert len(answer.questions) == 2
+    assert sorted(passes) == sorted({message, *answer.questions})
+    assert (answer.text, answer.reply_script, [h.id for h in answer.retrieved]) == \
+        (expected.text, expected.reply_script, [h.id for h in expected.retrieved])
