@@ -40,7 +40,8 @@ from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
 from rag.answerability import Answerability, Decision, Features
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
-from rag.retrievers import DenseRetriever, lexical_index
+from rag.retrievers import DenseRetriever, TranslatedRetriever, lexical_index
+from rag.translate import is_latin, to_chinese
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
 from settings import Settings
 
@@ -193,13 +194,17 @@ class Assistant:
         return ranking, per_question
 
     def _embedded(self, queries: list[str], retriever: PolicyRetriever) -> contextlib.AbstractContextManager:
-        """Several queries of one input embedded up front, side by side on the cores, for the dense retriever to
-        find (it would otherwise embed them one after another)."""
+        """Every text the dense retrievers will embed for this input (its queries, and an English query's Chinese
+        pseudo-query) embedded up front, side by side on the cores, for them to find; they would otherwise be
+        embedded one after another."""
         remembering = getattr(self.embeddings, "remembering", None)
-        dense = any(isinstance(r, DenseRetriever) for r in retriever.pipeline.retrievers)
-        if len(queries) < 2 or remembering is None or not dense:
+        parts = retriever.pipeline.retrievers
+        texts = list(queries) if any(isinstance(r, DenseRetriever) for r in parts) else []
+        if any(isinstance(r, TranslatedRetriever) and isinstance(r.inner, DenseRetriever) for r in parts):
+            texts += [pseudo for q in queries if is_latin(q) and (pseudo := to_chinese(q))]
+        if remembering is None or len(set(texts)) < 2:
             return contextlib.nullcontext()
-        return remembering(queries)
+        return remembering(texts)
 
     def _retriever(self, name: str) -> PolicyRetriever:
         if name == "hybrid":

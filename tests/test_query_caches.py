@@ -56,13 +56,21 @@ def test_compacted_clause_text_is_normalised_once_and_equals_the_fresh_form(monk
     assert seen == [text]
 
 
+HOTLINE = "市民来电：我家楼下燃气管道漏气，请问燃气管道保护范围有多大？出租汽车驾驶员拒载怎么处罚？"
+ENGLISH = "How wide is the protection zone of gas pipelines?"
+
+
 @pytest.mark.model
-def test_a_hotline_message_embeds_each_distinct_query_once_and_answers_as_one_pass_at_a_time(tmp_path, monkeypatch):
-    """The message's queries are embedded up front, side by side; the answer is the one the retrievers get when
+@pytest.mark.parametrize("mode, text", [("hotline", HOTLINE), ("chat", ENGLISH)])
+def test_an_inputs_dense_queries_are_embedded_once_each_up_front_with_the_same_answer(tmp_path, monkeypatch, mode,
+                                                                                      text):
+    """A hotline message's queries (the message and each question), or an English question and its Chinese
+    pseudo-query, are embedded up front, side by side, each once; the answer is the one the retrievers get when
     each embeds its own query in turn (an Embeddings without `remembering`)."""
     from langchain_core.embeddings import Embeddings
 
     from ingest.embeddings import PolicyEmbeddings
+    from rag.translate import to_chinese
 
     model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=0)
 
@@ -74,17 +82,17 @@ def test_a_hotline_message_embeds_each_distinct_query_once_and_answers_as_one_pa
             return model.embed_query(text)
 
     settings = Settings(index_dir=tmp_path / "i", cache_dir=tmp_path / "c", today=TODAY)
-    message = "市民来电：我家楼下燃气管道漏气，请问燃气管道保护范围有多大？出租汽车驾驶员拒载怎么处罚？"
-    expected = Assistant(settings, FakeIndex(sample_clauses()), OneAtATime()).ask(message, mode="hotline")
+    expected = Assistant(settings, FakeIndex(sample_clauses()), OneAtATime()).ask(text, mode=mode)
 
     encoder, _ = model._loaded
     passes: list[str] = []
     real = encoder.encode
     monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
                         passes.extend(texts) or real(texts, prompt, question))
-    answer = Assistant(settings, FakeIndex(sample_clauses()), model).ask(message, mode="hotline")
+    answer = Assistant(settings, FakeIndex(sample_clauses()), model).ask(text, mode=mode)
 
-    assert len(answer.questions) == 2
-    assert sorted(passes) == sorted({message, *answer.questions})
+    queries = {text, *answer.questions} if mode == "hotline" else {text, to_chinese(text)}
+    assert len(queries) >= 2
+    assert sorted(passes) == sorted(queries)
     assert (answer.text, answer.reply_script, [h.id for h in answer.retrieved]) == \
         (expected.text, expected.reply_script, [h.id for h in expected.retrieved])
