@@ -714,9 +714,10 @@ _MODELS_LOCK = threading.Lock()
 
 def _load_model(name: str, cache_dir: Path, device: str, engine: str) -> tuple[TorchEncoder | OnnxEncoder, _Gate]:
     """One encoder per (model, device, engine) per process — tests, the app and eval share it — with the
-    gate its callers hold while encoding. Encoding is not documented as thread-safe (HF fast tokenizers have
-    raised "Already borrowed" under concurrent use), and server threads may reach one model through several
-    PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
+    gate its callers hold while encoding. sentence-transformers' encoding is not documented as thread-safe (HF fast
+    tokenizers have raised "Already borrowed" under concurrent use): one call at a time. ONNX Runtime's `run` is,
+    and `OnnxEncoder` only reads its tokenizer: one question per core at a time. Server threads may reach one model
+    through several PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
     """
     with _MODELS_LOCK:
         key = (name, device, engine)
@@ -729,7 +730,6 @@ def _load_model(name: str, cache_dir: Path, device: str, engine: str) -> tuple[T
                 encoder = TorchEncoder(SentenceTransformer(str(path), device=device))
             else:
                 encoder = OnnxEncoder(path, materialise_onnx(path, engine))
-            # torch's encode is not safe to call from two threads at once (its tokenizer); ONNX Runtime's is.
             side_by_side = 1 if engine == "torch" else (os.cpu_count() or 1)
             _MODELS[key] = (encoder, _Gate(side_by_side))
         return _MODELS[key]
