@@ -424,7 +424,6 @@ class OnnxEncoder:
         pad_id = json.loads((checkpoint / "config.json").read_text()).get("pad_token_id", 0)
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id))
         self.onnx_file = onnx_file
-        self.question_threads = question_threads
         self.question_session = self._session(question_threads)
 
     @cached_property
