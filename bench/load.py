@@ -72,9 +72,9 @@ def stored_feedback(db: Path, run_id: str) -> int:
 def reindex_documents(data_dir: Path, settings: Settings) -> tuple[str, str, int]:
     """Two new versions (copies 1 and 2 in other cities) of the corpus's document with the most clauses, and its
     clause count: neither shares a clause text with the index, so each re-index embeds all of them."""
-    from ingest.pipeline import parse_corpus
+    from ingest.pipeline import parse_corpus, scan_files
 
-    corpus = parse_corpus([data_dir], settings.max_clause_chars)
+    corpus = parse_corpus(scan_files([data_dir]), settings.max_clause_chars)
     counts = Counter(c.doc_id for c in corpus.clauses)
     doc = max(corpus.documents, key=lambda d: counts[d.doc_id])
     return document_text(doc, 1), document_text(doc, 2), counts[doc.doc_id]

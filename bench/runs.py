@@ -308,56 +308,67 @@ def bm25_comparison(index, questions: list[str], rounds: int = 5) -> dict:
 
 def query_embedding_figures(settings: Settings, chat: list[str], hotline: list[str], seconds: float = 4) -> dict:
     """Two choices behind the query path, each beside its alternative in this run (alternated, so both see the
-    same load): ONNX Runtime's pool threads spinning or sleeping between operators (forward passes per second
-    with 8 threads asking, as a busy server does, and a lone question's p50), and a hotline message's queries
-    embedded one forward pass each or all in one padded batch."""
+    same load): questions on one ONNX Runtime thread each, as many passes at once as there are cores, against
+    every core on one pass at a time (forward passes per second with 8 threads asking, as a busy server does,
+    and a lone question's p50); and a hotline message's queries one pass each side by side, against one pass
+    each in turn on every core, and against one padded batch."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     from ingest.embeddings import OnnxEncoder, materialise_e5, materialise_onnx, resolve_engine
     from rag.modes import MODES, Turn
 
     engine = resolve_engine(settings.embed_engine)
     if engine == "torch" or settings.embedding_model != "multilingual-e5-small":
         return {"skipped": f"engine {engine}"}
+    cores = os.cpu_count() or 1
     checkpoint = materialise_e5(settings.cache_dir)
     onnx_file = materialise_onnx(checkpoint, engine)
-    encoders = {"sleeping": OnnxEncoder(checkpoint, onnx_file), "spinning": OnnxEncoder(checkpoint, onnx_file, spinning=True)}
-    out: dict = {"threads": {}, "lone_query": {}}
+    encoders = {"side_by_side": (OnnxEncoder(checkpoint, onnx_file), cores),
+                "one_at_a_time": (OnnxEncoder(checkpoint, onnx_file, question_threads=cores), 1)}
+    out: dict = {"threads": {}, "lone_query": {}, "cores": cores}
     rates: dict[str, list[float]] = {name: [] for name in encoders}
     lone: dict[str, list[float]] = {name: [] for name in encoders}
-    for encoder in encoders.values():
-        encoder.encode(chat[:2], "query")
+    for encoder, _ in encoders.values():
+        encoder.encode(chat[:2], "query", question=True)
     for _ in range(2):
-        for name, encoder in encoders.items():
-            rates[name].append(_passes_per_second(encoder, chat, threads=8, seconds=seconds))
+        for name, (encoder, at_once) in encoders.items():
+            rates[name].append(_passes_per_second(encoder, chat, threads=8, seconds=seconds, at_once=at_once))
     for q in chat:
-        for name, encoder in encoders.items():
+        for name, (encoder, _) in encoders.items():
             start = time.perf_counter()
-            encoder.encode([q], "query")
+            encoder.encode([q], "query", question=True)
             lone[name].append(time.perf_counter() - start)
     for name in encoders:
         out["threads"][name] = round(sum(rates[name]) / len(rates[name]), 1)
         out["lone_query"][name] = latency_summary(lone[name])
-    encoder = encoders["sleeping"]
-    passes, batch = [], []
+    single, every_core = encoders["side_by_side"][0], encoders["one_at_a_time"][0]
+    side, turns, batch = [], [], []
     mode = MODES["hotline"]
-    for message in hotline:
-        queries = mode.queries(Turn(message, mode, query=message, questions=mode.questions(message)))
-        start = time.perf_counter()
-        for q in queries:
-            encoder.encode([q], "query")
-        passes.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        encoder.encode(queries, "query")
-        batch.append(time.perf_counter() - start)
-    out["hotline_queries"] = {"one_pass_each": latency_summary(passes), "one_batch": latency_summary(batch)}
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        for message in hotline:
+            queries = mode.queries(Turn(message, mode, query=message, questions=mode.questions(message)))
+            start = time.perf_counter()
+            list(pool.map(lambda q: single.encode([q], "query", question=True), queries))
+            side.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for q in queries:
+                every_core.encode([q], "query", question=True)
+            turns.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            every_core.encode(queries, "query", question=True)
+            batch.append(time.perf_counter() - start)
+    out["hotline_queries"] = {"side_by_side": latency_summary(side), "one_pass_each": latency_summary(turns),
+                              "one_batch": latency_summary(batch)}
     return out
 
 
-def _passes_per_second(encoder, questions: list[str], threads: int, seconds: float) -> float:
-    """Single-question forward passes per second with `threads` threads calling the encoder one at a time (the
-    model's gate serialises them in the server too)."""
+def _passes_per_second(encoder, questions: list[str], threads: int, seconds: float, at_once: int = 1) -> float:
+    """Single-question forward passes per second with `threads` threads calling the encoder, `at_once` of them
+    at a time (the model's gate admits as many in the server)."""
     import threading
 
-    gate, count = threading.Lock(), [0]
+    gate, lock, count = threading.Semaphore(at_once), threading.Lock(), [0]
     deadline = time.monotonic() + seconds
 
     def ask(offset: int) -> None:
@@ -365,7 +376,8 @@ def _passes_per_second(encoder, questions: list[str], threads: int, seconds: flo
             if time.monotonic() > deadline:
                 return
             with gate:
-                encoder.encode([questions[i % len(questions)]], "query")
+                encoder.encode([questions[i % len(questions)]], "query", question=True)
+            with lock:
                 count[0] += 1
 
     workers = [threading.Thread(target=ask, args=(n,)) for n in range(threads)]

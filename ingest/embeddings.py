@@ -24,7 +24,10 @@ import struct
 import threading
 import warnings
 import contextlib
+import contextvars
 from collections import OrderedDict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
@@ -401,33 +404,55 @@ def _quantise_int8(source: Path, out: Path) -> None:
 
 
 class OnnxEncoder:
-    """sentence-transformers' encode (prompt, tokenise, transformer, mean pooling, L2 norm) over ONNX Runtime."""
+    """sentence-transformers' encode (prompt, tokenise, transformer, mean pooling, L2 norm) over ONNX Runtime.
 
-    def __init__(self, checkpoint: Path, onnx_file: Path, spinning: bool = False) -> None:
-        import onnxruntime as ort
+    Questions run on a session of `question_threads` (one) thread, several side by side (the model's gate lets one
+    in per core); passage batches on a session using every core, made on the first batch (a server that never
+    ingests does not hold its ~85 MB). One thread per question costs ~10 % less CPU than two (the pool thread's
+    hand-offs at every operator), and two questions at once keep both cores busy; the vectors are the very same.
+    """
+
+    def __init__(self, checkpoint: Path, onnx_file: Path, question_threads: int = 1) -> None:
         from tokenizers import Tokenizer
 
         st_config = json.loads((checkpoint / "sentence_bert_config.json").read_text())
         prompts_file = checkpoint / "config_sentence_transformers.json"
         self.prompts = json.loads(prompts_file.read_text()).get("prompts", {}) if prompts_file.exists() else {}
+        # Read-only after these settings, so threads may encode with it at the same time.
         self.tokenizer = Tokenizer.from_file(str(checkpoint / "tokenizer.json"))
         self.tokenizer.enable_truncation(st_config["max_seq_length"])
         pad_id = json.loads((checkpoint / "config.json").read_text()).get("pad_token_id", 0)
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id))
+        self.onnx_file = onnx_file
+        self.question_session = self._session(question_threads)
+
+    @cached_property
+    def passage_session(self):
+        # Without an arena: a batch of long passages needs ~100 MB of buffers (attention scores), which an arena
+        # would keep beside the questions' own after the ingest. Questions, then 64 of the longest clauses in
+        # batches: peak RSS 1,099 MB with an arena, 927 MB without (979 MB with the one shared session before),
+        # in CPU time within this machine's noise (20.4 against 21.3–23.1 s).
+        return self._session(os.cpu_count() or 1, arena=False)
+
+    def _session(self, threads: int, arena: bool = True):
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads
+        options.enable_cpu_mem_arena = arena
         # Idle pool threads sleep instead of spinning for more work. On a CPU shared with other work (2 cores, load
         # 5–8) spinning threads burn the time the other requests need: 8 threads asking questions got 2.5× the
-        # forward passes per second without it (bench `query_throughput`), at a cost of ~1–4 ms on a lone question.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-        self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        # forward passes per second without it, at a cost of ~1–4 ms on a lone question.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(self.onnx_file), options, providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+    def encode(self, texts: list[str], prompt_name: str | None, question: bool = False) -> np.ndarray:
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
         encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        session = self.question_session if question else self.passage_session
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -440,7 +465,7 @@ class TorchEncoder:
         self.model = model
         self.prompts = model.prompts or {}
 
-    def encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
+    def encode(self, texts: list[str], prompt_name: str | None, question: bool = False) -> np.ndarray:
         return self.model.encode(texts, prompt_name=prompt_name, batch_size=len(texts),
                                  normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
 
@@ -500,14 +525,40 @@ class PolicyEmbeddings(Embeddings):
         return self.embed_queries([text])[0]
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Query vectors for several texts: remembered ones from the cache, the rest (each distinct text once)
-        in one batch — a hotline message's questions cost one forward pass, a repeated question none."""
-        found = {t: v for t in dict.fromkeys(texts) if (v := self._queries.get(t)) is not None}
+        """Query vectors for several texts: those of the enclosing `remembering` block and the cache as they are,
+        the rest (each distinct text once) one forward pass each, side by side when the model admits several at
+        once — a hotline message's queries take about as long as its longest, a repeated question no pass. (One
+        padded batch was slower: the pass is compute-bound, and padding the questions to the whole message costs
+        more than the calls it saves.)"""
+        request = _REMEMBERED.get() or {}
+        found = {t: v for t in dict.fromkeys(texts)
+                 if (v := request[t] if t in request else self._queries.get(t)) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
-        for text, vector in zip(missing, self._encode(missing, "query", progress=False), strict=True):
+        for text, vector in zip(missing, self._encode_each(missing), strict=True):
             self._queries.put(text, vector)
             found[text] = vector
         return [list(found[t]) for t in texts]
+
+    @contextmanager
+    def remembering(self, texts: list[str]) -> Iterator[None]:
+        """Embed `texts` now (side by side, see `embed_queries`) and answer `embed_query` for them from memory
+        inside the block, whatever the cache size: the retrievers of one request then ask one text at a time
+        without a pass each in turn."""
+        vectors = dict(zip(texts, self.embed_queries(texts), strict=True))
+        token = _REMEMBERED.set({**(_REMEMBERED.get() or {}), **vectors})
+        try:
+            yield
+        finally:
+            _REMEMBERED.reset(token)
+
+    def _encode_each(self, texts: list[str]) -> list[list[float]]:
+        """One pass per text, as many at once as the model's gate admits (the caller's thread takes the first)."""
+        gate = self._loaded[1]
+        if len(texts) < 2 or gate.side_by_side < 2:
+            return self._encode(texts, "query", progress=False)
+        others = [_side_pool().submit(self._encode, [t], "query", False) for t in texts[1:]]
+        first = self._encode(texts[:1], "query", progress=False)
+        return first + [vector for job in others for vector in job.result()]
 
     def clear_query_cache(self) -> None:
         """Forget remembered query vectors (the benchmark times questions as if never asked)."""
@@ -533,7 +584,8 @@ class PolicyEmbeddings(Embeddings):
             # (a 32-passage batch took ~12 s on a loaded 2-core machine, and every question asked meanwhile waited).
             for turn in range(0, len(batch), GATE_TURN):
                 with gate.hold(query=prompt == "query"), _autocast(self.bf16):
-                    vectors.extend(encoder.encode(batch[turn : turn + GATE_TURN], prompt_name).astype(float).tolist())
+                    vectors.extend(encoder.encode(batch[turn : turn + GATE_TURN], prompt_name, question=prompt == "query")
+                                   .astype(float).tolist())
         return vectors
 
 
@@ -558,6 +610,14 @@ def _autocast(bf16: bool):
 
 
 GATE_TURN = 8  # texts encoded per turn on the model's gate
+# Query vectors `PolicyEmbeddings.remembering` computed for the request running in this thread (or task).
+_REMEMBERED: contextvars.ContextVar[dict[str, list[float]] | None] = contextvars.ContextVar("remembered", default=None)
+
+
+@cache
+def _side_pool() -> ThreadPoolExecutor:
+    """Threads that embed the other queries of a request while its own thread embeds the first."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="query-pass")
 
 
 class _LRU:
@@ -587,7 +647,8 @@ class _LRU:
 
 
 class _Gate:
-    """Serialises encode calls on one model, taking turns between questions and ingest batches.
+    """Admits encode calls on one model, taking turns between questions and ingest batches: up to `side_by_side`
+    questions at once (one per core when the encoder gives each its own thread), a batch alone.
 
     Questions waiting when an ingest turn (GATE_TURN passages) arrives or ends all go before the next turn, so a
     question waits for at most one turn; then the turn goes, however many new questions keep arriving. With questions always first, a
@@ -597,9 +658,11 @@ class _Gate:
     it is not FIFO.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, side_by_side: int = 1) -> None:
+        self.side_by_side = max(1, side_by_side)
         self._cond = threading.Condition()
-        self._busy = False
+        self._questions = 0  # encoding now
+        self._batch = False  # a batch is encoding now
         self._queries_waiting = 0
         self._batches_waiting = 0
         self._quota = 0  # questions that go before the next batch: those waiting when the last turn changed
@@ -614,24 +677,34 @@ class _Gate:
                     self._quota = self._queries_waiting
                 self._batches_waiting += 1
             try:
-                while self._busy or not self._my_turn(query):
+                while not self._free(query) or not self._my_turn(query):
                     self._cond.wait()
             finally:
                 if query:
                     self._queries_waiting -= 1
                 else:
                     self._batches_waiting -= 1
-            self._busy = True
-            if query and self._quota:
-                self._quota -= 1
+            if query:
+                self._questions += 1
+                if self._quota:
+                    self._quota -= 1
+            else:
+                self._batch = True
         try:
             yield
         finally:
             with self._cond:
-                self._busy = False
-                if not query:
+                if query:
+                    self._questions -= 1
+                else:
+                    self._batch = False
                     self._quota = self._queries_waiting
                 self._cond.notify_all()
+
+    def _free(self, query: bool) -> bool:
+        if query:
+            return not self._batch and self._questions < self.side_by_side
+        return not self._batch and not self._questions
 
     def _my_turn(self, query: bool) -> bool:
         if query:
@@ -645,9 +718,10 @@ _MODELS_LOCK = threading.Lock()
 
 def _load_model(name: str, cache_dir: Path, device: str, engine: str) -> tuple[TorchEncoder | OnnxEncoder, _Gate]:
     """One encoder per (model, device, engine) per process — tests, the app and eval share it — with the
-    gate its callers hold while encoding. Encoding is not documented as thread-safe (HF fast tokenizers have
-    raised "Already borrowed" under concurrent use), and server threads may reach one model through several
-    PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
+    gate its callers hold while encoding. sentence-transformers' encoding is not documented as thread-safe (HF fast
+    tokenizers have raised "Already borrowed" under concurrent use): one call at a time. ONNX Runtime's `run` is,
+    and `OnnxEncoder` only reads its tokenizer: one question per core at a time. Server threads may reach one model
+    through several PolicyEmbeddings instances, so the gate belongs to the model, not to the instance.
     """
     with _MODELS_LOCK:
         key = (name, device, engine)
@@ -660,7 +734,8 @@ def _load_model(name: str, cache_dir: Path, device: str, engine: str) -> tuple[T
                 encoder = TorchEncoder(SentenceTransformer(str(path), device=device))
             else:
                 encoder = OnnxEncoder(path, materialise_onnx(path, engine))
-            _MODELS[key] = (encoder, _Gate())
+            side_by_side = 1 if engine == "torch" else (os.cpu_count() or 1)
+            _MODELS[key] = (encoder, _Gate(side_by_side))
         return _MODELS[key]
 
 

@@ -26,7 +26,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from domain.jurisdiction import CITY, CITY_SHORT
@@ -492,7 +492,10 @@ def _context(clause: Clause) -> str:
     return clause.text + "".join(clause.section_path) + (clause.doc.get("doc_title") or "")
 
 
+@lru_cache(maxsize=4096)
 def _compact(text: str) -> str:
+    """Remembered: the supporting clauses' texts and sentences recur question after question (NFKC-normalising
+    them each time was a third of `features`)."""
     return re.sub(r"\s+", "", normalise(text))
 
 

@@ -9,6 +9,7 @@ markers validated, the extractive answer as fallback with a notice when the endp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -39,7 +40,8 @@ from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
 from rag.answerability import Answerability, Decision, Features
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
-from rag.retrievers import lexical_index
+from rag.retrievers import DenseRetriever, TranslatedRetriever, lexical_index
+from rag.translate import is_latin, to_chinese
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
 from settings import Settings
 
@@ -182,13 +184,27 @@ class Assistant:
         retriever = self._retriever(retrieval)
         parsed = Filters.from_dict(filters)
         queries = turn.mode.queries(turn)
-        rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
+        with self._embedded(queries, retriever):
+            rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
         ranking = rankings[0] if len(rankings) == 1 else _interleave(rankings, k)
         by_query = dict(zip(queries, rankings, strict=True))
         per_question = [(q, by_query[q]) for q in turn.questions if q in by_query]
         log.info("retrieved mode=%s retrieval=%s evidence=%s top=%s", turn.mode.name, retrieval,
                  {n: round(v, 3) for n, v in ranking.evidence.items()}, [h.id for h in ranking.hits[:3]])
         return ranking, per_question
+
+    def _embedded(self, queries: list[str], retriever: PolicyRetriever) -> contextlib.AbstractContextManager:
+        """Every text the dense retrievers will embed for this input (its queries, and an English query's Chinese
+        pseudo-query) embedded up front, side by side on the cores, for them to find; they would otherwise be
+        embedded one after another."""
+        remembering = getattr(self.embeddings, "remembering", None)
+        parts = retriever.pipeline.retrievers
+        texts = list(queries) if any(isinstance(r, DenseRetriever) for r in parts) else []
+        if any(isinstance(r, TranslatedRetriever) and isinstance(r.inner, DenseRetriever) for r in parts):
+            texts += [pseudo for q in queries if is_latin(q) and (pseudo := to_chinese(q))]
+        if remembering is None or len(set(texts)) < 2:
+            return contextlib.nullcontext()
+        return remembering(texts)
 
     def _retriever(self, name: str) -> PolicyRetriever:
         if name == "hybrid":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
@@ -77,6 +78,17 @@ class Extract:
     clause: Clause
     sentences: list[str]  # the chosen passages (sentences or whole enumerations), in clause order
     best: float
+
+
+# Token sets remembered (~2 KB each): the corpus's passages and titles, scored question after question.
+TOKEN_SET_CACHE = 16384
+
+
+@lru_cache(maxsize=TOKEN_SET_CACHE)
+def token_set(text: str) -> frozenset[str]:
+    """The distinct tokens of a text, remembered. Answers score the same clause passages and document titles
+    question after question; cutting them with jieba again each time was most of the answerer's time."""
+    return frozenset(tokenize(text))
 
 
 def answer_slots(question: str) -> list[str]:
@@ -144,7 +156,7 @@ def score_passage(passage: str, query_weights: dict[str, float], slots: list[str
 
 def _score_text(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
     total = sum(query_weights.values())
-    present = set(tokenize(passage))
+    present = token_set(passage)
     overlap = sum(w for t, w in query_weights.items() if t in present) / total if total else 0.0
     if slots:
         bonus = sum(1 for slot in slots if fills(passage, slot))
@@ -208,7 +220,7 @@ def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, floa
                  limit: int) -> Extract:
     # Words of the document's title name the document, which every passage of the clause is about: they
     # choose the clause, not the passage.
-    title = set(tokenize(clause.doc.get("doc_title") or ""))
+    title = token_set(clause.doc.get("doc_title") or "")
     weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
     scored = [(score_passage(u, weights, slots), i, u) for i, u in enumerate(units)]
     # A trailer or heading may match best (a 责任单位 trailer fills the department slot) but answers nothing.
@@ -316,7 +328,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
         # 按有关规定实施处罚 only refers elsewhere: not the penalty when another passage sets one.
         setting_only = slot == "penalty" and any(sets_penalty(p) for ex in extracts for p in ex.sentences)
         for ex in extracts:
-            title = set(tokenize(ex.clause.doc.get("doc_title") or ""))
+            title = token_set(ex.clause.doc.get("doc_title") or "")
             weights = {t: w * (TITLE_WORD_FACTOR if t in title else 1.0) for t, w in query_weights.items()}
             total = sum(weights.values()) or 1.0
             candidates = []
@@ -334,7 +346,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         fragment = f"{fragment}，{following}"
                     if setting_only and not sets_penalty(fragment):
                         continue
-                    present = set(tokenize(fragment))
+                    present = token_set(fragment)
                     overlap = sum(w for t, w in weights.items() if t in present) / total
                     if slot in GRANTED_SLOTS:  # the figure granted (or fined), not the bar to reach it
                         overlap += GRANT_BONUS * (bool(_GRANTS.search(fragment)) + bool(quantities(fragment))

@@ -79,6 +79,7 @@ def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[st
     it asks about the topic before it. A clause sharing no word with any question is left out of the script
     when others answer."""
     from ingest.tokenize import tokenize
+    from rag.extractive import token_set
     from rag.answerability import salient_terms
 
     asked = [(q, set(tokenize(q))) for q in questions if salient_terms(q)]
@@ -86,7 +87,7 @@ def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[st
     groups: dict[int, list[Extract]] = {}
     unrelated: list[Extract] = []
     for ex in extracts:
-        words = set(tokenize(ex.clause.text + "".join(ex.clause.section_path) + (ex.clause.doc.get("doc_title") or "")))
+        words = token_set(ex.clause.text + "".join(ex.clause.section_path) + (ex.clause.doc.get("doc_title") or ""))
         best = max(range(len(asked)), key=lambda i: (len(asked[i][1] & words), -i))
         if asked[best][1] & words or len(asked) == 1 and not asked[0][1]:
             groups.setdefault(best, []).append(ex)

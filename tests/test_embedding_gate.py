@@ -45,3 +45,37 @@ def test_a_reindex_finishes_while_questions_keep_coming():
     # so several per batch — one per batch cut question throughput to a trickle during a re-index).
     during = order[order.index("b") : len(order) - order[::-1].index("b")]
     assert during.count("q") >= 2 * (BATCHES - 1)
+
+
+def test_questions_encode_side_by_side_up_to_the_limit_and_a_batch_only_alone():
+    gate, lock = _Gate(side_by_side=2), threading.Lock()
+    state = {"questions": 0, "peak": 0, "batch": False, "overlaps": 0}
+
+    def ask() -> None:
+        for _ in range(15):
+            with gate.hold(query=True):
+                with lock:
+                    state["questions"] += 1
+                    state["peak"] = max(state["peak"], state["questions"])
+                    state["overlaps"] += state["batch"]
+                time.sleep(0.003)
+                with lock:
+                    state["questions"] -= 1
+
+    def ingest() -> None:
+        for _ in range(10):
+            with gate.hold(query=False):
+                with lock:
+                    state["batch"] = True
+                    state["overlaps"] += state["questions"] > 0
+                time.sleep(0.003)
+                with lock:
+                    state["batch"] = False
+
+    threads = [threading.Thread(target=ask) for _ in range(4)] + [threading.Thread(target=ingest)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert state["peak"] == 2
+    assert state["overlaps"] == 0

@@ -161,22 +161,46 @@ class TestPolicyEmbeddingsIntegration(_DefaultModel, EmbeddingsIntegrationTests)
     pass
 
 
-def test_distinct_queries_are_embedded_once_in_one_batch_and_remembered(tmp_path, monkeypatch):
+def test_distinct_queries_are_embedded_once_each_and_remembered(tmp_path, monkeypatch):
     model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=2)
     encoder, _ = model._loaded
-    batches: list[list[str]] = []
+    passes: list[list[str]] = []
     real = encoder.encode
-    monkeypatch.setattr(encoder, "encode", lambda texts, prompt: batches.append(list(texts)) or real(texts, prompt))
+    monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
+                        passes.append(list(texts)) or real(texts, prompt, question))
     a, b, c = SENTENCES[:3]
 
     first = model.embed_queries([a, b, a])
+    assert sorted(passes) == sorted([[a], [b]])  # one pass per distinct text (side by side: in any order)
+    passes.clear()
     again = model.embed_query(b)
     model.embed_query(c)  # the cache holds two: `a`, least recently used, goes
     model.embed_query(a)
 
-    assert batches == [[a, b], [c], [a]]
+    assert passes == [[c], [a]]
     assert first[0] == first[2] and again == first[1]
     assert np.asarray(first[0]) @ np.asarray(model.embed_query(a)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_queries_embedded_side_by_side_are_the_vectors_of_a_lone_pass():
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=0)
+    together = model.embed_queries(SENTENCES[:4])
+    assert together == [model.embed_query(s) for s in SENTENCES[:4]]
+
+
+def test_remembered_queries_are_answered_without_a_pass_inside_the_block_only(monkeypatch):
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=0)
+    encoder, _ = model._loaded
+    passes: list[list[str]] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
+                        passes.append(list(texts)) or real(texts, prompt, question))
+    a, b = SENTENCES[:2]
+    with model.remembering([a, b, a]):
+        assert len(passes) == 2
+        inside = model.embed_query(a)
+        assert len(passes) == 2
+    assert model.embed_query(a) == inside and len(passes) == 3  # the cache is off: outside, a pass again
 
 
 @pytest.mark.parametrize("engine, floor", [("onnx", 0.99999), ("onnx-int8", 0.99)])
