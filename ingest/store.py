@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 from langchain_core.embeddings import Embeddings
@@ -101,6 +102,19 @@ class ClauseIndex:
         self._store = store
         self.clauses, self.tokens = store.load(manifest)
         self._collection = store.client.get_collection(manifest["collection"], embedding_function=None)
+        self._ids, self._vectors = self._load_vectors()
+
+    def _load_vectors(self) -> tuple[list[str], np.ndarray]:
+        """The build's clause vectors from Chroma, unit length, for exact search: Chroma's HNSW graph is
+        approximate (its default search breadth misses true neighbours of most questions) and differs from build
+        to build, so the same question could rank differently after a re-ingest; an exact scan of a few thousand
+        vectors takes a fraction of a millisecond."""
+        got = self._collection.get(include=["embeddings"])
+        if not got["ids"]:
+            return [], np.zeros((0, 1), dtype=np.float32)
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return list(got["ids"]), vectors / np.where(norms == 0, 1.0, norms)
 
     @property
     def build_id(self) -> str:
@@ -129,10 +143,15 @@ class ClauseIndex:
         k = min(k, len(self.clauses))
         if k <= 0:
             return []
-        result = self._collection.query(
-            query_embeddings=[list(query_vector)], n_results=k, where=where or None, include=["distances"]
-        )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+        if where:  # a metadata filter: Chroma applies it
+            result = self._collection.query(
+                query_embeddings=[list(query_vector)], n_results=k, where=where, include=["distances"]
+            )
+            return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+        query = np.asarray(query_vector, dtype=np.float32)
+        cosines = self._vectors @ (query / (np.linalg.norm(query) or 1.0))
+        best = np.argsort(-cosines, kind="stable")[:k]  # ties keep the build's order: the same ranking every time
+        return [(self._ids[i], float(cosines[i])) for i in best]
 
     def vectorstore(self, embeddings: Embeddings):
         """A LangChain Chroma store over this build's collection (page_content = clause text)."""

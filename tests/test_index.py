@@ -412,6 +412,23 @@ def test_dense_search_returns_cosine_similarity_and_respects_where(corpus, setti
     assert len(items) == sum(c.kind == "item" for c in index.clauses.values())
 
 
+@pytest.mark.model
+def test_dense_search_is_exact_the_true_nearest_clauses_of_the_whole_corpus(corpus_index, embeddings):
+    import numpy as np
+
+    stored = corpus_index._collection.get(include=["embeddings"])  # the vectors as Chroma holds them
+    vectors = np.asarray(stored["embeddings"], dtype=np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for question in ("燃气经营许可证怎么申请？", "How much subsidy for a car chip certification?", "人才落户需要什么条件"):
+        query = np.asarray(embeddings.embed_query(question))
+        cosines = vectors @ (query / np.linalg.norm(query))
+        truth = sorted(cosines.tolist(), reverse=True)[:50]
+
+        found = corpus_index.dense_search(list(query), k=50)
+
+        assert [c for _, c in found] == pytest.approx(truth, abs=1e-5)  # HNSW's approximate graph misses some
+
+
 def test_index_loads_clauses_in_document_order_with_tokens_and_counts(corpus, settings):
     report = build_index([corpus], settings, HashEmbeddings(), progress=False)
     index = open_index(settings)
