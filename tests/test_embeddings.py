@@ -161,13 +161,19 @@ class TestPolicyEmbeddingsIntegration(_DefaultModel, EmbeddingsIntegrationTests)
     pass
 
 
-def test_distinct_queries_are_embedded_once_each_and_remembered(tmp_path, monkeypatch):
-    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=2)
+def record_passes(model: PolicyEmbeddings, monkeypatch) -> list[list[str]]:
+    """Every batch of texts the model's encoder is asked to embed, recorded as it goes (and still embedded)."""
     encoder, _ = model._loaded
     passes: list[list[str]] = []
     real = encoder.encode
     monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
                         passes.append(list(texts)) or real(texts, prompt, question))
+    return passes
+
+
+def test_distinct_queries_are_embedded_once_each_and_remembered(tmp_path, monkeypatch):
+    model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=2)
+    passes = record_passes(model, monkeypatch)
     a, b, c = SENTENCES[:3]
 
     first = model.embed_queries([a, b, a])
@@ -190,11 +196,7 @@ def test_queries_embedded_side_by_side_are_the_vectors_of_a_lone_pass():
 
 def test_remembered_queries_are_answered_without_a_pass_inside_the_block_only(monkeypatch):
     model = PolicyEmbeddings(cache_dir=Settings.from_env().cache_dir, query_cache_size=0)
-    encoder, _ = model._loaded
-    passes: list[list[str]] = []
-    real = encoder.encode
-    monkeypatch.setattr(encoder, "encode", lambda texts, prompt, question=False:
-                        passes.append(list(texts)) or real(texts, prompt, question))
+    passes = record_passes(model, monkeypatch)
     a, b = SENTENCES[:2]
     with model.remembering([a, b, a]):
         assert len(passes) == 2
