@@ -17,7 +17,8 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
 They are combined by a logistic model (weights and one cutoff per language in `answerability.json`, fitted by
-cross-validation on the dev golden set with `python -m eval.fit_answerability`). A direct lookup (文号, document + 条) is always answered.
+cross-validation on the dev golden set with `python -m eval.fit_answerability`). A direct lookup (文号,
+document + 条) is always answered.
 """
 
 from __future__ import annotations
@@ -192,7 +193,6 @@ class Model:
 LANGUAGES = ("zh", "en")
 
 
-
 def language_of(features: Features) -> str:
     """The language whose cutoff applies: "en" for an English question, else "zh"."""
     return "en" if features.latin else "zh"
@@ -307,8 +307,8 @@ class Answerability:
 
 def ruled_out(features: Features, nouns_are_topics: bool) -> bool:
     """The rules that refuse whatever the model says: a chat question mostly about things no document names,
-    or any question whose every asked fact (the amount, the deadline …) no supporting clause states — the policy
-    may exist, but it does not say what was asked, and the answer says exactly that."""
+    or a question asking for figures no supporting clause states — the policy may exist, but it does not say
+    what was asked, and the answer says exactly that."""
     return (nouns_are_topics and mostly_unknown(features)) or fact_unstated(features)
 
 
