@@ -407,9 +407,13 @@ class OnnxEncoder:
     """sentence-transformers' encode (prompt, tokenise, transformer, mean pooling, L2 norm) over ONNX Runtime.
 
     Questions run on a session of `question_threads` (one) thread, several side by side (the model's gate lets one
-    in per core); passage batches on a session using every core, made on the first batch (a server that never
-    ingests does not hold its ~85 MB). One thread per question costs ~10 % less CPU than two (the pool thread's
-    hand-offs at every operator), and two questions at once keep both cores busy; the vectors are the very same.
+    in per core); passage batches on a session using every core, made on the first batch — unless the process has
+    answered a question: a server re-indexing beside its questions keeps to the one session (a second holds ~85 MB:
+    `make load` peaked at 1,263 MB with it and 1,176 MB without, against a 1.2 GB target; its re-index of 64 new
+    clauses took 12.1 s with it and 14.0 s without while clients asked, 9.6 and 16.1 s idle, on this 2-core AVX2
+    machine). A process that only ingests uses every core. One thread per question costs ~10 % less CPU than two
+    (the pool thread's hand-offs at every operator), and two questions at once keep both cores busy; the vectors
+    are the very same.
     """
 
     def __init__(self, checkpoint: Path, onnx_file: Path, question_threads: int = 1) -> None:
@@ -425,6 +429,7 @@ class OnnxEncoder:
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id))
         self.onnx_file = onnx_file
         self.question_session = self._session(question_threads)
+        self.answers_questions = False  # set by the first question: passages then share its session
 
     @cached_property
     def passage_session(self):
@@ -451,7 +456,8 @@ class OnnxEncoder:
         encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        session = self.question_session if question else self.passage_session
+        self.answers_questions = self.answers_questions or question
+        session = self.question_session if self.answers_questions else self.passage_session
         hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -216,3 +216,19 @@ def test_onnx_engines_agree_with_torch(engine, floor):
     for embed in (lambda e: e.embed_documents(SENTENCES), lambda e: [e.embed_query(s) for s in SENTENCES]):
         cosines = (np.asarray(embed(torch_model)) * np.asarray(embed(onnx_model))).sum(axis=1)
         assert cosines.min() >= floor
+
+
+def test_a_process_that_answers_questions_embeds_passages_on_the_same_session():
+    from ingest.embeddings import OnnxEncoder, materialise_e5, materialise_onnx
+
+    checkpoint = materialise_e5(Settings.from_env().cache_dir)
+    ingesting = OnnxEncoder(checkpoint, materialise_onnx(checkpoint, "onnx"))
+    ingesting.encode(SENTENCES[:2], "passage")
+    assert "passage_session" in vars(ingesting)  # a build on every core
+
+    serving = OnnxEncoder(checkpoint, materialise_onnx(checkpoint, "onnx"))
+    asked = serving.encode(SENTENCES[:1], "query", question=True)
+    passages = serving.encode(SENTENCES[:2], "passage")
+    assert "passage_session" not in vars(serving)  # no second session beside the questions'
+    assert np.allclose(passages, ingesting.encode(SENTENCES[:2], "passage"), atol=1e-6)
+    assert asked.shape == (1, passages.shape[1])
