@@ -514,7 +514,9 @@ def nouns_of(question: str) -> set[str]:
     return {word for word, tag in _pos_cut(normalise(_MASKED.sub(" ", question))) if tag.startswith(_NOUN_TAGS)}
 
 
-def _pos_cut(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
     # Without HMM new-word discovery: colloquial text would otherwise yield fragments (了找, 开不) that look like
     # terms no document uses; unknown character runs fall apart into single characters, which are skipped.
-    return [(p.word, p.flag) for p in _pos_tokenizer().cut(text, HMM=False)]
+    # Remembered: one question's salient terms, nouns and split words all start from the same cut.
+    return tuple((p.word, p.flag) for p in _pos_tokenizer().cut(text, HMM=False))

@@ -140,7 +140,7 @@ def term_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]
     """The question's words with their IDF, to find the passages that share them; an English question's words
     are its Chinese pseudo-query's (rag/translate.py), since the passages are Chinese."""
     text = f"{question} {to_chinese(question)}" if is_latin(question) else question
-    return {t: idf(t) for t in set(tokenize(text))}
+    return {t: idf(t) for t in token_set(text)}
 
 
 def score_passage(passage: str, query_weights: dict[str, float], slots: list[str]) -> float:
