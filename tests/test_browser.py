@@ -210,7 +210,9 @@ def test_chat_shows_text_that_looks_like_html_verbatim(page):
 
 
 def test_chat_and_hotline_work_from_the_keyboard_alone(page):
-    assert focused(page)["tag"] == "TEXTAREA"  # the question box has the focus on arrival
+    # the question box has the focus on arrival (waited for: the page may still be rendering)
+    page.wait_for_function("document.activeElement && document.activeElement.closest('#chat-input')", timeout=10_000)
+    assert focused(page)["tag"] == "TEXTAREA"
     page.keyboard.type("燃气管理办法第三十五条是怎么规定的？")
     page.keyboard.press("Enter")
     page.locator("#chatbot .pq-chip").first.wait_for(timeout=ANSWER_TIMEOUT_MS)

@@ -74,5 +74,22 @@
     }
     questionsShown = rows.length;
   }
-  new MutationObserver(pinNewestQuestion).observe(document.documentElement, { childList: true, subtree: true });
+
+  // The question box has the focus on arrival. Gradio's autofocus fires when the box mounts, but on a busy
+  // machine a later render can leave the focus on <body>; until the user first presses a key or the pointer,
+  // an unfocused page hands it back to the box.
+  var userMoved = false;
+  ["keydown", "pointerdown"].forEach(function (type) {
+    document.addEventListener(type, function () { userMoved = true; }, true);
+  });
+  function focusQuestionOnArrival() {
+    var box = document.querySelector("#chat-input textarea");
+    if (userMoved || !box) { return; }
+    if (!document.activeElement || document.activeElement === document.body) { box.focus({ preventScroll: true }); }
+  }
+
+  new MutationObserver(function () {
+    pinNewestQuestion();
+    focusQuestionOnArrival();
+  }).observe(document.documentElement, { childList: true, subtree: true });
 })();
