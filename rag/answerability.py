@@ -96,6 +96,12 @@ _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十�
 _DURATION = re.compile(
     rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|期限|之日起|以内|"
     r"届满|有效期|施行|每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次|定期")
+# How long something takes or lasts (多久, 几个工作日, how long) is stated only by a span or a date; "when" may be
+# answered by an event too (签章后生效, 自公布之日起施行), which `_DURATION` accepts.
+_SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|"
+                   r"每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次")
+_ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少个?工作日|几个工作日|多少年|多少个月|多少小时|多少周|几年|"
+                        r"\bhow (?:long|many (?:days|years|months|hours|weeks|working days))\b")
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
 # question asks how long the document is valid, not how long something under it takes.
 _SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
@@ -246,6 +252,7 @@ class Answerability:
         support_text = _compact("".join(_context(c) for c in support))
         terms = salient_terms(question)
         terms += [run for run in split_words(question) if run not in terms and run in self.corpus]
+        terms += [word for word in name_like_words(question) if word not in terms and word in self.corpus]
         forms = term_forms(question)  # an English phrase is found by any of its corpus terms
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
@@ -266,7 +273,8 @@ class Answerability:
         asked = asked_slots(question)
         topic_forms = [form for t in topic for form in forms.get(t, (t,))]
         validity = bool(ASKS_VALIDITY.search(question))
-        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity)]
+        span = bool(_ASKS_SPAN.search(question.lower()))
+        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -377,6 +385,13 @@ def split_words(question: str) -> list[str]:
     return [run for run in runs if len(run) >= 3]
 
 
+def name_like_words(question: str) -> list[str]:
+    """Words jieba tags as person names (博士后, 养老院 and 幼儿园 are tagged so too): a caller's name is never a
+    word of the policy documents, so one the corpus uses is a term of theirs, not a name."""
+    return [word for word, tag in _pos_cut(normalise(_MASKED.sub(" ", question)))
+            if len(word) >= 2 and tag.startswith(_NAME_TAGS) and not places_named(word)]
+
+
 def is_absent(word: str) -> bool:
     """An English word (or its base form) whose every Chinese rendering the corpus lacks."""
     absent = load_absent_words()
@@ -440,13 +455,14 @@ def _mentions(place, text: str) -> int:
     return count
 
 
-def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False) -> bool:
+def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term (a figure elsewhere in the clause is about something else); any sentence when the
     question names no topic (能补多少？ after the sentence that named it). A department is stated for the whole
     clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
-    document (本办法自…起施行) is about what the title names."""
-    pattern = SLOTS[slot][1]
+    document (本办法自…起施行) is about what the title names. A deadline asked as a span (`span`: 多久, how long)
+    needs a span or a date, not just words of time (在有效期内, 规定期限)."""
+    pattern = _SPAN if slot == "deadline" and span else SLOTS[slot][1]
     for clause in support:
         if slot == "department":
             if pattern.search(clause.text):

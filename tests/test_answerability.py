@@ -366,3 +366,29 @@ def test_rates_by_language_judge_each_question_at_its_own_language_s_cutoff():
     assert rates["zh"] == {"refusal_accuracy": 0.0, "false_refusal_rate": 0.0}
     assert rates["en"] == {"refusal_accuracy": 1.0, "false_refusal_rate": 1.0}
     assert rates["refusal_accuracy"] == 0.5 and rates["false_refusal_rate"] == 0.5
+
+
+def test_a_word_jieba_takes_for_a_name_is_a_term_where_the_corpus_uses_it():
+    assert "博士后" in A.name_like_words("新引进的博士后有什么补贴？")  # jieba tags it nr
+    doc = doc_meta("关于加快人才集聚的若干措施")
+    index = FakeIndex([clause(doc, "一、", "对新设立的博士后科研工作站给予50万元资助。"),
+                       clause(doc, "二、", "对新引进的博士给予5万元生活补贴。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    question, (station, doctors) = "市民张建国来电，问新引进的博士后有什么补贴？", list(index.clauses)
+    _, details = check.features(question, ranking_of(index, [doctors]))
+    assert "博士后" in details["missing"]  # the 博士 clause does not cover 博士后
+    _, details = check.features(question, ranking_of(index, [station]))
+    assert "博士后" not in details["missing"]
+    assert "张建国" not in details["missing"] + details["unknown"]  # a caller's name stays a name
+
+
+def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
+    doc = doc_meta("苏州市燃气管理办法")
+    meter = clause(doc, "第二十八条", "管道燃气的用气量，应当以经检定合格、并且在有效期内的燃气计量装置的记录为准。")
+    signed = clause(doc, "第九条", "告知承诺书经双方签章后生效，自签章之日起施行。")
+    inspection = clause(doc, "第三十条", "燃气计量装置应当每6年检定一次。")
+    assert not A.stated("deadline", ["燃气计量装置"], [meter], span=True)  # 有效期内 is no span
+    assert A.stated("deadline", ["燃气计量装置"], [inspection], span=True)
+    assert A.stated("deadline", ["告知承诺书"], [signed])  # "when does it take effect": on signing
+    assert A._ASKS_SPAN.search("燃气表多久检定一次？") and not A._ASKS_SPAN.search("什么时候生效？")
+    assert A._ASKS_SPAN.search("how long is the licence valid?")
