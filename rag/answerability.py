@@ -263,7 +263,7 @@ class Answerability:
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
         sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
         per_sentence = [sum(weights[t] for t in terms if _found(t, sentence, forms)) / total for sentence in sentences]
-        unknown = {t for t in terms if not _found(t, self.corpus, forms)}
+        unknown = {t for t in terms if not _found(t, self.corpus, forms)} - miscut_words(question, self.corpus)
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
@@ -390,6 +390,21 @@ def name_like_words(question: str) -> list[str]:
     word of the policy documents, so one the corpus uses is a term of theirs, not a name."""
     return [word for word, tag in _pos_cut(normalise(_MASKED.sub(" ", question)))
             if len(word) >= 2 and tag.startswith(_NAME_TAGS) and not places_named(word)]
+
+
+def miscut_words(question: str, corpus: str) -> set[str]:
+    """Two-character words jieba cut across a word boundary (范围内能不能 → 范围 内能 不能): a character of them
+    belongs with its neighbour, and together they make a word the documents use (范围内). Such a word is not a
+    thing the question names, let alone one no document mentions."""
+    cut = [word for word, _ in _pos_cut(normalise(_MASKED.sub(" ", question)))]
+    out = set()
+    for i, word in enumerate(cut):
+        if len(word) != 2 or word in corpus:
+            continue
+        before, after = (cut[i - 1] if i else ""), (cut[i + 1] if i + 1 < len(cut) else "")
+        if (len(before) >= 2 and before + word[0] in corpus) or (len(after) >= 2 and word[1] + after in corpus):
+            out.add(word)
+    return out
 
 
 def is_absent(word: str) -> bool:

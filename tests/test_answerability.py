@@ -392,3 +392,10 @@ def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
     assert A.stated("deadline", ["告知承诺书"], [signed])  # "when does it take effect": on signing
     assert A._ASKS_SPAN.search("燃气表多久检定一次？") and not A._ASKS_SPAN.search("什么时候生效？")
     assert A._ASKS_SPAN.search("how long is the licence valid?")
+
+
+def test_a_word_cut_across_a_word_boundary_is_no_unknown_thing():
+    corpus = "在燃气设施保护范围内，禁止种植深根植物。告知承诺书经双方签章后生效。"
+    assert A.miscut_words("燃气管道保护范围内能不能种树？", corpus) == {"内能"}  # 范围内 is the corpus's word
+    assert "书签" in A.miscut_words("告知承诺书签了以后什么时候生效？", corpus)  # 承诺书 签
+    assert A.miscut_words("苏州买房契税有补贴吗？", corpus) == set()  # 契税 is a word of its own
