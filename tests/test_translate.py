@@ -3,6 +3,8 @@ grouped into phrases."""
 
 from __future__ import annotations
 
+import pytest
+
 from rag.translate import base_forms, english_phrases, is_latin, term_groups, to_chinese
 
 
@@ -66,3 +68,29 @@ def test_term_groups_keep_each_phrases_translations_together():
     assert groups[0] == ("独角兽",) and groups[1] == ("吴江区",)
     assert any(len(g) > 1 for g in groups)
     assert to_chinese(question).split() == list(dict.fromkeys(t for g in groups for t in g))
+
+
+@pytest.mark.parametrize(
+    ("question", "term", "wrong_sense"),
+    [
+        ("Who checks the gas cylinders, and how often?", "检查", "交运"),  # check → 检查, not check-in luggage
+        ("Which department drafted the standard?", "起草", "绘制"),  # drafting a document, not a drawing
+        ("How much is charged for the inspection?", "收费", "责令"),  # a fee, not being ordered to
+        ("Can my wife move her hukou to Suzhou?", "配偶", "移动"),  # moving a registration, not motion
+        ("Is there a cap on the rent subsidy?", "上限", None),
+    ],
+)
+def test_everyday_question_words_reach_the_terms_the_corpus_uses(question, term, wrong_sense):
+    """Plain words of policy questions (and their inflections) become the corpus's own terms, not the rarer
+    dictionary sense that CC-CEDICT happens to gloss with the same English word."""
+    pseudo = to_chinese(question).split()
+    assert term in pseudo
+    assert wrong_sense not in pseudo
+
+
+def test_an_inflected_dictionary_key_does_not_hide_the_policy_sense():
+    """CC-CEDICT glosses some inflected forms on their own (training → 演练 drill, products → 用品 supplies); an exact
+    key wins over the base-form fallback, so such a key must carry the sense questions mean."""
+    training = to_chinese("What training is there for new staff?").split()
+    assert "培训" in training and "演练" not in training
+    assert _terms("Are imported products eligible?")["products"][0] == "产品"  # the base form's first term
