@@ -408,7 +408,7 @@ def miscut_words(question: str, corpus: str) -> set[str]:
 
 
 def is_absent(word: str) -> bool:
-    """An English word (or its base form) whose every Chinese rendering the corpus lacks."""
+    """An English word or reviewed phrase (or its base form) whose every Chinese rendering the corpus lacks."""
     absent = load_absent_words()
     return word in absent or any(b in absent for b in base_forms(word))
 
@@ -430,7 +430,7 @@ def english_terms(question: str) -> list[str]:
     for phrase in english_phrases(question):
         if all(w in FRAME_WORDS or any(b in FRAME_WORDS for b in base_forms(w)) for w in phrase.words):
             continue  # policy, company, phone …: words every question to this assistant uses
-        word = phrase.words[0]
+        word = " ".join(phrase.words)
         if phrase.terms:
             if not places_named(phrase.terms[0]):
                 out.append(phrase.terms[0])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from domain.places import places_named
-from domain.terms import load_english_stopwords, load_term_map
+from domain.terms import load_absent_words, load_english_stopwords, load_term_map
 
 MAX_PHRASE_WORDS = 5
 TERMS_PER_PHRASE = 2  # a phrase's best corpus terms (subsidy → 补贴 补助)
@@ -82,13 +82,20 @@ def english_phrases(question: str) -> list[Phrase]:
             if all(w in FUNCTION_WORDS for w in chunk):
                 continue
             targets = _lookup(" ".join(chunk), term_map)
-            if targets or size == 1:
+            if targets or size == 1 or _is_absent_phrase(" ".join(chunk)):
                 out.append(Phrase(tuple(chunk), tuple(targets), tokens[i][:1].isupper() and i > 0))
                 i += size
                 break
         else:
             i += 1
     return out
+
+
+def _is_absent_phrase(phrase: str) -> bool:
+    """A phrase of several words that names what the corpus never mentions (maternity leave): kept whole, so it
+    is not read word by word as things the corpus does mention (leave → 离开)."""
+    absent = load_absent_words()
+    return " " in phrase and any(form in absent for form in (phrase, *base_forms(phrase)))
 
 
 def _lookup(phrase: str, term_map: dict[str, list[str]]) -> list[str]:

@@ -13,6 +13,7 @@ from domain.places import Place, ancestors, in_suzhou, other_places, places_name
 from domain.terms import (
     MAX_SENSES,
     REVIEWED_FILE,
+    absent_phrases,
     absent_words,
     build_term_map,
     corpus_entries,
@@ -301,3 +302,8 @@ def test_absent_words_are_those_glossing_only_chinese_the_corpus_lacks():
     assert "allowance" not in absent  # one of its renderings (补贴) is a corpus word
     assert "nursery" not in absent  # the term map knows it
     assert "maternity leave" not in absent  # phrases are the term map's business; only single words here
+
+
+def test_a_reviewed_phrase_whose_chinese_the_corpus_lacks_is_an_absent_phrase():
+    reviewed = {"Maternity leave": ["产假"], "residence permit": ["居住证", "暂住证"], "subsidy": ["补贴", "津贴"]}
+    assert absent_phrases(reviewed, {"补贴": 9}) == ["maternity leave", "residence permit"]

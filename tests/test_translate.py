@@ -94,3 +94,15 @@ def test_an_inflected_dictionary_key_does_not_hide_the_policy_sense():
     training = to_chinese("What training is there for new staff?").split()
     assert "培训" in training and "演练" not in training
     assert _terms("Are imported products eligible?")["products"][0] == "产品"  # the base form's first term
+
+
+def test_a_phrase_naming_what_the_corpus_lacks_is_kept_whole_and_taken_as_an_unknown_term(monkeypatch):
+    import rag.translate as translate
+    from rag.answerability import english_terms
+
+    absent = translate.load_absent_words() | {"maternity leave"}
+    monkeypatch.setattr(translate, "load_absent_words", lambda: absent)
+    monkeypatch.setattr("rag.answerability.load_absent_words", lambda: absent)
+    phrases = english_phrases("What is the maternity leave policy for employees?")
+    assert ("maternity", "leave") in [p.words for p in phrases]  # not "leave" read as 离开
+    assert "maternity leave" in english_terms("What is the maternity leave policy for employees?")
