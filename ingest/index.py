@@ -28,6 +28,7 @@ from secrets import token_hex
 from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
+from domain.terms import ABSENT_CHINESE_FILE
 from ingest.model import Clause
 from ingest.pipeline import ParsedCorpus, SourceFile, parse_corpus, scan_files
 from ingest.readers import ReadError
@@ -54,7 +55,7 @@ _PARSER_SOURCES = [
     Path(__file__).with_name(name)
     for name in ("readers.py", "layout.py", "ocr.py", "ofd.py", "paragraphs.py", "documents.py", "clauses.py",
                  "model.py", "tokenize.py", "userdict.txt")
-]
+] + [ABSENT_CHINESE_FILE]  # words the tokenizer keeps whole
 
 
 @dataclass

@@ -5,7 +5,9 @@ Segmentation is jieba's `cut_for_search`, not `cut`: it emits a long word *and* 
 it (车路云一体化 → 一体, 一体化, 车路云一体化). A question that names only part of a term (创新券, 一体化) then
 still shares tokens with the clause, while an exact full-term match shares more tokens and so scores higher.
 A user dictionary of policy terms (`userdict.txt`) keeps terms such as 专精特新 or 科技创新券 from being cut
-into meaningless halves (专精 / 特新).
+into meaningless halves (专精 / 特新). Terms of everyday questions that no document uses (公租房, 产假; generated
+in `domain/data/zh_absent.txt`) are kept whole too, so that a question about them is not read as one about the
+words inside them (租房); being absent from the corpus, they change no clause's tokens.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import jieba
 
+from domain.terms import load_absent_chinese
+
 USER_DICT = Path(__file__).with_name("userdict.txt")
+USER_WORD_FREQUENCY = 30000  # as userdict.txt gives its terms: enough to win over the words inside them
 
 # Function words and question words: frequent in questions, uninformative for matching clauses.
 STOPWORDS = frozenset(
@@ -91,6 +96,8 @@ def _get_tokenizer() -> jieba.Tokenizer:
             cache_dir.mkdir(parents=True, exist_ok=True)
             tokenizer.tmp_dir = str(cache_dir)
             tokenizer.load_userdict(str(USER_DICT))  # initialises the dictionary first
+            for word in load_absent_chinese():  # 公租房, 产假: kept whole in a question (see domain.terms)
+                tokenizer.add_word(word, USER_WORD_FREQUENCY, "n")
             _tokenizer = tokenizer
         return _tokenizer
 

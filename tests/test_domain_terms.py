@@ -13,6 +13,7 @@ from domain.places import Place, ancestors, in_suzhou, other_places, places_name
 from domain.terms import (
     MAX_SENSES,
     REVIEWED_FILE,
+    absent_chinese,
     absent_phrases,
     absent_words,
     build_term_map,
@@ -307,3 +308,8 @@ def test_absent_words_are_those_glossing_only_chinese_the_corpus_lacks():
 def test_a_reviewed_phrase_whose_chinese_the_corpus_lacks_is_an_absent_phrase():
     reviewed = {"Maternity leave": ["产假"], "residence permit": ["居住证", "暂住证"], "subsidy": ["补贴", "津贴"]}
     assert absent_phrases(reviewed, {"补贴": 9}) == ["maternity leave", "residence permit"]
+
+
+def test_the_reviewed_chinese_terms_the_corpus_lacks_are_listed_for_the_tokenizer():
+    reviewed = {"maternity leave": ["产假"], "public rental housing": ["公租房", "租房"], "subsidy": ["补贴"]}
+    assert absent_chinese(reviewed, {"补贴": 9, "租房": 3}) == ["产假", "公租房"]

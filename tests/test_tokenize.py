@@ -8,6 +8,9 @@ import pytest
 
 from ingest import tokenize as tokenize_module
 from ingest.tokenize import normalise, tokenize
+from settings import ROOT
+
+DATA = ROOT / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +71,13 @@ def test_first_use_from_many_threads_initialises_once_into_the_cache_dir(tmp_pat
     assert len(results) == 8 and all(r == results[0] for r in results)
     assert "车路云一体化" in results[0]
     assert list(tmp_path.glob("jieba*.cache"))
+
+
+def test_a_term_the_corpus_lacks_is_kept_whole_in_a_question_and_no_clause_contains_it():
+    from domain.terms import load_absent_chinese
+
+    absent = load_absent_chinese()
+    assert "公租房" in absent
+    assert "公租房" in tokenize("公租房怎么申请？")  # not just 公 + 租房
+    corpus = "".join(path.read_text(encoding="utf-8") for path in DATA.glob("*.txt"))
+    assert not [word for word in absent if word in corpus]  # so no clause's tokens change
