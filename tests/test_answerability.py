@@ -394,10 +394,12 @@ def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
 
 
 def test_a_word_cut_across_a_word_boundary_is_no_unknown_thing():
-    corpus = "在燃气设施保护范围内，禁止种植深根植物。告知承诺书经双方签章后生效。"
+    corpus = "在燃气设施保护范围内，禁止种植深根植物。告知承诺书经双方签章后生效。" * 2
     assert A.miscut_words("燃气管道保护范围内能不能种树？", corpus) == {"内能"}  # 范围内 is the corpus's word
     assert "书签" in A.miscut_words("告知承诺书签了以后什么时候生效？", corpus)  # 承诺书 签
     assert A.miscut_words("苏州买房契税有补贴吗？", corpus) == set()  # 契税 is a word of its own
+    common = corpus + "苏州中心。" + "苏州市" * 40  # 苏州中 occurs, but as a sliver of the documents' 苏州
+    assert A.miscut_words("苏州中考政策有什么变化？", common) == set()
 
 
 @pytest.mark.model
