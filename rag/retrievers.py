@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from itertools import islice
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -127,7 +128,8 @@ class BM25Retriever:
         # Best first; ties in corpus order, as a stable sort of all clauses would give.
         order = matched[np.lexsort((matched, -scores[matched]))]
         ids = self.lexical.ids
-        ranked = [(ids[i], float(scores[i])) for i in order if query.admits(ids[i])][:CANDIDATES]
+        # Only the first CANDIDATES admitted: a common word matches most of a large corpus.
+        ranked = list(islice(((ids[i], float(scores[i])) for i in order if query.admits(ids[i])), CANDIDATES))
         best = ranked[0][0] if ranked else None
         return Candidates(self.name, ranked, {"lexical_coverage": self.coverage(tokens, best)})
 
