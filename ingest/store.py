@@ -150,7 +150,14 @@ class ClauseIndex:
             return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
         query = np.asarray(query_vector, dtype=np.float32)
         cosines = self._vectors @ (query / (np.linalg.norm(query) or 1.0))
-        best = np.argsort(-cosines, kind="stable")[:k]  # ties keep the build's order: the same ranking every time
+        # The k best without sorting them all (a 20× corpus); ties keep the build's order: the same ranking every
+        # time. The k-th best's ties just outside the partition are taken in too, so the cut is the sorted one's.
+        if k < len(cosines):
+            kth = np.partition(-cosines, k - 1)[k - 1]
+            top = np.flatnonzero(-cosines <= kth)
+        else:
+            top = np.arange(len(cosines))
+        best = top[np.lexsort((top, -cosines[top]))][:k]
         return [(self._ids[i], float(cosines[i])) for i in best]
 
     def vectorstore(self, embeddings: Embeddings):

@@ -263,7 +263,8 @@ class Answerability:
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
         sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
         per_sentence = [sum(weights[t] for t in terms if _found(t, sentence, forms)) / total for sentence in sentences]
-        unknown = {t for t in terms if not _found(t, self.corpus, forms)} - miscut_words(question, self.corpus)
+        unknown = {t for t in terms if not _found(t, self.corpus, forms)}
+        unknown -= miscut_words(question, self.corpus, unknown)
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
@@ -392,14 +393,15 @@ def name_like_words(question: str) -> list[str]:
             if len(word) >= 2 and tag.startswith(_NAME_TAGS) and not places_named(word)]
 
 
-def miscut_words(question: str, corpus: str) -> set[str]:
+def miscut_words(question: str, corpus: str, candidates: set[str] | None = None) -> set[str]:
     """Two-character words jieba cut across a word boundary (范围内能不能 → 范围 内能 不能): a character of them
     belongs with its neighbour, and together they make a word the documents use (范围内). Such a word is not a
-    thing the question names, let alone one no document mentions."""
+    thing the question names, let alone one no document mentions. `candidates`: only these words are looked at
+    (the ones the corpus lacks; searching a large corpus for every word of every question is not free)."""
     cut = [word for word, _ in _pos_cut(normalise(_MASKED.sub(" ", question)))]
     out = set()
     for i, word in enumerate(cut):
-        if len(word) != 2 or word in corpus:
+        if len(word) != 2 or (candidates is not None and word not in candidates) or word in corpus:
             continue
         before, after = (cut[i - 1] if i else ""), (cut[i + 1] if i + 1 < len(cut) else "")
         if (len(before) >= 2 and _belongs(before + word[0], before, corpus)) or \

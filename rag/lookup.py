@@ -7,6 +7,7 @@ that the question repeats), because people shorten titles: 燃气管理办法 fo
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -55,18 +56,10 @@ def documents_by_number(question: str, doc_numbers: dict[str, str | None]) -> li
 
 
 def _longest_common_substring(a: str, b: str) -> str:
-    best_end, best_len = 0, 0
-    previous = [0] * (len(b) + 1)
-    for i in range(1, len(a) + 1):
-        current = [0] * (len(b) + 1)
-        ai = a[i - 1]
-        for j in range(1, len(b) + 1):
-            if ai == b[j - 1]:
-                current[j] = previous[j - 1] + 1
-                if current[j] > best_len:
-                    best_len, best_end = current[j], i
-        previous = current
-    return a[best_end - best_len : best_end]
+    """The longest stretch both share (the earliest in `a` among equals). difflib's matcher indexes `b`'s
+    characters instead of filling an |a|×|b| table: a question against hundreds of similar titles stays cheap."""
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return a[match.a : match.a + match.size]
 
 
 @lru_cache(maxsize=4096)
@@ -75,7 +68,9 @@ def _grams(text: str) -> frozenset[str]:
     return frozenset(text[i : i + MIN_TITLE_MATCH] for i in range(len(text) - MIN_TITLE_MATCH + 1))
 
 
+@lru_cache(maxsize=8192)
 def _match_form(text: str) -> str:
+    """Remembered: every question compares against every title's form."""
     text = unicodedata.normalize("NFKC", text)
     return re.sub(r"[\s《》〈〉“”\"'‘’]", "", text)
 
