@@ -92,14 +92,12 @@ AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*
                      rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
-# A time: a duration, a date or a frequency (1个工作日, 一个月内, 2027年12月31日, 每两月, 有效期).
-_DURATION = re.compile(
-    rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|期限|之日起|以内|"
-    r"届满|有效期|施行|每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次|定期")
-# How long something takes or lasts (多久, 几个工作日, how long) is stated only by a span or a date; "when" may be
-# answered by an event too (签章后生效, 自公布之日起施行), which `_DURATION` accepts.
+# How long something takes or lasts (多久, 几个工作日, how long) is stated only by a span, a date or a frequency
+# (1个工作日, 一个月内, 2027年12月31日, 每两月) …
 _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|"
                    r"每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次")
+# … while "when" may be answered by an event too (签章后生效, 自公布之日起施行, 有效期届满).
+_DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|定期")
 _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少个?工作日|几个工作日|多少年|多少个月|多少小时|多少周|几年|"
                         r"\bhow (?:long|many (?:days|years|months|hours|weeks|working days))\b")
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
