@@ -20,6 +20,9 @@ STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
 
 # A question about whether, or since or until when, a document applies …
 ASKS_VALIDITY = re.compile(r"有效|施行|失效|到期|过期|废止|in force|valid|expir|take[sn]? effect|effective", re.I)
+# … in words that can only mean the document's own term, not a date something in it takes effect (承诺书签章后生效)
+ASKS_TERM = re.compile(r"有效期|还有效|是否有效|失效|到期|过期|废止|in force|valid until|still valid|validity|expir|"
+                       r"until when", re.I)
 # … and the sentence of a document that answers it (本办法自2018年6月1日起施行；有效期至2027年12月31日).
 STATES_VALIDITY = re.compile(r"起(?:施行|实施|执行)|有效期(?:至|为)|至\d{4}年\d{1,2}月\d{1,2}日止")
 

@@ -5,7 +5,8 @@
 * `TranslatedRetriever` — another retriever over an English question's Chinese pseudo-query.
 * `RRF` — reciprocal rank fusion of the retrievers' rankings.
 * `Preferences` — scale down secondary text, expired documents, other places and other yearly editions than asked;
-  scale up the named document and the clauses stating what is asked for (validity, conditions).
+  scale up the named document and the clauses stating what is asked for (validity, conditions); a named
+  document's validity clause, when its term is asked, is first put level with the document's best clause.
 * `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
@@ -25,7 +26,7 @@ from rank_bm25 import BM25Okapi
 
 from domain.jurisdiction import CITY, jurisdiction_of
 from domain.terms import load_synonyms
-from domain.validity import ASKS_VALIDITY, STATES_VALIDITY, is_expired
+from domain.validity import ASKS_TERM, ASKS_VALIDITY, STATES_VALIDITY, is_expired
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences, tokenize
 from rag import lookup
@@ -212,8 +213,14 @@ class Preferences:
         self.store = store
         self.title_years = {c.doc_id: years_in(c.doc.get("doc_title") or "") for c in store.clauses.values()}
         self.states_conditions = {cid for cid, c in store.clauses.items() if STATES_CONDITIONS.search(_lead(c))}
+        self.states_validity: dict[str, list[str]] = {}
+        for cid, clause in store.clauses.items():
+            if STATES_VALIDITY.search(clause.text):
+                self.states_validity.setdefault(clause.doc_id, []).append(cid)
 
     def adjust(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
+        if query.named_documents and ASKS_TERM.search(query.text):
+            scores = self.level_validity_clauses(query, scores)
         asked_kinds = {kind for kind, cues in self.KIND_CUES.items() if any(c in query.text for c in cues)}
         asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
         asked_years = years_in(query.text)
@@ -236,6 +243,19 @@ class Preferences:
                 if asks_validity and STATES_VALIDITY.search(clause.text):
                     score *= self.VALIDITY_CLAUSE_FACTOR
             out[cid] = score
+        return out
+
+    def level_validity_clauses(self, query: Query, scores: dict[str, float]) -> dict[str, float]:
+        """A question asking whether, or until when, a named document is in force is answered by the document's
+        own 施行/有效期 sentence. That clause shares few words with the question (an English one shares none)
+        and its short text embeds far from it, so the retrievers may rank it anywhere or not at all: it is put
+        level with its document's best clause, and the validity factor then lifts it above."""
+        out = dict(scores)
+        for doc_id in query.named_documents:
+            stating = [cid for cid in self.states_validity.get(doc_id, ()) if query.admits(cid)]
+            best = max((scores[cid] for cid in scores if self.store.clauses[cid].doc_id == doc_id), default=0.0)
+            for cid in stating if best else ():
+                out[cid] = max(out.get(cid, 0.0), best)
         return out
 
     def place_factor(self, jurisdiction: str, places: Sequence[str]) -> float:

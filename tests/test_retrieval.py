@@ -331,6 +331,14 @@ def test_real_corpus_validity_question_about_a_named_document_gets_the_clause_st
     assert hit.doc["doc_title"] == "苏州市燃气管理办法" and "起施行" in hit.text
 
 
+def test_real_corpus_english_question_whether_a_named_document_is_in_force_gets_its_validity_clause_first(
+        corpus_retriever):
+    # The clause (本意见自2020年6月1日起施行…) shares no word with the question and is not among the
+    # retrievers' first candidates; the document's interpretation chunks are.
+    hit = corpus_retriever.rank("Is the producer-services leading enterprise opinion still in force?", k=3).hits[0]
+    assert hit.doc["doc_title"] == "关于苏州市加快培育生产性服务业领军企业的若干意见" and "起施行" in hit.text
+
+
 @pytest.mark.parametrize(("question", "label", "stated"), [
     # The plan's 申报条件 items all share its words; only 三、（三） states the patents asked about.
     ("登峰行动计划申报企业要拥有多少件有效发明专利？", "三、（三）", "有效发明专利50件以上"),
