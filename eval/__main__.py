@@ -23,7 +23,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from eval.baselines import PlainLangChainBaseline
-from eval.gate import THRESHOLDS, check, load_history, load_thresholds, regressions, run_stamp, save_summary
+from eval.gate import THRESHOLDS, check, gated_metrics, load_history, load_thresholds, regressions, run_stamp, save_summary
 from eval.golden import load_golden
 from eval.judge import judge_from_settings
 from eval.report import markdown_table, systems_table, write_reports
@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None, ass
             plain.close()
 
     history = load_history(args.history)
-    previous = history[-1][1]["metrics"] if history else None
+    previous = gated_metrics(history[-1][1]) if history else None
     summary = report["summary"]
-    findings = check(summary["metrics"], previous, rules)
-    regressed = regressions(summary["metrics"], previous, rules)
+    findings = check(gated_metrics(summary), previous, rules)
+    regressed = regressions(gated_metrics(summary), previous, rules)
     stamp = run_stamp(datetime.now(timezone.utc))
     summary["meta"] = {
         "stamp": stamp,

@@ -1,5 +1,6 @@
 """The regression gate: absolute floors/ceilings from `eval/thresholds.toml`, and allowed change since the
-previous run in the history folder (one `<timestamp>.json` summary per run).
+previous run in the history folder (one `<timestamp>.json` summary per run). A rule named `en/hit@1` judges
+one language's figure (see `gated_metrics`).
 
 A rule per metric: `min` (floor) and `max_drop` for higher-is-better metrics, `max` (ceiling) and `max_rise`
 for lower-is-better ones (false-refusal rate, latency, errors). A metric the run could not measure (None: e.g.
@@ -61,6 +62,15 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, Rule]:
             raise ValueError(f"{path}: [{metric}] has unknown keys {sorted(unknown)}")
         rules[metric] = Rule(metric, **{key: float(value) for key, value in limits.items()})
     return rules
+
+
+def gated_metrics(summary: dict) -> dict:
+    """The overall metrics plus each language's, keyed `en/hit@1`: an English regression hidden by the
+    Chinese majority of a golden set still breaks the gate."""
+    metrics = dict(summary["metrics"])
+    for language, values in summary.get("by", {}).get("language", {}).items():
+        metrics.update({f"{language}/{name}": value for name, value in values.items()})
+    return metrics
 
 
 def regressions(metrics: dict, previous: dict | None, rules: dict[str, Rule]) -> list[Finding]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from eval.gate import Finding, Rule, check, load_history, load_thresholds, regressions, run_stamp, save_summary
+from eval.gate import Finding, Rule, check, gated_metrics, load_history, load_thresholds, regressions, run_stamp, save_summary
 from eval.golden import GoldenItem
 from eval.report import write_reports
 from eval.runner import run
@@ -63,6 +63,15 @@ def test_shipped_thresholds_gate_the_retrieval_and_answerability_targets():
     # The floors are the targets themselves, never a measurement: refuse ≥ 90 %, wrongly refuse ≤ 3 %.
     assert rules["refusal_accuracy"].min == 0.90 and rules["refusal_accuracy"].max_drop <= 0.05
     assert rules["false_refusal_rate"].max == 0.03
+
+
+def test_english_floor_breaks_the_gate_when_the_overall_figure_hides_it():
+    summary = {"metrics": {"hit@1": 0.85},
+               "by": {"language": {"zh": {"hit@1": 0.90}, "en": {"hit@1": 0.70}}}}
+    rules = load_thresholds()
+    assert rules["en/hit@1"].min == 0.80 and rules["en/hit@5"].min == 0.95
+    found = check(gated_metrics(summary), None, {k: rules[k] for k in ("hit@1", "en/hit@1")})
+    assert [(f.metric, f.kind) for f in found] == [("en/hit@1", "floor")]
 
 
 def test_threshold_file_with_unknown_key_is_rejected(tmp_path):
