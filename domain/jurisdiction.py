@@ -6,6 +6,8 @@ must not be read out as the city-wide one.
 
 from __future__ import annotations
 
+import re
+
 CITY = "苏州市"
 CITY_SHORT = "苏州"
 # County-level cities and districts: a document whose title starts with one of these is that body's policy.
@@ -40,3 +42,24 @@ def jurisdictions_named(question: str, known: list[str]) -> list[str]:
     if not named and CITY in known and CITY_SHORT in question:
         named.append(CITY)
     return named
+
+
+# A question about the policy of a higher level of government — the state's (国家这轮补贴, 国家层面, national tax
+# rate) or the province's (江苏省层面, 省里按…补) — asks about documents this library does not hold. A level
+# used as a grade (国家级开发区, 省级工业设计中心), a recognition (经国家认定, 入选江苏省目录), or a name (China
+# Development Bank, the national AI pilot zone in Suzhou) is not such a policy-maker.
+HIGHER_LEVELS: dict[str, re.Pattern] = {
+    "国家层面": re.compile(
+        r"(?<![经由被获在])(?:国家|中央|国务院)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|本轮|出台|规定|发布|给予?|按|的政策)"
+        r"|\b(?:national|central[- ]government|state council)\s+(?:[a-z]+\s+){0,3}?(?:tax(?:es)?|laws?|rates?|"
+        r"regulations?|rules?|polic(?:y|ies)|subsid(?:y|ies)|schemes?)\b", re.I),
+    "江苏省层面": re.compile(
+        r"(?<![经由被获在])(?:江苏省|江苏|省里|省政府|省级层面)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|出台|规定|发布|给予?|按|的政策)"
+        r"|\b(?:Jiangsu(?: province)?|provincial)(?:'s)?\s+(?:government|authorities|polic(?:y|ies)|subsid(?:y|ies)|rules?)\b",
+        re.I),
+}
+
+
+def higher_levels_asked(question: str) -> list[str]:
+    """The higher levels of government whose own policy the question asks about (国家层面, 江苏省层面)."""
+    return [level for level, pattern in HIGHER_LEVELS.items() if pattern.search(question)]

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-from domain.jurisdiction import CITY, CITY_SHORT
+from domain.jurisdiction import CITY, CITY_SHORT, higher_levels_asked
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_words, load_synonyms, load_term_map
 from domain.validity import ASKS_VALIDITY
@@ -458,11 +458,14 @@ def english_terms(question: str) -> list[str]:
 
 def foreign_places(question: str) -> tuple[list[str], bool]:
     """Places outside Suzhou that a question names, and whether it names no Suzhou place at all (then it is
-    about another place only). Suzhou's own province and country are no foreign place."""
+    about another place only). Suzhou's own province and country are no foreign place as places, but a question
+    about their own policy (国家这轮补贴, 江苏省层面…) names a level of government whose documents the library
+    does not hold, unless it asks about Suzhou's too."""
     home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
     named = [p for p in places_named(question) if p.name not in home]
-    foreign = [p for p in named if not in_suzhou(p)]
-    return [p.name for p in foreign], len(foreign) == len(named)
+    foreign = [p.name for p in named if not in_suzhou(p)]
+    only_foreign = len(foreign) == len(named)
+    return foreign + (higher_levels_asked(question) if only_foreign else []), only_foreign
 
 
 def foreign_share(question: str) -> float:

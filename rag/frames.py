@@ -125,8 +125,13 @@ def _english_nearby(hit: Retrieved, today: date) -> str:
     return f"《{hit.doc_title}》{english_label(hit.label)} ({english_validity(hit.doc, validity, expired)})"
 
 
+LEVELS_ENGLISH = {"国家层面": "China's national government (国家层面)", "江苏省层面": "Jiangsu Province (江苏省层面)"}
+
+
 def _place_english(name: str) -> str:
     """Hangzhou (杭州市): the gazetteer's usual English name beside the Chinese one."""
+    if name in LEVELS_ENGLISH:
+        return LEVELS_ENGLISH[name]
     place = next((p for p in places_named(name) if p.name == name), None)
     return f"{place.english[0]} ({name})" if place and place.english else name
 

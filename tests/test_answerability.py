@@ -63,6 +63,28 @@ def test_a_suzhou_question_naming_another_place_on_the_way_is_not_foreign_only()
     assert foreign_share("我从杭州搬到苏州工作，落户苏州要什么条件？") < 0.5
 
 
+@pytest.mark.parametrize(("question", "level"), [
+    ("国家这轮家电以旧换新补贴按售价多少比例补？", "国家层面"),
+    ("国家层面对小微企业有没有出台新的贷款贴息政策？", "国家层面"),
+    ("省里按保费的多少比例给补贴？", "江苏省层面"),
+    ("What is the national corporate income tax rate for small firms?", "国家层面"),
+    ("What does the Jiangsu provincial government pay for a new R&D centre?", "江苏省层面"),
+])
+def test_a_question_about_the_states_or_the_provinces_own_policy_is_about_documents_the_library_lacks(question, level):
+    assert foreign_places(question) == ([level], True)
+
+
+@pytest.mark.parametrize("question", [
+    "我们刚被评上省级工业设计中心，市里奖励多少钱？",  # a grade, not a policy-maker
+    "对经国家认定的首台（套）装备，奖励多少？",  # recognised by the state, rewarded by the city
+    "国家级开发区赋权清单赋予的权力能在开发区以外实施吗？",
+    "国家对首台套有保险补偿，苏州还有没有配套奖励？",  # asks about Suzhou's policy too
+    "Under the policy supporting the national AI pilot zone, what is the subsidy for a proof-of-concept centre?",
+])
+def test_a_grade_a_recognition_or_a_suzhou_question_is_no_higher_level_policy(question):
+    assert foreign_places(question)[0] == []
+
+
 def test_suzhou_province_and_country_are_no_foreign_place():
     assert foreign_places("江苏省和苏州市对专精特新企业有什么奖励？")[0] == []
 
@@ -257,6 +279,13 @@ def test_real_corpus_another_citys_policy_is_not_answered_from_suzhou_documents(
     answer = assistant.ask("杭州对跨境电商独立站有什么补贴？")
     assert answer.refused and not answer.citations
     assert "本库仅收录苏州市" in answer.text and "苏州市的相关规定" in answer.text
+
+
+@pytest.mark.model
+def test_real_corpus_national_policy_is_not_answered_from_suzhou_documents(assistant):
+    answer = assistant.ask("国家对首台（套）重大技术装备保险补偿，保费能补贴多少比例？")
+    assert answer.refused and not answer.citations
+    assert "问题涉及国家层面" in answer.text and "苏州市的相关规定（仅供参考，并非国家层面的政策）" in answer.text
 
 
 @pytest.mark.model
