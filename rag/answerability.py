@@ -97,7 +97,7 @@ _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十�
 _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|"
                    r"每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次")
 # … while "when" may be answered by an event too (签章后生效, 自公布之日起施行, 有效期届满).
-_DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|定期")
+_DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|生效|定期")
 _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少个?工作日|几个工作日|多少年|多少个月|多少小时|多少周|几年|"
                         r"\bhow (?:long|many (?:days|years|months|hours|weeks|working days))\b")
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
@@ -350,13 +350,17 @@ def asking_part(question: str) -> str:
     return asking if asking != question and salient_terms(asking) else question
 
 
+# A-not-A question forms (够不够, 算不算, 有没有, 可不可以) ask whether; they name no topic.
+_A_NOT_A = re.compile(r"^(.)[不没]\1.?$")
+
+
 def salient_terms(question: str) -> list[str]:
     """The question's topic words, Chinese and English-through-the-term-map, in order, without repeats."""
     text = normalise(_MASKED.sub(" ", question))
     terms: list[str] = []
     for word, tag in _pos_cut(text):
         word = word.strip()
-        if len(word) < 2 or word in FRAME_WORDS or not re.search(r"[a-z\u4e00-\u9fff]", word):
+        if len(word) < 2 or word in FRAME_WORDS or _A_NOT_A.match(word) or not re.search(r"[a-z\u4e00-\u9fff]", word):
             continue
         if tag.startswith(_NAME_TAGS) or tag in _PLACE_TAGS or places_named(word):
             continue

@@ -418,8 +418,17 @@ def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
     assert not A.stated("deadline", ["燃气计量装置"], [meter], span=True)  # 有效期内 is no span
     assert A.stated("deadline", ["燃气计量装置"], [inspection], span=True)
     assert A.stated("deadline", ["告知承诺书"], [signed])  # "when does it take effect": on signing
+    signed_only = clause(doc, "第九条", "告知承诺书经行政审批部门和申请人双方签章后生效。")
+    assert A.stated("deadline", ["告知承诺书"], [signed_only])  # the event alone answers "when"
+    assert not A.stated("deadline", ["告知承诺书"], [signed_only], span=True)  # but not "how long"
     assert A._ASKS_SPAN.search("燃气表多久检定一次？") and not A._ASKS_SPAN.search("什么时候生效？")
     assert A._ASKS_SPAN.search("how long is the licence valid?")
+
+
+def test_a_not_a_question_forms_name_no_topic():
+    terms = A.salient_terms("上海交的社保能不能合并算？够不够落户？这算不算拒载？")
+    assert "合并" in terms and "落户" in terms and "拒载" in terms
+    assert not {"够不够", "算不算", "能不能"} & set(terms)
 
 
 def test_a_word_cut_across_a_word_boundary_is_no_unknown_thing():
