@@ -192,8 +192,10 @@ def units_in_text(text: str) -> list[str]:
     return [u for u in found if not any(u != other and u in other for other in found)]
 
 
-# What a match may start with before the body's own name: 本政策由市商务局 → 市商务局.
-_LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市))(?=[\u4e00-\u9fff]{3})")
+# What a match may start with before the body's own name: 本政策由市商务局 → 市商务局, 驾驶员应当积极配合道路运输
+# 管理机构 → 道路运输管理机构 (a body's name holds no verb of duty: 应当, 配合, 协助 …).
+_LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市)|应当|必须|可以|积极|配合|协助|接受|"
+                            r"督促|委托|提请)(?=[\u4e00-\u9fff]{3})")
 def _unit_name(match: str) -> str:
     """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局,
     …名单报送燃气管理部门 → 燃气管理部门."""

@@ -59,6 +59,7 @@ def test_several_slots_are_recognised_in_one_question():
     ("将培训合格的送气服务人员名单报送燃气管理部门备案。", ["燃气管理部门"]),
     ("由发展和改革委员会负责。", ["发展和改革委员会"]),
     ("由市人力资源和社会保障局商市公安局等部门提出办理意见。", ["市人力资源和社会保障局", "市公安局"]),
+    ("出租汽车驾驶员应当积极配合道路运输管理机构的调查。", ["道路运输管理机构"]),  # no duty verb in a name
 ])
 def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_their_names(text, units):
     assert units_in_text(text) == units
