@@ -5,10 +5,12 @@ staff member can read out, naming the governing clauses, the responsible departm
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from domain.jurisdiction import jurisdiction_label, jurisdiction_of
+from domain.terms import load_synonyms
+from ingest.model import Clause
 from rag.citations import Departments, departments_of, flat_validity
 from rag.types import Citation
 
@@ -67,7 +69,7 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
                else "所依据的条款未写明负责部门，具体可向文件的发文机关咨询。")
         expired = ("需要说明的是，上述政策已过有效期，仅供参考，目前是否有延续政策请以主管部门最新发布为准。"
                    if any(c.expired for c in cited) else "")
-        paragraphs.append(f"关于{_topic(question)}：" + "".join(sources) + who + expired)
+        paragraphs.append(f"关于{_topic(question, [ex.clause for ex in own])}：" + "".join(sources) + who + expired)
     if not paragraphs:
         return "您好！感谢您的来电！"
     return "您好！" + "\n".join(paragraphs) + "感谢您的来电！"
@@ -98,11 +100,20 @@ def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[st
     return [(asked[i][0], groups[i]) for i in sorted(groups)]
 
 
-def _topic(question: str) -> str:
-    """What a question is about, in its topic words (燃气管道、保护范围), not in the caller's sentence."""
+def _topic(question: str, clauses: Sequence[Clause] = ()) -> str:
+    """What a question is about, in its topic words (燃气管道、保护范围), not in the caller's sentence: those the
+    answering `clauses` use, in the policy's own word where the caller used another (液化气 → 瓶装燃气); the
+    caller's worries and story (担心, 压力) are not read back. Without clauses, its first topic words."""
     from rag.answerability import salient_terms
 
-    terms = salient_terms(question)[:4]
+    terms = salient_terms(question)
+    if clauses:
+        context = "".join(c.text + "".join(c.section_path) + (c.doc.get("doc_title") or "") for c in clauses)
+        synonyms = load_synonyms()
+        used = [next((form for form in (t, *synonyms.get(t, ())) if form in context), None) for t in terms]
+        forms = list(dict.fromkeys(form for form in used if form))
+        terms = [f for f in forms if not any(f != other and f in other for other in forms)] or terms
+    terms = terms[:4]
     return f"您咨询的{'、'.join(terms)}问题" if terms else "您咨询的问题"
 
 

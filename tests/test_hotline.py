@@ -8,10 +8,10 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.citations import flat_validity
-from rag.hotline import MAX_MESSAGE_CHARS, NOTICE_TRUNCATED, find_questions, truncate_message
+from rag.hotline import MAX_MESSAGE_CHARS, NOTICE_TRUNCATED, _topic, find_questions, truncate_message
 from rag.privacy import mask_pii
 from settings import Settings
-from stubs.fake_index import BigramEmbeddings, FakeIndex, sample_clauses
+from stubs.fake_index import BigramEmbeddings, FakeIndex, clause, doc_meta, sample_clauses
 
 
 @pytest.mark.parametrize(
@@ -70,6 +70,15 @@ def test_hotline_answer_has_questions_departments_validity_and_a_citable_reply(a
     script = answer.reply_script
     assert script.startswith("您好！") and "市发改委" in script
     assert "苏州市（市级）政策" in script and flat_validity(answer.citations[0].validity) in script
+
+
+def test_reply_script_names_the_topic_in_the_policys_words_not_the_callers_worries():
+    rule = clause(doc_meta("苏州市燃气管理办法"), "第二十五条",
+                  "燃气用户使用燃气不得有下列行为：（二）在高层建筑、地下室等不具备安全条件的场所使用瓶装燃气。")
+    question = "我家楼下饭店天天用液化气，大家都担心不安全，想问饭店用液化气有什么规定？"
+    topic = _topic(question, [rule])
+    assert "瓶装燃气" in topic  # 液化气, in the regulation's word
+    assert "担心" not in topic and "大家" not in topic and "饭店" not in topic
 
 
 def test_masked_message_is_what_gets_embedded(assistant):
