@@ -57,13 +57,13 @@ FRAME_WORDS = frozenset(
     请问 可以 能否 能 会 要 需要 想 想问 想要 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
     一下 一个 一些 这个 那个 这种 那种 这样 那样 现在 目前 今年 去年 明年 最近 已经 还是 但是 可是 因为 所以 如果 的话
     您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
-    号码 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
+    号码 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 不会 不用 不要 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
     住 住在 家住 居住 小区 街道 社区 附近 楼 号楼 单元 室 村 路 镇 区 市 县 省 市区 城区 老家 外地 本地 当地 这里 那里
     家里 家 我家 家人 家庭 孩子 小孩 儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 女婿 媳妇 老人 朋友 邻居 同事 老板
     先生 女士 阿姨 大爷 大妈 大姐 大哥 小姐 老师傅 上班 工作 单位 公司 企业 厂 工厂 我们公司 我司 厂里 店 门店
     政策 规定 文件 相关 有关 具体 一般 应该 必须 怎么办 办法 有没有 没有 不是 是不是 能不能 可不可以 行不行 不能 可不可
     市里 本市 我市 全市 政府 国家 补贴 奖励 资助 支持 扶持 申请 办理 享受 拿 领 获得 条件 标准 流程 手续
-    材料 部门 哪个部门 找 谁 负责 管 规定 措施 意见 方案 通知 办法 条例 文件 政策 规范 最多 最高 最少 多长 时间 一年 每年
+    罚款 处罚 材料 部门 哪个部门 找 谁 负责 管 规定 措施 意见 方案 通知 办法 条例 文件 政策 规范 最多 最高 最少 多长 时间 一年 每年
     how what which who whom whose when where why is are was were be been being can could would should will shall
     may might must do does did done doing the a an of to for in on at by with about from into onto over under
     and or but if then than so as not no yes i we you he she they me us him her them my our your his their its
