@@ -70,6 +70,7 @@ TITLE_WORD_FACTOR = 0.3
 MAX_UNITS_FIRST = 3
 MAX_UNITS_OTHER = 2
 MAX_CLAUSES = 3
+SHORT_CLAUSE_CHARS = 250  # a clause this short is quoted whole when it leads: about a minute read aloud
 CANDIDATE_CLAUSES = 5
 
 
@@ -173,8 +174,9 @@ def extract(
 ) -> list[Extract]:
     """The answering passages of up to MAX_CLAUSES clauses, in ranking order: the best-ranked clause, then
     those among the next CANDIDATE_CLAUSES whose best passage answers nearly as well (a question of several
-    parts is often answered by a clause ranked fourth). `whole_first` keeps every passage of the first clause:
-    the question named that clause, so it wants the clause itself."""
+    parts is often answered by a clause ranked fourth). The first clause is quoted whole when it is short (a
+    question's second part is often answered by the sentence its words miss: 不合理的收费能不能不交？ by 有权拒绝),
+    or when `whole_first`: the question named that clause, so it wants the clause itself."""
     query_weights = term_weights(question, idf)
     slots = answer_slots(question)
     found: list[Extract] = []
@@ -182,8 +184,11 @@ def extract(
         units = passages(clause.text, clause.label)
         if not units:
             continue
-        if position == 0 and whole_first:
-            found.append(Extract(clause, units, 1.0))
+        if position == 0 and (whole_first or len(clause.text) <= SHORT_CLAUSE_CHARS):
+            # Quoted whole. A named clause leads whatever its words; a short one keeps its best passage's score,
+            # against which the next clauses are weighed.
+            best = 1.0 if whole_first else _extract_one(clause, units, query_weights, slots, MAX_UNITS_FIRST).best
+            found.append(Extract(clause, units, best))
             continue
         limit = MAX_UNITS_FIRST if not found else MAX_UNITS_OTHER
         found.append(_extract_one(clause, units, query_weights, slots, limit))

@@ -218,6 +218,21 @@ def test_english_question_picks_the_passage_sharing_its_chinese_terms():
     assert any("担保费率" in s for s in found.sentences)
 
 
+def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answering_passages():
+    from rag.extractive import SHORT_CLAUSE_CHARS, extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("苏州市燃气管理办法")
+    short = "燃气用户应当按时缴纳燃气费用。燃气用户对不符合规定的收费，有权拒绝、投诉和举报。用气量以燃气计量装置的记录为准。"
+    (found,) = extract("用气量以什么为准？收费不合理能不能不交？", [clause(doc, "第二十八条", short)], lambda token: 1.0)
+    assert "".join(found.sentences) == short  # the second question's answer is not left out
+    filler = "".join(f"燃气经营企业应当做好第{n}项服务工作。" for n in range(1, 30))
+    long = filler + "用气量以燃气计量装置的记录为准。"
+    assert len(long) > SHORT_CLAUSE_CHARS
+    (found,) = extract("用气量以什么为准？", [clause(doc, "第二十八条", long)], lambda token: 1.0)
+    assert found.sentences[0] == "用气量以燃气计量装置的记录为准。" and len(found.sentences) < 5
+
+
 @pytest.mark.model
 def test_penalty_is_the_fine_the_linked_article_sets_not_a_referral_to_other_rules(assistant):
     answer = assistant.ask("出租车司机开着空车灯，乘客招手停车后不载客，算拒载吗？会怎么处罚？")
