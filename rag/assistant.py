@@ -38,7 +38,7 @@ from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
-from rag.answerability import Answerability, Decision, Features
+from rag.answerability import Answerability, Decision, Features, salient_terms
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
 from rag.retrievers import DenseRetriever, TranslatedRetriever, lexical_index
 from rag.translate import is_latin, to_chinese
@@ -103,6 +103,7 @@ class Assistant:
         topical = turn.mode.nouns_are_topics
         decision = self.answerability.decide(turn.mode.asked(turn), ranking, topical)
         uncovered: list[str] = []
+        per_question = _own_topics(per_question)
         if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
             verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
             covered = [r for _, r, d in verdicts if d.answerable]
@@ -404,6 +405,19 @@ def _input_problem(text: str, mode: Mode) -> str | None:
     if any(m in stripped for m in _MOJIBAKE) or len(_CONTENT.findall(stripped)) < 0.4 * len(stripped.replace(" ", "")):
         return NOTICE_GARBLED
     return None
+
+
+def _own_topics(per_question: list[tuple[str, Ranking]]) -> list[tuple[str, Ranking]]:
+    """The questions that name a topic of their own. One whose topic words all occur in the question before it
+    (…小学报名要哪些材料？什么时候报名？) continues that question: judged alone, its 报名 would find any clause
+    about signing up for anything, and the documents would seem to cover half the message."""
+    own = []
+    for i, (question, ranking) in enumerate(per_question):
+        terms = salient_terms(question)
+        if i and all(term in per_question[i - 1][0] for term in terms):
+            continue
+        own.append((question, ranking))
+    return own
 
 
 def _support(ranking: Ranking) -> float:

@@ -328,6 +328,14 @@ def test_real_corpus_two_part_message_is_answered_in_part(assistant):
 
 
 @pytest.mark.model
+def test_real_corpus_a_question_continuing_an_uncovered_one_does_not_make_the_message_half_covered(assistant):
+    # 什么时候报名？ alone would find the 中介超市's 报名 article; it asks about the 小学 of the question before it
+    message = "市民来电：我家孩子今年6岁，想问苏州小学报名需要哪些材料？什么时候报名？"
+    answer = assistant.ask(message, mode="hotline")
+    assert answer.refused and any("小学" in reason for reason in answer.reasons)
+
+
+@pytest.mark.model
 def test_real_corpus_covered_question_is_still_answered(assistant):
     answer = assistant.ask("燃气管道设施的保护范围是怎么规定的？")
     assert not answer.refused and answer.answerable
