@@ -351,8 +351,14 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         fragment = f"{fragment}，{following}"
                     if setting_only and not sets_penalty(fragment):
                         continue
+                    # … and its subject often stands in the fragment before (对于获得高新技术企业认定的企业，…给予
+                    # 最高100万元奖补): it tells which figure of the sentence is the one asked about.
+                    subject = fragments[i - 1] if i and not fills(fragments[i - 1], slot) else ""
                     present = token_set(fragment)
                     overlap = sum(w for t, w in weights.items() if t in present) / total
+                    with_subject = sum(w for t, w in weights.items() if t in present | token_set(subject)) / total
+                    if with_subject > overlap:
+                        fragment, overlap = f"{subject}，{fragment}", with_subject
                     if slot in GRANTED_SLOTS:  # the figure granted (or fined), not the bar to reach it
                         overlap += GRANT_BONUS * (bool(_GRANTS.search(fragment)) + bool(quantities(fragment))
                                                   - 2 * _only_bounds(fragment))

@@ -218,6 +218,18 @@ def test_english_question_picks_the_passage_sharing_its_chinese_terms():
     assert any("担保费率" in s for s in found.sentences)
 
 
+def test_the_figure_asked_about_is_told_by_its_subject_in_the_fragment_before():
+    from rag.extractive import Extract, findings, passages
+    from stubs.fake_index import clause, doc_meta
+
+    text = ("对获评的苏州市独角兽培育企业，给予每年最高200万元支持。对于获得高新技术企业认定的企业，市、县级市(区)"
+            "联动给予最高100万元奖补。对国家制造业单项冠军企业，给予最高300万元奖励。")
+    found = clause(doc_meta("苏州市推动智能车联网和新能源汽车产业发展的若干措施"), "一、（二）", text)
+    (finding,) = findings("对首次认定的高新技术企业奖励多少钱？", [Extract(found, passages(text), 1.0)],
+                          {found.id: 1}, lambda token: 1.0)
+    assert finding.text == "对于获得高新技术企业认定的企业，市、县级市(区)联动给予最高100万元奖补"
+
+
 def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answering_passages():
     from rag.extractive import SHORT_CLAUSE_CHARS, extract
     from stubs.fake_index import clause, doc_meta
