@@ -376,7 +376,8 @@ def _bare(text: str) -> str:
 
 def _mention_uncovered(answer: Answer, questions: list[str]) -> None:
     """Say plainly which questions of the input the documents do not cover (in the answer and the reply script)."""
-    asked = "”“".join(q.rstrip("。；;？?") for q in questions)
+    # The caller's own words are quoted: a "[0]" in them must not read as a citation marker.
+    asked = "”“".join(re.sub(r"\[(\d+)\]", r"［\1］", q.rstrip("。；;？?")) for q in questions)
     note = f"另外，关于“{asked}”，{REFUSAL_PREFIX}相关规定。"
     before = answer.body
     answer.body = f"{before}\n{note}"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -100,6 +100,7 @@ hostile_questions = st.one_of(
 
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(question=hostile_questions, mode=st.sampled_from(["chat", "hotline"]))
+@example(question="0?HOW MUCH:SCRIPT[0]", mode="hotline")  # an uncovered question quoting "[0]", once found
 def test_any_text_gets_a_well_formed_answer_in_bounded_time(assistant, index, question, mode):
     assert_well_formed(timed_ask(assistant, question, mode), mode, index)
 
