@@ -90,15 +90,26 @@ def places_named(text: str) -> list[Place]:
 
     Matching is leftmost-longest over every surface form, so 苏州工业园区 is one mention (not 苏州 plus a park)
     and 苏州市 is one mention of Suzhou (not 苏州 and 苏州市). English names match whole words only
-    ("Wujiang District", "in Kunshan"), case-insensitively except abbreviations (SIP)."""
+    ("Wujiang District", "in Kunshan"), case-insensitively except abbreviations (SIP). A name that begins an
+    institution's or a street's (南京大学, the Beijing Stock Exchange) is not a mention of the place."""
     matcher = _matcher()
-    found = [(start, matcher.chinese[form]) for start, form in _chinese_mentions(text, matcher)]
-    found += [(m.start(), matcher.english[_english_key(m.group(0))]) for m in matcher.english_pattern.finditer(text)]
+    found = [(start, matcher.chinese[form]) for start, form in _chinese_mentions(text, matcher)
+             if not _NAMES_AN_INSTITUTION.match(text, start + len(form))]
+    found += [(m.start(), matcher.english[_english_key(m.group(0))]) for m in matcher.english_pattern.finditer(text)
+              if not _NAMES_AN_INSTITUTION.match(text, m.end())]
     places: list[Place] = []
     for _, place in sorted(found, key=lambda item: item[0]):
         if place not in places:
             places.append(place)
     return places
+
+
+# A place's name followed by one of these names an institution or a street, not the place: 北京证券交易所, 南京大学,
+# 苏州北站, 南京路, the Beijing Stock Exchange, Nanjing University.
+_NAMES_AN_INSTITUTION = re.compile(
+    r"(?:市|省)?(?:证券交易所|交易所|大学|学院|银行|机场|火车站|北站|南站|东站|西站|路|街|大道|医院|研究院|研究所)"
+    r"|\s+(?:stock exchange|securities exchange|university|college|bank|airport|railway station|road|street|avenue|"
+    r"hospital|institute)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

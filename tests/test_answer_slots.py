@@ -52,6 +52,7 @@ def test_several_slots_are_recognised_in_one_question():
     assert "measure" in answer_slots("保护范围是多宽？")
     assert "yesno" in answer_slots("这样行不行？")
     assert "penalty" in answer_slots("会怎么处罚？")
+    assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
 @pytest.mark.parametrize(("text", "units"), [

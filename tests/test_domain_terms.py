@@ -257,6 +257,12 @@ def test_places_named_finds_other_cities_in_both_languages():
     assert not in_suzhou(hangzhou) and hangzhou.english[0] == "Hangzhou"
 
 
+@pytest.mark.parametrize("text", ["Can we list on the Beijing Stock Exchange?", "上海证券交易所上市有奖励吗？",
+                                  "他是南京大学的应届生", "从苏州北站打车", "店在南京路上"])
+def test_a_place_name_beginning_an_institutions_or_streets_name_is_no_mention_of_the_place(text):
+    assert places_named(text) == []
+
+
 def test_suzhou_is_reported_once_for_suzhou_shi_and_not_inside_longer_names():
     assert names("苏州市的人才政策") == ["苏州市"]
     assert names("苏州市和苏州的政策") == ["苏州市"]
