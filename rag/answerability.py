@@ -92,6 +92,8 @@ AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*
                      rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
+# An age (45周岁以下, 35岁).
+_AGE = re.compile(rf"{_NUMBER}\s*(?:周岁|岁)")
 # How long something takes or lasts (多久, 几个工作日, how long) is stated only by a span, a date or a frequency
 # (1个工作日, 一个月内, 2027年12月31日, 每两月) …
 _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|"
@@ -114,12 +116,12 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                   "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
                  _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
-                "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少", "最高", "上限",
-                "标准是", "比例", "费率", "how much", "amount", "maximum", "percentage", "rate"), AMOUNT),
+                "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少",
+                "标准是", "比例", "费率", "how much", "amount", "percentage", "rate"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
-    # A bare 多少 (目标是多少？) asks for a figure of either kind.
-    "figure": (("多少",), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}")),
+    # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.
+    "figure": (("多少", "最高", "上限", "maximum"), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
