@@ -283,11 +283,16 @@ def render_term_map(term_map: Mapping[str, Term], header: str) -> str:
 @lru_cache(maxsize=1)
 def load_term_map() -> dict[str, list[str]]:
     """The shipped English → Chinese term map (`data/en_zh_terms.tsv`): lower-case English key → Chinese
-    terms of the corpus, best first. A hyphenated key is also found with spaces (cross-border e-commerce →
-    "cross border e commerce"), as questions are split into words at hyphens."""
+    terms of the corpus, best first. A key with hyphens or apostrophes is also found with spaces (cross-border
+    e-commerce → "cross border e commerce", master's degree → "master s degree"), as questions are split into
+    words there."""
     term_map = parse_term_tsv(TERM_FILE.read_text(encoding="utf-8"))
-    spaced = {key.replace("-", " "): targets for key, targets in term_map.items() if "-" in key}
+    spaced = {_spaced(key): targets for key, targets in term_map.items() if _spaced(key) != key}
     return {**spaced, **term_map}
+
+
+def _spaced(key: str) -> str:
+    return " ".join(key.replace("-", " ").replace("'", " ").split())
 
 
 @lru_cache(maxsize=1)
