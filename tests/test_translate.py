@@ -106,3 +106,50 @@ def test_a_phrase_naming_what_the_corpus_lacks_is_kept_whole_and_taken_as_an_unk
     phrases = english_phrases("What is the maternity leave policy for employees?")
     assert ("maternity", "leave") in [p.words for p in phrases]  # not "leave" read as 离开
     assert "maternity leave" in english_terms("What is the maternity leave policy for employees?")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does the policy mention anything about twice the subsidy?",
+        "How quickly is the subsidy paid, and is it wholly paid at once?",
+        "What does the size of the subsidy mean, roughly?",
+    ],
+)
+def test_everyday_words_that_name_no_topic_are_not_taken_as_unknown_terms(question):
+    """Adverbs, degree words and verbs of saying (mention, quickly, twice, mean) name nothing a document could be
+    about: a question using them is not made to look as if it asked about what the corpus lacks."""
+    from domain.terms import load_absent_words
+    from rag.answerability import english_terms
+
+    terms = english_terms(question)
+    assert not [t for t in terms if t.isascii()]  # no English word is left as a term no document uses
+    assert "补贴" in terms
+    assert not {"mention", "quickly", "twice", "wholly", "mean", "roughly"} & load_absent_words()
+
+
+def test_a_topic_the_corpus_lacks_is_still_an_unknown_term_beside_everyday_words():
+    from rag.answerability import english_terms
+
+    assert "kindergarten" in english_terms("Can a kindergarten quickly get the subsidy mentioned?")
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("Which industrial clusters get support?", "集群"),
+        ("Is the product in the catalogue?", "目录"),
+        ("Is there help for skills in shortage?", "紧缺"),
+        ("Can a loan be taken without a mortgage?", "抵押"),
+        ("Is there support for micro firms?", "小微"),
+        ("Does the size of the firm matter?", "规模"),
+        ("Is there a subsidy for environmental upgrades?", "环境"),
+        ("Is there a reward for technical innovation?", "技术"),
+        ("Do I need a master's degree for the talent subsidy?", "硕士"),
+    ],
+)
+def test_words_the_dictionary_glosses_otherwise_reach_the_corpus_own_terms(question, term):
+    """A British spelling, an adjective or another sense of a word CC-CEDICT glosses only with words the corpus
+    never uses (catalogue, environmental, size) reaches the corpus's own term; a key with an apostrophe
+    (master's degree) is found although the question is split into words there."""
+    assert term in to_chinese(question).split()
