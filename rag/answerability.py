@@ -530,6 +530,8 @@ def asked_slots(question: str) -> list[str]:
         if re.search(pattern, text):
             asked.add(slot)
             text = re.sub(pattern, " ", text)
+    if asked & {"amount", "count"}:
+        asked.discard("figure")  # 最高多少钱: the money is the figure asked for
     return [slot for slot in SLOTS if slot in asked]
 
 
