@@ -22,11 +22,14 @@ class SubstringIndex:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         keys = (codes[:-1] << _SHIFT) | codes[1:]
         del codes
-        order = np.argsort(keys, kind="stable")  # each bigram's positions, ascending
-        self._bigrams, first = np.unique(keys[order], return_index=True)
-        del keys
-        self._bounds = np.append(first, len(order))  # the positions of bigram i: _positions[_bounds[i]:_bounds[i + 1]]
-        self._positions = order.astype(np.int32 if len(text) < 2**31 else np.int64)
+        # Each bigram's positions, ascending. Narrowed and freed as it goes: at 20× the corpus (4.7 million
+        # characters) the build would otherwise hold over 200 MB for a moment.
+        self._positions = np.argsort(keys, kind="stable").astype(np.int32 if len(text) < 2**31 else np.int64)
+        keys = keys[self._positions]
+        first = np.flatnonzero(np.diff(keys)) + 1 if len(keys) else np.zeros(0, dtype=np.int64)
+        first = np.concatenate(([0], first)) if len(keys) else first
+        self._bigrams = keys[first]
+        self._bounds = np.append(first, len(keys))  # the positions of bigram i: _positions[_bounds[i]:_bounds[i + 1]]
 
     def __len__(self) -> int:
         return len(self.text)
