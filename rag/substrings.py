@@ -2,7 +2,7 @@
 
 Answerability asks, for every question, whether each of its terms occurs anywhere in the corpus and how often a
 word occurs glued to its neighbour (rag/answerability.py). Each was a scan of the whole corpus text: at 20× the
-corpus (5.3 million characters) those scans were the part of a question's time that grew with the corpus. An
+corpus (4.7 million characters) those scans were the part of a question's time that grew with the corpus. An
 index of where each pair of adjacent characters (a bigram) occurs makes a search cost what the term's rarest
 bigram costs instead: a term occurs at p exactly when each of its bigrams occurs at p + its offset.
 """
