@@ -38,6 +38,7 @@ from rag.hotline import find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
+from rag.substrings import SubstringIndex
 from rag.translate import base_forms, english_phrases, is_latin, term_groups
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
@@ -213,7 +214,8 @@ class Answerability:
         self.idf = idf  # token → IDF weight (the BM25 table's)
         self._model = model
         self.cutoff = cutoff  # overrides the fitted cutoffs of both languages (settings.answer_cutoff)
-        self.corpus = _compact("".join(_context(c) for c in clauses.values()))
+        # Indexed: every question asks whether its terms occur anywhere in it (a scan each, at 20× the corpus).
+        self.corpus = SubstringIndex(_compact("".join(_context(c) for c in clauses.values())))
 
     def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
         """`nouns_are_topics`: the question's nouns are what it asks about (a chat question), not the setting a
@@ -397,7 +399,7 @@ def name_like_words(question: str) -> list[str]:
             if len(word) >= 2 and tag.startswith(_NAME_TAGS) and not places_named(word)]
 
 
-def miscut_words(question: str, corpus: str, candidates: set[str] | None = None) -> set[str]:
+def miscut_words(question: str, corpus: str | SubstringIndex, candidates: set[str] | None = None) -> set[str]:
     """Two-character words jieba cut across a word boundary (范围内能不能 → 范围 内能 不能): a character of them
     belongs with its neighbour, and together they make a word the documents use (范围内). Such a word is not a
     thing the question names, let alone one no document mentions. `candidates`: only these words are looked at
@@ -417,7 +419,7 @@ def miscut_words(question: str, corpus: str, candidates: set[str] | None = None)
 MISCUT_COHESION = 0.1
 
 
-def _belongs(glued: str, neighbour: str, corpus: str) -> bool:
+def _belongs(glued: str, neighbour: str, corpus: str | SubstringIndex) -> bool:
     """Whether the documents write the neighbour with that character attached often enough for it to be part
     of one word: 范围内 is over a quarter of their 范围, 承诺书 an eighth of their 承诺, while 苏州中 (苏州中心,
     苏州中院) is 3 % of their 苏州 — 苏州中考 is 苏州 and 中考."""
@@ -426,7 +428,7 @@ def _belongs(glued: str, neighbour: str, corpus: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _count(text: str, corpus: str) -> int:
+def _count(text: str, corpus: str | SubstringIndex) -> int:
     return corpus.count(text)
 
 
@@ -538,7 +540,7 @@ def asked_slots(question: str) -> list[str]:
 _ASKS = sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks), key=lambda pair: -len(pair[0]))
 
 
-def _found(term: str, text: str, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
+def _found(term: str, text: str | SubstringIndex, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
     """The term, one of its other `forms` (an English phrase's corpus terms) or one of their synonyms occurs in
     the (compacted) text."""
     synonyms = load_synonyms()

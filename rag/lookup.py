@@ -7,7 +7,6 @@ that the question repeats), because people shorten titles: 燃气管理办法 fo
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,10 +55,21 @@ def documents_by_number(question: str, doc_numbers: dict[str, str | None]) -> li
 
 
 def _longest_common_substring(a: str, b: str) -> str:
-    """The longest stretch both share (the earliest in `a` among equals). difflib's matcher indexes `b`'s
-    characters instead of filling an |a|×|b| table: a question against hundreds of similar titles stays cheap."""
-    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
-    return a[match.a : match.a + match.size]
+    """The longest stretch both share (the earliest in `a` among equals). From each start in `a`, only a stretch
+    longer than the best so far is tried, and extended while `b` holds it (a stretch `b` holds, `b` holds every
+    start of): a few dozen of C's substring searches per title, where difflib's matcher indexed each title's
+    characters on every call — most of a question's title matching against the 800 titles of a 20× corpus."""
+    start, size = 0, 0
+    for i in range(len(a)):
+        if i + size >= len(a):  # no stretch longer than the best starts here
+            break
+        if a[i : i + size + 1] not in b:
+            continue
+        longer = size + 1
+        while i + longer < len(a) and a[i : i + longer + 1] in b:
+            longer += 1
+        start, size = i, longer
+    return a[start : start + size]
 
 
 @lru_cache(maxsize=4096)
