@@ -18,7 +18,7 @@ from functools import lru_cache
 from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
-from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots
+from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, _found, asked_slots, salient_terms
 from rag.citations import Departments, department_phrase, flat_validity
 from rag.translate import is_latin, to_chinese
 from rag.types import Citation
@@ -329,6 +329,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     about another subsidy is no answer."""
     query_weights = term_weights(question, idf)
     asked = [slot for slot in answer_slots(question) if slot not in unstated]
+    action = max(asked_action(question), key=idf, default=None)  # its most specific word: 宠物, not 拒绝
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
         # 按有关规定实施处罚 only refers elsewhere: not the penalty when another passage sets one.
@@ -352,6 +353,9 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         fragment = f"{fragment}，{following}"
                     if setting_only and not sets_penalty(fragment):
                         continue
+                    # 能不能种树？ is answered by a rule about planting, not by any 可以 of the clause.
+                    if slot == "yesno" and action and not _found(action, lead + fragment):
+                        continue
                     # … and its subject often stands in the fragment before (对于获得高新技术企业认定的企业，…给予
                     # 最高100万元奖补): it tells which figure of the sentence is the one asked about.
                     subject = fragments[i - 1] if i and not fills(fragments[i - 1], slot) else ""
@@ -369,6 +373,18 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                 out.append(Finding(slot, fragment, numbers[ex.clause.id], lead))
                 break
     return out
+
+
+_ASKS_WHETHER = re.compile(r"能不能|能否|可不可以|是否允许|是否可以|允许|可以|能")
+
+
+def asked_action(question: str) -> list[str]:
+    """The topic words of what a yes/no question asks permission for: 种树 in 保护范围内能不能种树？ (the words
+    after its first 能不能 / 可以 …, to the end of that sentence part); [] for a question naming none."""
+    match = _ASKS_WHETHER.search(question)
+    if match is None:
+        return []
+    return salient_terms(re.split(r"[，,。？?！!；;]", question[match.end():], maxsplit=1)[0])
 
 
 def stated(finding: Finding) -> str:

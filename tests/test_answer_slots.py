@@ -219,6 +219,21 @@ def test_english_question_picks_the_passage_sharing_its_chinese_terms():
     assert any("担保费率" in s for s in found.sentences)
 
 
+def test_a_yes_no_answer_needs_a_rule_about_the_action_asked_not_any_permission_in_the_clause():
+    from rag.extractive import Extract, asked_action, findings, passages
+    from stubs.fake_index import clause, doc_meta
+
+    assert asked_action("燃气管道保护范围内能不能种树？") == ["种树"]
+    doc = doc_meta("苏州市燃气管理办法")
+    scope = clause(doc, "第三十五条", "采取有效的安全防护措施后，燃气管道设施保护范围可以适当缩小。")
+    rule = clause(doc, "第三十六条", "在燃气管道设施保护范围内，禁止种植深根植物。")
+    extracts = [Extract(c, passages(c.text), 1.0) for c in (scope, rule)]
+    (finding,) = findings("燃气管道保护范围内能不能种植深根植物？", extracts, {scope.id: 1, rule.id: 2},
+                          lambda token: 1.0)
+    assert finding.n == 2 and "禁止种植深根植物" in finding.text  # not 保护范围可以适当缩小
+    assert findings("燃气管道保护范围内能不能种树？", extracts[:1], {scope.id: 1}, lambda token: 1.0) == []
+
+
 def test_the_figure_asked_about_is_told_by_its_subject_in_the_fragment_before():
     from rag.extractive import Extract, findings, passages
     from stubs.fake_index import clause, doc_meta
