@@ -4,6 +4,7 @@ another city's policy, an English off-topic question and a two-part message answ
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -44,9 +45,14 @@ def test_nouns_of_a_question_are_the_things_it_asks_about_not_its_verbs():
 
 
 def test_half_the_question_unknown_is_refused_by_rule():
-    features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5, figure_unstated=0.0)
+    features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5, figure_unstated=0.0,
+                        asked_unknown=0.0)
     assert A.mostly_unknown(features)
-    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4, figure_unstated=0.0))
+    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4, figure_unstated=0.0,
+                                         asked_unknown=0.0))
+    # a hotline message: its story's nouns do not count, the nouns of what it asks do
+    assert not A.mostly_unknown(features, nouns_are_topics=False)
+    assert A.mostly_unknown(replace(features, unknown_things=0.1, asked_unknown=0.6), nouns_are_topics=False)
 
 
 # --- jurisdiction -----------------------------------------------------------------------------------------------
@@ -129,13 +135,23 @@ def fake() -> tuple[FakeIndex, Answerability]:
     return index, Answerability(index.clauses, lambda token: 1.0)
 
 
-def test_a_chat_question_mostly_about_unknown_things_is_refused_by_rule_but_a_hotline_message_goes_to_the_model(fake):
+def test_a_chat_question_mostly_about_unknown_things_is_refused_by_rule_and_so_is_a_hotline_message_asking_about_them(
+        fake):
     index, check = fake
     ranking = ranking_of(index, list(index.clauses)[:3])
     assert check.decide("契税怎么算？", ranking).features["unknown_things"] == 1.0
     by_rule = check.decide("契税怎么算？", ranking, nouns_are_topics=True)
     assert not by_rule.answerable and by_rule.probability == 0.0 and by_rule.unknown_terms == ["契税"]
-    assert check.decide("契税怎么算？", ranking, nouns_are_topics=False).probability > 0.0
+    message = "市民来电，家住体育馆旁边，上个月刚买了房，问契税怎么算。"
+    assert check.decide(message, ranking, nouns_are_topics=False).probability == 0.0  # it asks about 契税
+
+
+def test_a_hotline_callers_story_in_everyday_words_goes_to_the_model_when_the_asking_names_known_topics(fake):
+    index, check = fake
+    ranking = ranking_of(index, list(index.clauses)[:3])
+    message = "市民来电，家住体育馆旁边，饭店用交通卡付款。问燃气管道保护范围有多大？"
+    assert check.asked_unknown(message) == 0.0  # 体育馆 and 交通卡 are the story, not the asking
+    assert check.decide(message, ranking, nouns_are_topics=False).probability > 0.0
 
 
 def test_term_the_corpus_never_uses_lowers_coverage_and_is_named_in_the_reasons(fake):
@@ -219,9 +235,9 @@ def test_model_file_lists_the_code_features_and_cutoffs_fitted_within_the_false_
 def test_each_language_is_judged_at_its_own_cutoff():
     model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
     chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0,
-                       figure_unstated=0.0)
+                       figure_unstated=0.0, asked_unknown=0.0)
     english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0,
-                       figure_unstated=0.0)
+                       figure_unstated=0.0, asked_unknown=0.0)
     assert model.probability(chinese) < model.cutoff(chinese)
     assert model.probability(english) >= model.cutoff(english)
 
