@@ -45,7 +45,7 @@ def jurisdictions_named(question: str, known: list[str]) -> list[str]:
 
 
 # A question about the policy of a higher level of government — the state's (国家这轮补贴, 国家层面, national tax
-# rate) or the province's (江苏省层面, 省里按…补) — asks about documents this library does not hold. A level
+# rate) or the province's (省里按…补, Jiangsu's own subsidy) — asks about documents this library does not hold. A level
 # used as a grade (国家级开发区, 省级工业设计中心), a recognition (经国家认定, 入选江苏省目录), or a name (China
 # Development Bank, the national AI pilot zone in Suzhou) is not such a policy-maker.
 HIGHER_LEVELS: dict[str, re.Pattern] = {
@@ -53,7 +53,7 @@ HIGHER_LEVELS: dict[str, re.Pattern] = {
         r"(?<![经由被获在])(?:国家|中央|国务院)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|本轮|出台|规定|发布|给予?|按|的政策)"
         r"|\b(?:national|central[- ]government|state council)\s+(?:[a-z]+\s+){0,3}?(?:tax(?:es)?|laws?|rates?|"
         r"regulations?|rules?|polic(?:y|ies)|subsid(?:y|ies)|schemes?)\b", re.I),
-    "江苏省层面": re.compile(
+    "江苏省": re.compile(
         r"(?<![经由被获在])(?:江苏省|江苏|省里|省政府|省级层面)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|出台|规定|发布|给予?|按|的政策)"
         r"|\b(?:Jiangsu(?: province)?|provincial)(?:'s)?\s+(?:government|authorities|polic(?:y|ies)|subsid(?:y|ies)|rules?)\b",
         re.I),
@@ -61,5 +61,5 @@ HIGHER_LEVELS: dict[str, re.Pattern] = {
 
 
 def higher_levels_asked(question: str) -> list[str]:
-    """The higher levels of government whose own policy the question asks about (国家层面, 江苏省层面)."""
+    """The higher levels of government whose own policy the question asks about (国家层面, 江苏省)."""
     return [level for level, pattern in HIGHER_LEVELS.items() if pattern.search(question)]

@@ -143,7 +143,7 @@ class Features:
     english_absent: float  # share of an English question's content words that name what the corpus never mentions
     unknown_things: float  # IDF-weighted share of the question's nouns (and absent English words) no document uses
     figure_unstated: float  # 1: the question asks only for figures (amount, count) and no supporting clause states one
-    # unknown_things over the parts of the question that ask (问失业保险金能领多少), not its story: for the rule only
+    # unknown_things over the parts of the question that ask (问这项津贴每月发多少), not its story: for the rule only
     # (as a weight of the model it lowered dev cross-validated refusal, 0.737 → 0.663 for Chinese).
     asked_unknown: float = 0.0
 
@@ -316,7 +316,7 @@ class Answerability:
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
 
     def asked_unknown(self, message: str) -> float:
-        """The IDF-weighted share of the nouns in the parts of a message that ask (问失业保险金每月能领多少) that no
+        """The IDF-weighted share of the nouns in the parts of a message that ask (问这项津贴每月发多少) that no
         document names. A hotline caller's story is told in everyday words the documents need not use, but the
         words of the asking itself name the topic (see `mostly_unknown`)."""
         asking = "，".join(part for part in _PART.findall("\n".join(find_questions(message)))
@@ -491,7 +491,7 @@ def english_terms(question: str) -> list[str]:
 def foreign_places(question: str) -> tuple[list[str], bool]:
     """Places outside Suzhou that a question names, and whether it names no Suzhou place at all (then it is
     about another place only). Suzhou's own province and country are no foreign place as places, but a question
-    about their own policy (国家这轮补贴, 江苏省层面…) names a level of government whose documents the library
+    about their own policy (国家这轮补贴, 省里按…补) names a level of government whose documents the library
     does not hold, unless it asks about Suzhou's too."""
     home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
     named = [p for p in places_named(question) if p.name not in home]

@@ -410,7 +410,7 @@ def _input_problem(text: str, mode: Mode) -> str | None:
 
 def _own_topics(per_question: list[tuple[str, Ranking]]) -> list[tuple[str, Ranking]]:
     """The questions that name a topic of their own. One whose topic words all occur in the question before it
-    (…小学报名要哪些材料？什么时候报名？) continues that question: judged alone, its 报名 would find any clause
+    (…公租房怎么申请？哪天开始申请？) continues that question: judged alone, its 报名 would find any clause
     about signing up for anything, and the documents would seem to cover half the message."""
     own = []
     for i, (question, ranking) in enumerate(per_question):

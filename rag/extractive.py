@@ -176,7 +176,7 @@ def extract(
     """The answering passages of up to MAX_CLAUSES clauses, in ranking order: the best-ranked clause, then
     those among the next CANDIDATE_CLAUSES whose best passage answers nearly as well (a question of several
     parts is often answered by a clause ranked fourth). The first clause is quoted whole when it is short (a
-    question's second part is often answered by the sentence its words miss: 不合理的收费能不能不交？ by 有权拒绝),
+    question's second part is often answered by the sentence its words miss: 乱收费可以拒交吗？ by 有权拒绝),
     or when `whole_first`: the question named that clause, so it wants the clause itself."""
     query_weights = term_weights(question, idf)
     slots = answer_slots(question)

@@ -125,7 +125,7 @@ def _english_nearby(hit: Retrieved, today: date) -> str:
     return f"《{hit.doc_title}》{english_label(hit.label)} ({english_validity(hit.doc, validity, expired)})"
 
 
-LEVELS_ENGLISH = {"国家层面": "China's national government (国家层面)", "江苏省层面": "Jiangsu Province (江苏省层面)"}
+LEVELS_ENGLISH = {"国家层面": "China's national government (国家层面)"}  # the province is a gazetteer place
 
 
 def _place_english(name: str) -> str:
