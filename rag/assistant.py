@@ -410,8 +410,8 @@ def _input_problem(text: str, mode: Mode) -> str | None:
 
 def _own_topics(per_question: list[tuple[str, Ranking]]) -> list[tuple[str, Ranking]]:
     """The questions that name a topic of their own. One whose topic words all occur in the question before it
-    (…公租房怎么申请？哪天开始申请？) continues that question: judged alone, its 报名 would find any clause
-    about signing up for anything, and the documents would seem to cover half the message."""
+    (…公租房怎么申请？哪天开始申请？) continues that question: judged alone, its bare 申请 would find any
+    clause about applying for anything, and the documents would seem to cover half the message."""
     own = []
     for i, (question, ranking) in enumerate(per_question):
         terms = salient_terms(question)
