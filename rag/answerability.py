@@ -261,20 +261,20 @@ class Answerability:
         forms = term_forms(question)  # an English phrase is found by any of its corpus terms
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
-        found = {t for t in terms if _found(t, support_text, forms)}
-        per_clause = [sum(weights[t] for t in terms if _found(t, _compact(_context(c)), forms)) / total
+        found = {t for t in terms if term_found(t, support_text, forms)}
+        per_clause = [sum(weights[t] for t in terms if term_found(t, _compact(_context(c)), forms)) / total
                       for c in support]
         # Clauses about what was asked: holding half its term weight (none when it names no topic at all).
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
         sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
-        per_sentence = [sum(weights[t] for t in terms if _found(t, sentence, forms)) / total for sentence in sentences]
-        unknown = {t for t in terms if not _found(t, self.corpus, forms)}
+        per_sentence = [sum(weights[t] for t in terms if term_found(t, sentence, forms)) / total for sentence in sentences]
+        unknown = {t for t in terms if not term_found(t, self.corpus, forms)}
         unknown -= miscut_words(question, self.corpus, unknown)
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
         texts = _compact("".join(c.text for c in support))
-        in_text = [t for t in found if _found(t, texts, forms)] or list(found)
+        in_text = [t for t in found if term_found(t, texts, forms)] or list(found)
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
         topic_forms = [form for t in topic for form in forms.get(t, (t,))]
@@ -325,7 +325,7 @@ class Answerability:
         if not terms:
             return 0.0
         forms = term_forms(asking)
-        unknown = {t for t in terms if not _found(t, self.corpus, forms)}
+        unknown = {t for t in terms if not term_found(t, self.corpus, forms)}
         unknown -= miscut_words(asking, self.corpus, unknown)
         things = nouns_of(asking) if unknown else set()
         weights = {t: self._weight(t) for t in terms}
@@ -540,7 +540,7 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
             if not pattern.search(sentence):
                 continue
             about = sentence + (title if validity and _SELF_REFERENCE.search(sentence) else "")
-            if not terms or any(_found(t, _compact(about)) for t in terms):
+            if not terms or any(term_found(t, _compact(about)) for t in terms):
                 return True
     return False
 
@@ -564,7 +564,7 @@ def asked_slots(question: str) -> list[str]:
 _ASKS = sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks), key=lambda pair: -len(pair[0]))
 
 
-def _found(term: str, text: str | SubstringIndex, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
+def term_found(term: str, text: str | SubstringIndex, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
     """The term, one of its other `forms` (an English phrase's corpus terms) or one of their synonyms occurs in
     the (compacted) text."""
     synonyms = load_synonyms()

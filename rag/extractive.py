@@ -18,7 +18,7 @@ from functools import lru_cache
 from domain.validity import UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
-from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, _found, asked_slots, salient_terms
+from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, term_found, asked_slots, salient_terms
 from rag.citations import Departments, department_phrase, flat_validity
 from rag.translate import is_latin, to_chinese
 from rag.types import Citation
@@ -354,7 +354,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                     if setting_only and not sets_penalty(fragment):
                         continue
                     # 能不能种树？ is answered by a rule about planting, not by any 可以 of the clause.
-                    if slot == "yesno" and action and not _found(action, lead + fragment):
+                    if slot == "yesno" and action and not term_found(action, lead + fragment):
                         continue
                     # … and its subject often stands in the fragment before (对于获得高新技术企业认定的企业，…给予
                     # 最高100万元奖补): it tells which figure of the sentence is the one asked about.

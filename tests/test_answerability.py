@@ -385,10 +385,10 @@ def test_an_unstated_fact_about_a_term_no_document_uses_is_not_called_covered(fa
 def test_an_english_term_is_found_by_any_corpus_term_of_its_phrase():
     forms = A.term_forms("How much subsidy can we get?")
     group = forms["补贴"]
-    assert len(group) > 1 and all(A._found("补贴", f"给予{form}。", forms) for form in group)
+    assert len(group) > 1 and all(A.term_found("补贴", f"给予{form}。", forms) for form in group)
     phrase = {"首台套": ("首台套", "首台（套）")}
-    assert A._found("首台套", "认定为首台（套）重大装备的", phrase)  # the clause words it the other way
-    assert not A._found("首台套", "认定为首台（套）重大装备的")
+    assert A.term_found("首台套", "认定为首台（套）重大装备的", phrase)  # the clause words it the other way
+    assert not A.term_found("首台套", "认定为首台（套）重大装备的")
     assert A.term_forms("补贴多少？") == {}
 
 
