@@ -6,6 +6,7 @@ tokens come from the real `ingest.tokenize.tokenize`, exactly as the real index 
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -71,16 +72,20 @@ def clause(doc: dict, label: str, text: str, kind: str = "item", line: int = 1, 
     )
 
 
+_BUILD_NUMBERS = itertools.count(1)
+
+
 @dataclass
 class FakeIndex:
     clause_list: list[Clause]
-    build_id: str = field(default_factory=lambda: "fake")
+    # Unique per instance for the whole session: rag.retrievers caches BM25 tables by build id, and `id(self)`
+    # is reused once an earlier index is garbage-collected, which served a stale table to a later test.
+    build_id: str = field(init=False, default_factory=lambda: f"fake-{next(_BUILD_NUMBERS)}")
 
     def __post_init__(self) -> None:
         self.clauses = {c.id: c for c in self.clause_list}
         self.tokens = {c.id: tokenize(c.embed_text) for c in self.clause_list}
         self._vectors = {c.id: vector(c.embed_text) for c in self.clause_list}
-        self.build_id = f"fake-{id(self)}"
         self.dense_calls = 0
 
     @property
