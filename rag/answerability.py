@@ -103,6 +103,10 @@ _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个
 _DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|生效|定期")
 _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少个?工作日|几个工作日|多少年|多少个月|多少小时|多少周|几年|"
                         r"\bhow (?:long|many (?:days|years|months|hours|weeks|working days))\b")
+# A calendar date or a time of day (几月几号, 哪天, 几点上班) is stated only by one (9月1日, 2025年, 每年3月, 上午9:00):
+# 每年初 or 定期 tells how often, not when.
+_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月(?:份|\d{1,2}\s*日)?|[一二三四五六七八九十]{1,2}月(?:份|[一二三四五六七八九十]{1,3}日)?|"
+                   r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午\s*\d|\d{1,2}\s*(?:时|点)(?!\d)|周[一二三四五六日末]")
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
 # question asks how long the document is valid, not how long something under it takes.
 _SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
@@ -123,6 +127,10 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
     # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.
     "figure": (("多少", "最高", "上限", "maximum"), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
+    "date": (("几月几号", "几月几日", "几月份", "几月", "几号", "哪天", "哪一天", "哪日", "哪个月", "哪年", "哪一年", "日期",
+              "几点钟", "几点上", "几点下", "几点开", "几点关", "几点前", "几点到", "上班时间", "办公时间", "开放时间",
+              "what date", "which date", "what day", "which day", "what time", "which month", "what month",
+              "which year", "what year", "opening hours", "office hours"), _DATE),
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
@@ -362,9 +370,9 @@ def mostly_unknown(features: Features, nouns_are_topics: bool = True) -> bool:
 # What each slot is called when an answer says it is not stated (a new slot needs a name in both, and in
 # rag/extractive.py STATED_SLOTS when the 结论 line should quote it).
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
-              "department": "负责部门", "materials": "所需材料"}
+              "date": "具体日期或时间", "department": "负责部门", "materials": "所需材料"}
 SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
-                "deadline": "the time limit", "department": "the responsible department",
+                "deadline": "the time limit", "date": "the date or time", "department": "the responsible department",
                 "materials": "the materials required"}
 
 

@@ -30,8 +30,8 @@ _ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
 _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
 _SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留|取消.{0,8}资格")
 
-# Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, amount, count, figure,
-# department, materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
+# Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, date, amount, count,
+# figure, department, materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
 # feature. (words that ask for it, what states it in a clause)
 MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
@@ -294,7 +294,7 @@ def with_marker(sentence: str, n: int) -> str:
 
 # The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
 # the department and validity come from the citations, see rag/assistant.py).
-STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "penalty", "definition", "yesno")
+STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "date", "penalty", "definition", "yesno")
 MAX_STATED = 3
 GRANTED_SLOTS = ("amount", "figure", "penalty")
 _GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")

@@ -104,6 +104,8 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("覆盖目标是多少？", ["figure"]), ("有效期多少年？", ["deadline"]), ("能拿多少补贴？找哪个部门？", ["amount", "department"]),
     ("How many copies are made?", ["count"]), ("How many days does approval take?", ["deadline"]),
     ("How do software firms cooperate with universities?", []),  # "rate" is no word of "cooperate"
+    ("几月几号开放领取？截止日期是哪天？", ["deadline", "date"]), ("工作日几点上班？", ["date"]),
+    ("有哪几点要求？", []), ("What time does the office open?", ["date"]),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
@@ -447,6 +449,16 @@ def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
     assert not A.stated("deadline", ["告知承诺书"], [signed_only], span=True)  # but not "how long"
     assert A._ASKS_SPAN.search("燃气表多久检定一次？") and not A._ASKS_SPAN.search("什么时候生效？")
     assert A._ASKS_SPAN.search("how long is the licence valid?")
+
+
+def test_a_date_or_time_of_day_is_stated_only_by_one_not_by_how_often():
+    doc = doc_meta("关于进一步促进科技创新券发展实施意见")
+    yearly = clause(doc, "三、（二）", "符合条件的企业在平台注册后，每年初从平台上领取科技创新券，年内可分次使用。")
+    dated = clause(doc, "三、（三）", "科技创新券每年3月1日起开放领取，12月31日前使用完毕。")
+    assert not A.stated("date", ["科技创新券"], [yearly])  # 每年初: how often, not which day
+    assert A.stated("date", ["科技创新券"], [dated])
+    hours = clause(doc_meta("政务服务中心管理办法"), "第五条", "政务服务中心工作时间为周一至周五上午9:00至下午5:00。")
+    assert A.stated("date", ["政务服务中心"], [hours])
 
 
 def test_a_not_a_question_forms_name_no_topic():
