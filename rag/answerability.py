@@ -4,13 +4,14 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
 * key-term coverage — the question's salient terms (after stripping framing, greetings, masked PII, names,
   places and function words) must be found, at character level or through the synonym map, in one supporting
   clause, its section headings or its document title; a term the whole corpus never uses is named in the
-  reasons; for an English question, the share of its content words the corpus term map does not know;
+  reasons; for an English question, the share of its content words the corpus term map does not know, and
+  whether it names a reviewed policy term none of whose Chinese forms the corpus uses (maternity leave);
 * jurisdiction — a question about another city or province, or about the state's or the province's own
   policy, is not answered from Suzhou's documents (a rule, not a weight: the library holds no such policy);
 * unknown things — when half or more of what a chat question is about (its nouns, and English words whose
   Chinese no document uses) is named by no document, it is refused whatever the retrieval scores (a rule; a
   hotline message's nouns describe the caller's situation too, so there only the parts that ask count);
-* answer slot — a question asking for an amount, a count, a deadline, a department or materials needs a
+* answer slot — a question asking for an amount, a count, a deadline, a date, a department or materials needs a
   supporting sentence that states that kind of fact about the question's topic terms; when it asks only for
   figures and no clause states one, it is refused whatever the scores (a rule: "the policy exists but states no
   figure" is the true answer, and the refusal says so and shows the clause);
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from domain.jurisdiction import CITY, CITY_SHORT, higher_levels_asked
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
-from domain.terms import load_absent_words, load_synonyms, load_term_map
+from domain.terms import load_absent_reviewed, load_absent_words, load_synonyms, load_term_map
 from domain.validity import ASKS_VALIDITY
 from rag.hotline import QUESTION_CUES, find_questions
 from ingest.model import Clause
@@ -151,12 +152,14 @@ class Features:
     english_absent: float  # share of an English question's content words that name what the corpus never mentions
     unknown_things: float  # IDF-weighted share of the question's nouns (and absent English words) no document uses
     figure_unstated: float  # 1: the question asks only for figures (amount, count) and no supporting clause states one
+    absent_term: float  # 1: an English question names a reviewed policy term no document uses (maternity leave)
     # unknown_things over the parts of the question that ask (问这项津贴每月发多少), not its story: for the rule only
     # (as a weight of the model it lowered dev cross-validated refusal, 0.737 → 0.663 for Chinese).
     asked_unknown: float = 0.0
 
     NAMES = ("best_cosine", "lexical_coverage", "clause_coverage", "sentence_coverage", "slot_missing",
-             "foreign_share", "latin", "english_absent", "unknown_things", "figure_unstated")  # the model's inputs
+             "foreign_share", "latin", "english_absent", "unknown_things", "figure_unstated",
+             "absent_term")  # the model's inputs
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in self.NAMES]
@@ -305,6 +308,7 @@ class Answerability:
             english_absent=len(english) / len(terms) if terms else 0.0,
             unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in things) / total,
             figure_unstated=float(bool(asked) and set(asked) <= FIGURE_SLOTS and len(unstated) == len(asked)),
+            absent_term=float(bool(absent_policy_terms(english))),
             asked_unknown=self.asked_unknown(question),
         )
         missing = [t for t in terms if t not in found]
@@ -468,6 +472,16 @@ def is_absent(word: str) -> bool:
     """An English word or reviewed phrase (or its base form) whose every Chinese rendering the corpus lacks."""
     absent = load_absent_words()
     return word in absent or any(b in absent for b in base_forms(word))
+
+
+def absent_policy_terms(english: list[str]) -> list[str]:
+    """Of an English question's absent words and phrases (`english`), the reviewed policy terms (maternity leave
+    → 产假): named on purpose, they make the question about what no document mentions, where an absent
+    CC-CEDICT gloss may be a loose reading of an everyday word (one sense of it the corpus lacks). A Chinese question's absent
+    terms weigh in `unknown_things`; their share of its nouns already says this (as a feature of its own, dev
+    cross-validated refusal of Chinese questions fell, 0.747 → 0.663)."""
+    reviewed = load_absent_reviewed()
+    return [t for t in english if t in reviewed or any(b in reviewed for b in base_forms(t))]
 
 
 def term_forms(question: str) -> dict[str, tuple[str, ...]]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rag import answerability as A
+from domain.terms import load_absent_reviewed
 from rag.answerability import Answerability, Features, Model, asked_slots, foreign_places, foreign_share, salient_terms
 from rag.retrieval import Ranking
 from rag.runtime import make_assistant
@@ -46,10 +47,10 @@ def test_nouns_of_a_question_are_the_things_it_asks_about_not_its_verbs():
 
 def test_half_the_question_unknown_is_refused_by_rule():
     features = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.5, figure_unstated=0.0,
-                        asked_unknown=0.0)
+                        absent_term=0.0, asked_unknown=0.0)
     assert A.mostly_unknown(features)
-    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4, figure_unstated=0.0,
-                                         asked_unknown=0.0))
+    assert not A.mostly_unknown(Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, 0.0, 0.0, unknown_things=0.4,
+                                         figure_unstated=0.0, absent_term=0.0, asked_unknown=0.0))
     # a hotline message: its story's nouns do not count, the nouns of what it asks do
     assert not A.mostly_unknown(features, nouns_are_topics=False)
     assert A.mostly_unknown(replace(features, unknown_things=0.1, asked_unknown=0.6), nouns_are_topics=False)
@@ -234,12 +235,25 @@ def test_model_file_lists_the_code_features_and_cutoffs_fitted_within_the_false_
         assert raw["cross_validated"][language]["false_refusal_rate"] <= raw["fitted_on"]["max_false_refusal"]
 
 
+def test_an_english_question_naming_a_reviewed_term_no_document_uses_is_marked(fake):
+    """"maternity leave" is a reviewed policy term (产假) no document uses: the question is about it. A stray
+    word whose every CC-CEDICT Chinese the corpus lacks is absent too, but no reviewed term."""
+    assert "maternity leave" in load_absent_reviewed() and "kennel" not in load_absent_reviewed()
+    assert A.absent_policy_terms(["maternity leave", "kennel"]) == ["maternity leave"]
+    index, check = fake
+    ranking = ranking_of(index, list(index.clauses)[:1])
+    features, _ = check.features("How many days of maternity leave do employees get in Suzhou?", ranking)
+    assert features.absent_term == 1.0
+    features, _ = check.features("How many days does gas pipeline approval take in Suzhou?", ranking)
+    assert features.absent_term == 0.0
+
+
 def test_each_language_is_judged_at_its_own_cutoff():
     model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
     chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0,
-                       figure_unstated=0.0, asked_unknown=0.0)
+                       figure_unstated=0.0, absent_term=0.0, asked_unknown=0.0)
     english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0,
-                       figure_unstated=0.0, asked_unknown=0.0)
+                       figure_unstated=0.0, absent_term=0.0, asked_unknown=0.0)
     assert model.probability(chinese) < model.cutoff(chinese)
     assert model.probability(english) >= model.cutoff(english)
 
