@@ -18,11 +18,15 @@ NOT_YET = "尚未施行"
 Status = Literal["有效", "已过期", "未注明有效期"]
 STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
 
+# Until when a document runs, asked of the document itself (这个政策到哪年为止？ 措施执行到什么时候？).
+_UNTIL_WHEN = (r"(?:政策|措施|办法|意见|方案|文件|规定|条例|细则)[^，。？?！!]{0,8}?(?:到|至|截至|截止到?)"
+               r"(?:哪年|哪一年|哪天|哪一天|什么时候|何时|几时|哪个月)")
 # A question about whether, or since or until when, a document applies …
-ASKS_VALIDITY = re.compile(r"有效|施行|失效|到期|过期|废止|in force|valid|expir|take[sn]? effect|effective", re.I)
+ASKS_VALIDITY = re.compile(rf"有效|施行|失效|到期|过期|废止|{_UNTIL_WHEN}|in force|valid|expir|take[sn]? effect|effective",
+                           re.I)
 # … in words that can only mean the document's own term, not a date something in it takes effect (承诺书签章后生效)
-ASKS_TERM = re.compile(r"有效期|还有效|是否有效|失效|到期|过期|废止|in force|valid until|still valid|validity|expir|"
-                       r"until when", re.I)
+ASKS_TERM = re.compile(rf"有效期|还有效|是否有效|失效|到期|过期|废止|{_UNTIL_WHEN}|in force|valid until|still valid|"
+                       r"validity|expir|until when", re.I)
 # … and the sentence of a document that answers it (本办法自2018年6月1日起施行；有效期至2027年12月31日).
 STATES_VALIDITY = re.compile(r"起(?:施行|实施|执行)|有效期(?:至|为)|至\d{4}年\d{1,2}月\d{1,2}日止")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from domain.validity import UNSTATED, cn_date
+from domain.validity import ASKS_TERM, UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
 from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, term_found, asked_slots, salient_terms
@@ -99,6 +99,10 @@ def answer_slots(question: str) -> list[str]:
     asked = asked_slots(question)
     asked += [slot for slot, asks in MORE_ASKS.items() if slot not in asked and any(a in q for a in asks)]
     asked += [slot for slot, (asks, _) in MORE_SLOTS.items() if any(a in q for a in asks)]
+    if ASKS_TERM.search(question) and "validity" not in asked:
+        asked.append("validity")
+    if "validity" in asked and "date" in asked:
+        asked.remove("date")  # 到哪天为止？ is answered by the validity statement's date, not by any date quoted
     if "yesno" not in asked and re.search(r"(?:能|可以|可|行|允许)[^，。？?]{0,15}吗[？?。！!\s]*$", question.strip()):
         asked.append("yesno")
     return asked

@@ -55,6 +55,18 @@ def test_several_slots_are_recognised_in_one_question():
     assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
+@pytest.mark.parametrize("question", ["这个政策到哪年为止？", "这些措施执行到什么时候？", "办法有效期到哪天？"])
+def test_until_when_a_document_runs_asks_its_validity_not_any_date_in_it(question):
+    """Answered by the validity statement (有效期至2027年12月31日), not by a target year quoted from the text (到2027年,
+    新增…不少于50个)."""
+    slots = answer_slots(question)
+    assert "validity" in slots and "date" not in slots
+
+
+def test_until_when_something_in_a_document_runs_is_no_question_of_its_validity():
+    assert "validity" not in answer_slots("补贴发到什么时候？")
+
+
 @pytest.mark.parametrize(("text", "units"), [
     ("本政策由市商务局会相关部门负责解释。", ["市商务局"]),
     ("将培训合格的送气服务人员名单报送燃气管理部门备案。", ["燃气管理部门"]),
