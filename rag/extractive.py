@@ -20,6 +20,7 @@ from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
 from rag.answerability import AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, term_found, asked_slots, salient_terms
 from rag.citations import Departments, department_phrase, flat_validity
+from rag.lookup import article_number
 from rag.translate import is_latin, to_chinese
 from rag.types import Citation
 
@@ -200,9 +201,18 @@ def extract(
     if not found:
         return []
     first, rest = found[0], found[1:]
-    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best), key=lambda ex: -ex.best)[: MAX_CLAUSES - 1]
+    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best or continues(first.clause, ex.clause)),
+                    key=lambda ex: (not continues(first.clause, ex.clause), -ex.best))[: MAX_CLAUSES - 1]
     chosen = [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
     return chosen + _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
+
+
+def continues(clause: Clause, other: Clause) -> bool:
+    """Whether `other` is the article right after `clause` in the same regulation: ranked next to it, it carries
+    on what the first began (开工前查明管线 → 施工时共同制定保护措施、人工探挖), though it shares fewer of the
+    question's words."""
+    first, then = article_number(clause.label), article_number(other.label)
+    return clause.doc_id == other.doc_id and first is not None and then == first + 1
 
 
 def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],

@@ -273,6 +273,24 @@ def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answer
     assert found.sentences[0] == "用气量以燃气计量装置的记录为准。" and len(found.sentences) < 5
 
 
+def test_the_article_right_after_the_leading_one_is_quoted_though_it_shares_fewer_words():
+    """Ranked among the first clauses, the next article carries on what the leading one began; an article further
+    on, or one of another document, sharing as few words, is left out."""
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    gas, other = doc_meta("苏州市燃气管理办法", doc_id="gas"), doc_meta("苏州市建筑施工安全监督管理办法", doc_id="build")
+    before = clause(gas, "第三十八条", "建设工程开工前，施工单位应当查明作业区域地下燃气设施的相关情况。", kind="article")
+    during = clause(gas, "第三十九条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
+    later = clause(gas, "第四十一条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
+    elsewhere = clause(other, "第三十九条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
+    question = "施工单位开工前要查明燃气设施的什么情况？"
+    quoted = [ex.clause.id for ex in extract(question, [before, during], lambda token: 1.0)]
+    assert quoted == ["gas:第三十八条", "gas:第三十九条"]
+    for stranger in (later, elsewhere):
+        assert [ex.clause.id for ex in extract(question, [before, stranger], lambda token: 1.0)] == ["gas:第三十八条"]
+
+
 @pytest.mark.model
 def test_penalty_is_the_fine_the_linked_article_sets_not_a_referral_to_other_rules(assistant):
     answer = assistant.ask("出租车司机开着空车灯，乘客招手停车后不载客，算拒载吗？会怎么处罚？")
