@@ -208,11 +208,11 @@ def extract(
 
 
 def continues(clause: Clause, other: Clause) -> bool:
-    """Whether `other` is the article right after `clause` in the same regulation: ranked next to it, it carries
-    on what the first began (开工前查明管线 → 施工时共同制定保护措施、人工探挖), though it shares fewer of the
-    question's words."""
+    """Whether `other` is the article right before or after `clause` in the same regulation: ranked near it, it
+    carries the same matter on (开工前查明管线 → 施工时共同制定保护措施、人工探挖; 组织竣工验收、15日内备案 →
+    移交竣工资料), though it shares fewer of the question's words."""
     first, then = article_number(clause.label), article_number(other.label)
-    return clause.doc_id == other.doc_id and first is not None and then == first + 1
+    return clause.doc_id == other.doc_id and first is not None and then is not None and abs(then - first) == 1
 
 
 def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],

@@ -273,9 +273,9 @@ def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answer
     assert found.sentences[0] == "用气量以燃气计量装置的记录为准。" and len(found.sentences) < 5
 
 
-def test_the_article_right_after_the_leading_one_is_quoted_though_it_shares_fewer_words():
-    """Ranked among the first clauses, the next article carries on what the leading one began; an article further
-    on, or one of another document, sharing as few words, is left out."""
+def test_the_article_next_to_the_leading_one_is_quoted_though_it_shares_fewer_words():
+    """Ranked among the first clauses, the article before or after the leading one carries the same matter on;
+    an article further on, or one of another document, sharing as few words, is left out."""
     from rag.extractive import extract
     from stubs.fake_index import clause, doc_meta
 
@@ -287,6 +287,8 @@ def test_the_article_right_after_the_leading_one_is_quoted_though_it_shares_fewe
     question = "施工单位开工前要查明燃气设施的什么情况？"
     quoted = [ex.clause.id for ex in extract(question, [before, during], lambda token: 1.0)]
     assert quoted == ["gas:第三十八条", "gas:第三十九条"]
+    earlier = clause(gas, "第三十七条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
+    assert [ex.clause.id for ex in extract(question, [before, earlier], lambda token: 1.0)][-1] == "gas:第三十七条"
     for stranger in (later, elsewhere):
         assert [ex.clause.id for ex in extract(question, [before, stranger], lambda token: 1.0)] == ["gas:第三十八条"]
 
