@@ -473,6 +473,17 @@ def thresholds(text: str) -> list[Threshold]:
     return out
 
 
+_NAMES_A_BOUND = re.compile(r"(?:超过|超|过了|不到|低于|高于|大于|小于)$")
+_BELOW = ("不到", "低于", "小于")
+_ITEM_START = re.compile(rf"[。；;\n]|{_ITEM_MARKER}")
+
+
+def _item_of(text: str, start: int) -> str:
+    """The sentence or enumeration item a figure stands in, up to the figure (（一）具有博士学位，年龄在55周岁)."""
+    begin = max((m.end() for m in _ITEM_START.finditer(text, 0, start)), default=0)
+    return text[begin:start]
+
+
 def _context(text: str, start: int, width: int) -> set[str]:
     """The character pairs of the words written just before a figure, within its phrase: what it measures
     (设备投入, 研发投入, 员工)."""
@@ -489,19 +500,30 @@ def comparison(question: str, quoted: str) -> str | None:
     in the quoted text; None when there is no such pair. Figures of different kinds are never compared, nor
     amounts of different things (设备投入6000万 against a subsidy capped at 500万元); an age is an age."""
     said: list[str] = []
-    for q in quantities(question):
-        for b in thresholds(quoted):
-            if b.quantity.kind != q.kind:
-                continue
-            if q.kind != "age" and _context(question, q.start, 8).isdisjoint(_context(quoted, b.quantity.start, 16)):
+    asked = token_set(question)
+    figures = quantities(question)
+    # 今年58岁，超过55岁还能办吗？ — beside the caller's own figure, one worded as a bound speaks of the rule.
+    own = [q for q in figures if not _NAMES_A_BOUND.search(question[max(0, q.start - 2):q.start])]
+    figures = [q for q in figures if q in own or not any(o.kind == q.kind for o in own)]
+    for q in figures:
+        bounds = [b for b in thresholds(quoted) if b.quantity.kind == q.kind and
+                  (q.kind == "age" or not _context(question, q.start, 8).isdisjoint(_context(quoted, b.quantity.start, 16)))]
+        # Of several bounds (博士55周岁以下、硕士50周岁以下…), those of the items the question speaks of (我有博士学位).
+        shared = {id(b): len(asked & token_set(_item_of(quoted, b.quantity.start))) for b in bounds}
+        best = max(shared.values(), default=0)
+        worded = _NAMES_A_BOUND.search(question[max(0, q.start - 2):q.start])
+        # 超过55岁 is more than 55, 不到35岁 less than 35: a figure just past the one written.
+        value = q.value + (0.0 if not worded else -1e-6 if worded[0] in _BELOW else 1e-6)
+        for b in bounds:
+            if shared[id(b)] < best:
                 continue
             bound = b.quantity.text
             if b.lower:
-                verdict = (f"超过{bound}的门槛" if q.value > b.quantity.value else
-                           f"达到{bound}的门槛" if q.value == b.quantity.value else f"未达到{bound}的门槛")
+                verdict = (f"超过{bound}的门槛" if value > b.quantity.value else
+                           f"达到{bound}的门槛" if value == b.quantity.value else f"未达到{bound}的门槛")
             else:
-                verdict = f"在{bound}的上限以内" if q.value <= b.quantity.value else f"超过{bound}的上限"
-            phrase = f"{q.text}，{verdict}"
+                verdict = f"在{bound}的上限以内" if value <= b.quantity.value else f"超过{bound}的上限"
+            phrase = f"{worded[0] if worded else ''}{q.text}，{verdict}"
             if phrase not in said:
                 said.append(phrase)
     return "；".join(said[:3]) if said else None

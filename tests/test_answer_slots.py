@@ -42,6 +42,20 @@ def test_no_comparison_across_units_or_kinds(question):
     assert comparison(question, clause) is None
 
 
+_TALENT_AGES = ("符合下列条件之一的学历人才，可以申请户口迁入：（一）具有博士研究生学历或者博士学位，年龄在55周岁以下；"
+                "（二）具有硕士研究生学历或者硕士学位，年龄在50周岁以下；（三）具有本科学历，年龄在45周岁以下；")
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("我有博士学位，今年58岁，超过55岁还能办人才落户吗？", "58岁，超过55周岁的上限"),  # the doctor's bound only
+    ("我今年55岁，有博士学位，还能落户吗？", "55岁，在55周岁的上限以内"),
+    ("我有博士学位，超过55岁还能落户吗？", "超过55岁，超过55周岁的上限"),  # more than 55, not 55
+    ("我是本科，不到45岁，能落户吗？", "不到45岁，在45周岁的上限以内"),
+])
+def test_the_callers_figure_is_compared_with_the_bound_of_the_item_the_question_speaks_of(question, said):
+    assert comparison(question, _TALENT_AGES) == said
+
+
 def test_amount_granted_is_not_compared_with_the_investment_asked_about():
     """Same unit, different thing: a subsidy cap is no bar for the investment figure the caller gives."""
     assert comparison("设备投入600万，能补多少？", "给予补贴，单个项目最高不超过500万元") is None
