@@ -115,6 +115,12 @@ _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|�
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
 FIGURE_SLOTS = {"amount", "count", "figure"}
+# Which ones, by number (哪9个, 哪几家, 哪三个中心): stated only by a list naming them — three or more items in a
+# row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
+_WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六七八九十", *map(str, range(2, 21)))
+                    for unit in "个家项所条批类种")
+_LIST = re.compile(r"[^、，。；：]{1,30}、[^、，。；：]{1,30}、|[（(][一二三四五六七八九十\d]+[)）].{2,}[（(][一二三四五六七八九十\d]+[)）]",
+                   re.S)
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
@@ -132,6 +138,7 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
               "几点钟", "几点上", "几点下", "几点开", "几点关", "几点前", "几点到", "上班时间", "办公时间", "开放时间",
               "what date", "which date", "what day", "which day", "what time", "which month", "what month",
               "which year", "what year", "opening hours", "office hours"), _DATE),
+    "names": ((*_WHICH_ONES, "名单", "分别是哪", "是哪几", "which ones", "list of"), _LIST),
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
@@ -374,9 +381,9 @@ def mostly_unknown(features: Features, nouns_are_topics: bool = True) -> bool:
 # What each slot is called when an answer says it is not stated (a new slot needs a name in both, and in
 # rag/extractive.py STATED_SLOTS when the 结论 line should quote it).
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
-              "date": "具体日期或时间", "department": "负责部门", "materials": "所需材料"}
+              "date": "具体日期或时间", "names": "具体名单", "department": "负责部门", "materials": "所需材料"}
 SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
-                "deadline": "the time limit", "date": "the date or time", "department": "the responsible department",
+                "deadline": "the time limit", "date": "the date or time", "names": "which ones they are", "department": "the responsible department",
                 "materials": "the materials required"}
 
 

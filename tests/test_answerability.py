@@ -450,6 +450,16 @@ def test_a_word_jieba_takes_for_a_name_is_a_term_where_the_corpus_uses_it():
     assert "张建国" not in details["missing"] + details["unknown"]  # a caller's name stays a name
 
 
+def test_which_ones_by_number_is_stated_by_a_list_naming_them_not_by_the_count():
+    doc = doc_meta("关于促进银发经济高质量发展的若干措施")
+    count_only = clause(doc, "二、（五）", "建设首批9个银发经济实验室，支持康复辅具研发。")
+    named = clause(doc, "二、（六）", "首批银发经济实验室为康复辅具实验室、智慧养老实验室、适老化改造实验室等。")
+    assert asked_slots("首批9个银发经济实验室是哪9个？") == ["names"]
+    assert asked_slots("重点细分领域是哪几个？") == ["names"]
+    assert not A.stated("names", ["银发经济实验室"], [count_only])
+    assert A.stated("names", ["银发经济实验室"], [named])
+
+
 def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
     doc = doc_meta("苏州市燃气管理办法")
     meter = clause(doc, "第二十八条", "管道燃气的用气量，应当以经检定合格、并且在有效期内的燃气计量装置的记录为准。")
