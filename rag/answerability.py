@@ -383,7 +383,8 @@ def mostly_unknown(features: Features, nouns_are_topics: bool = True) -> bool:
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
               "date": "具体日期或时间", "names": "具体名单", "department": "负责部门", "materials": "所需材料"}
 SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
-                "deadline": "the time limit", "date": "the date or time", "names": "which ones they are", "department": "the responsible department",
+                "deadline": "the time limit", "date": "the date or time", "names": "which ones they are",
+                "department": "the responsible department",
                 "materials": "the materials required"}
 
 
@@ -484,9 +485,9 @@ def is_absent(word: str) -> bool:
 def absent_policy_terms(english: list[str]) -> list[str]:
     """Of an English question's absent words and phrases (`english`), the reviewed policy terms (maternity leave
     → 产假): named on purpose, they make the question about what no document mentions, where an absent
-    CC-CEDICT gloss may be a loose reading of an everyday word (one sense of it the corpus lacks). A Chinese question's absent
-    terms weigh in `unknown_things`; their share of its nouns already says this (as a feature of its own, dev
-    cross-validated refusal of Chinese questions fell, 0.747 → 0.663)."""
+    CC-CEDICT gloss may be a loose reading of an everyday word. A Chinese question's absent terms weigh in
+    `unknown_things`; their share of its nouns already says this (as a feature of its own, dev cross-validated
+    refusal of Chinese questions fell, 0.747 → 0.663)."""
     reviewed = load_absent_reviewed()
     return [t for t in english if t in reviewed or any(b in reviewed for b in base_forms(t))]
 

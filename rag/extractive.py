@@ -32,8 +32,8 @@ _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
 _SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留|取消.{0,8}资格")
 
 # Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, date, amount, count,
-# figure, department, materials), recognised to shape the answer only: adding them to SLOTS would change the fitted model's slot
-# feature. (words that ask for it, what states it in a clause)
+# figure, names, department, materials), recognised to shape the answer only: adding them to SLOTS would change
+# the fitted model's slot feature. (words that ask for it, what states it in a clause)
 MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:米|公里|千米|厘米|毫米|平方米|公顷|层)")),
@@ -308,7 +308,8 @@ def with_marker(sentence: str, n: int) -> str:
 
 # The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
 # the department and validity come from the citations, see rag/assistant.py).
-STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "date", "penalty", "definition", "yesno")
+STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "date", "penalty", "definition",
+                "yesno")
 MAX_STATED = 3
 GRANTED_SLOTS = ("amount", "figure", "penalty")
 _GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")
@@ -506,8 +507,9 @@ def comparison(question: str, quoted: str) -> str | None:
     own = [q for q in figures if not _NAMES_A_BOUND.search(question[max(0, q.start - 2):q.start])]
     figures = [q for q in figures if q in own or not any(o.kind == q.kind for o in own)]
     for q in figures:
+        near = _context(question, q.start, 8)
         bounds = [b for b in thresholds(quoted) if b.quantity.kind == q.kind and
-                  (q.kind == "age" or not _context(question, q.start, 8).isdisjoint(_context(quoted, b.quantity.start, 16)))]
+                  (q.kind == "age" or not near.isdisjoint(_context(quoted, b.quantity.start, 16)))]
         # Of several bounds (博士55周岁以下、硕士50周岁以下…), those of the items the question speaks of (我有博士学位).
         shared = {id(b): len(asked & token_set(_item_of(quoted, b.quantity.start))) for b in bounds}
         best = max(shared.values(), default=0)
