@@ -203,8 +203,17 @@ def extract(
     first, rest = found[0], found[1:]
     strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best or continues(first.clause, ex.clause)),
                     key=lambda ex: (not continues(first.clause, ex.clause), -ex.best))[: MAX_CLAUSES - 1]
-    chosen = [first] + [ex for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+    chosen = [first] + [_whole_if_short(ex) if continues(first.clause, ex.clause) else ex
+                        for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
     return chosen + _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
+
+
+def _whole_if_short(ex: Extract) -> Extract:
+    """A short article carrying the leading one's matter on is read whole: it is there for what the question's
+    words miss (施工时共同制定保护措施; 位置不明的，应当人工探挖)."""
+    if len(ex.clause.text) > SHORT_CLAUSE_CHARS:
+        return ex
+    return Extract(ex.clause, passages(ex.clause.text, ex.clause.label), ex.best)
 
 
 def continues(clause: Clause, other: Clause) -> bool:

@@ -295,12 +295,14 @@ def test_the_article_next_to_the_leading_one_is_quoted_though_it_shares_fewer_wo
 
     gas, other = doc_meta("苏州市燃气管理办法", doc_id="gas"), doc_meta("苏州市建筑施工安全监督管理办法", doc_id="build")
     before = clause(gas, "第三十八条", "建设工程开工前，施工单位应当查明作业区域地下燃气设施的相关情况。", kind="article")
-    during = clause(gas, "第三十九条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
+    during = clause(gas, "第三十九条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。"
+                    "埋设位置不明的，应当采取人工探挖措施。由于施工造成损坏的，应当依法赔偿。", kind="article")
     later = clause(gas, "第四十一条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
     elsewhere = clause(other, "第三十九条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
     question = "施工单位开工前要查明燃气设施的什么情况？"
-    quoted = [ex.clause.id for ex in extract(question, [before, during], lambda token: 1.0)]
-    assert quoted == ["gas:第三十八条", "gas:第三十九条"]
+    extracts = extract(question, [before, during], lambda token: 1.0)
+    assert [ex.clause.id for ex in extracts] == ["gas:第三十八条", "gas:第三十九条"]
+    assert "埋设位置不明的，应当采取人工探挖措施。" in extracts[1].sentences  # short: read whole
     earlier = clause(gas, "第三十七条", "可能影响燃气设施安全的，应当与燃气经营企业共同制定安全保护措施。", kind="article")
     assert [ex.clause.id for ex in extract(question, [before, earlier], lambda token: 1.0)][-1] == "gas:第三十七条"
     for stranger in (later, elsewhere):
