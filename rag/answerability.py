@@ -379,7 +379,7 @@ def mostly_unknown(features: Features, nouns_are_topics: bool = True) -> bool:
 
 
 # What each slot is called when an answer says it is not stated (a new slot needs a name in both, and in
-# rag/extractive.py STATED_SLOTS when the 结论 line should quote it).
+# rag/extractive.py STATED_SLOTS when the 结论 line should quote it, SAID_UNSTATED when it should say it is missing).
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
               "date": "具体日期或时间", "names": "具体名单", "department": "负责部门", "materials": "所需材料"}
 SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",

@@ -317,8 +317,10 @@ def with_marker(sentence: str, n: int) -> str:
 
 # The asked facts the 结论 states, in this order (lists — conditions, materials, steps — are left to the quotes;
 # the department and validity come from the citations, see rag/assistant.py).
-STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "date", "penalty", "definition",
-                "yesno")
+STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "penalty", "definition", "yesno")
+# … and those whose absence it says (所引条款未写明具体日期或时间). A date or a list is not quoted as the answer:
+# the fragment sharing most words with the question may be another document's date (…2007年发布的…同时废止).
+SAID_UNSTATED = (*STATED_SLOTS, "date", "names")
 MAX_STATED = 3
 GRANTED_SLOTS = ("amount", "figure", "penalty")
 _GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")
@@ -569,7 +571,7 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
     if departments is not None:
         parts.append(department_phrase(departments))
     parts += [stated(f) for f in findings(question, extracts, numbers, idf, unstated)]
-    parts += [f"所引条款未写明{SLOT_NAMES[slot]}" for slot in unstated if slot in STATED_SLOTS]
+    parts += [f"所引条款未写明{SLOT_NAMES[slot]}" for slot in unstated if slot in SAID_UNSTATED]
     compared = comparison(question, "".join(s for ex in extracts for s in ex.sentences))
     if compared:
         parts.append(f"按您所述：{compared}")
@@ -590,5 +592,5 @@ def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str
     for finding in findings(question, extracts, numbers, idf, unstated):
         quoted = stated(finding)
         parts.append(quoted.replace("不可以——", "No — ", 1))
-    parts += [f"the cited clauses do not state {SLOT_ENGLISH[slot]}" for slot in unstated if slot in STATED_SLOTS]
+    parts += [f"the cited clauses do not state {SLOT_ENGLISH[slot]}" for slot in unstated if slot in SAID_UNSTATED]
     return "In short: " + "; ".join(parts) + "." if parts else ""

@@ -129,6 +129,15 @@ def test_figure_the_clauses_do_not_state_for_the_topic_is_said_to_be_unstated_no
 
 
 @pytest.mark.model
+def test_a_date_asked_is_not_answered_with_another_documents_date_from_the_quoted_text(assistant):
+    """The 施行 article also names the date an earlier regulation of the same title was issued and repealed; the
+    first line may not offer that date as the answer to when this one was issued."""
+    answer = assistant.ask("苏州市燃气管理办法是哪年发布的？")
+    assert answer.citations[0].citation.startswith("《苏州市燃气管理办法》")
+    assert "2007" not in first_line(answer)
+
+
+@pytest.mark.model
 def test_listed_conditions_are_quoted_whole(assistant):
     answer = assistant.ask("出租汽车驾驶员要具备什么条件？")
     assert answer.citations[0].citation == "《苏州市客运出租汽车管理办法》第九条"
