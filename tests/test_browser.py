@@ -75,6 +75,7 @@ def open_page(browser, live_url):
         page.on("request", lambda request: None if LOCAL.match(request.url) else outside.append(request.url))
         page.goto(live_url)
         page.get_by_role("tab", name="政策问答").wait_for()
+        page.locator("#chatbot").wait_for(state="attached")  # the tabs can render a moment before the chat
         return page
 
     yield opened
