@@ -18,7 +18,7 @@ NOT_YET = "尚未施行"
 Status = Literal["有效", "已过期", "未注明有效期"]
 STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
 
-# Until when a document runs, asked of the document itself (这个政策到哪年为止？ 措施执行到什么时候？).
+# Until when a document runs, asked of the document itself (本办法执行至何时？ 这些措施截止到哪一天？).
 _UNTIL_WHEN = (r"(?:政策|措施|办法|意见|方案|文件|规定|条例|细则)[^，。？?！!]{0,8}?(?:到|至|截至|截止到?)"
                r"(?:哪年|哪一年|哪天|哪一天|什么时候|何时|几时|哪个月)")
 # A question about whether, or since or until when, a document applies …

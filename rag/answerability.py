@@ -115,7 +115,7 @@ _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|�
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
 FIGURE_SLOTS = {"amount", "count", "figure"}
-# Which ones, by number (哪9个, 哪几家, 哪三个中心): stated only by a list naming them — three or more items in a
+# Which ones, by number (哪几家, 哪5个): stated only by a list naming them — three or more items in a
 # row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
 _WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六七八九十", *map(str, range(2, 21)))
                     for unit in "个家项所条批类种")

@@ -69,7 +69,7 @@ def test_several_slots_are_recognised_in_one_question():
     assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
-@pytest.mark.parametrize("question", ["这个政策到哪年为止？", "这些措施执行到什么时候？", "办法有效期到哪天？"])
+@pytest.mark.parametrize("question", ["本办法执行至何时？", "这些措施截止到哪一天？", "办法有效期到哪天？"])
 def test_until_when_a_document_runs_asks_its_validity_not_any_date_in_it(question):
     """Answered by the validity statement (有效期至2027年12月31日), not by a target year quoted from the text (到2027年,
     新增…不少于50个)."""
