@@ -205,7 +205,7 @@ def extract(
                     key=lambda ex: (not continues(first.clause, ex.clause), -ex.best))[: MAX_CLAUSES - 1]
     chosen = [first] + [_whole_if_short(ex) if continues(first.clause, ex.clause) else ex
                         for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
-    return chosen + _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
+    return _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
 
 
 def _whole_if_short(ex: Extract) -> Extract:
@@ -226,23 +226,34 @@ def continues(clause: Clause, other: Clause) -> bool:
 
 def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],
                    idf: Callable[[str], float]) -> list[Extract]:
-    """A question of several parts (…多久走访一次？…多久调研一次？) gets, for each part, the clause that answers
-    that part best when the whole question's choice left it out (at most one clause more)."""
+    """A question of several parts (…多久走访一次？…多久调研一次？) gets, for each part, the passages that answer
+    that part best: in a clause already chosen, added to its quote; else that clause (at most one more)."""
     from rag.hotline import find_questions
 
     parts = [p for p in find_questions(question) if p.strip() != question.strip()]
     if len(parts) < 2:
-        return []
-    added: list[Extract] = []
+        return chosen
+    chosen, added = list(chosen), []
     for part in parts:
         weights = term_weights(part, idf)
         slots = answer_slots(part)
         scored = [_extract_one(c, units, weights, slots, MAX_UNITS_OTHER)
                   for c in clauses if (units := passages(c.text, c.label))]
         best = max(scored, key=lambda ex: ex.best, default=None)
-        if best is not None and all(best.clause.id != ex.clause.id for ex in chosen + added):
+        if best is None:
+            continue
+        same = [i for i, ex in enumerate(chosen) if ex.clause.id == best.clause.id]
+        if same:
+            chosen[same[0]] = _with_sentences(chosen[same[0]], best.sentences)
+        elif all(best.clause.id != ex.clause.id for ex in added):
             added.append(best)
-    return added[:1]
+    return chosen + added[:1]
+
+
+def _with_sentences(ex: Extract, more: list[str]) -> Extract:
+    """The extract with `more` of its clause's passages quoted too, all in clause order."""
+    units = passages(ex.clause.text, ex.clause.label)
+    return Extract(ex.clause, [u for u in units if u in ex.sentences or u in more], ex.best)
 
 
 def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, float], slots: list[str],

@@ -297,6 +297,21 @@ def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answer
     assert found.sentences[0] == "用气量以燃气计量装置的记录为准。" and len(found.sentences) < 5
 
 
+def test_each_part_of_a_question_gets_its_passage_from_a_clause_already_quoted():
+    """Both parts are answered by one long clause whose many sentences on the first part fill its quote: the
+    second part's sentence joins them."""
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    filler = "".join(f"告知承诺书第{n}项内容什么时候经双方确认，什么时候生效。" for n in range(1, 12))
+    text = ("告知承诺书经行政审批部门和申请人双方签章后生效。" + filler +
+            "行政审批部门尚未作出决定前，申请人可以提出解除承诺申请。")
+    (found,) = extract("告知承诺书什么时候生效？还没作出决定前能解除承诺吗？",
+                       [clause(doc_meta("行政审批告知承诺制管理办法"), "第九条", text, kind="article")],
+                       lambda token: 1.0)
+    assert "行政审批部门尚未作出决定前，申请人可以提出解除承诺申请。" in found.sentences
+
+
 def test_the_article_next_to_the_leading_one_is_quoted_though_it_shares_fewer_words():
     """Ranked among the first clauses, the article before or after the leading one carries the same matter on;
     an article further on, or one of another document, sharing as few words, is left out."""
