@@ -201,10 +201,12 @@ def extract(
     if not found:
         return []
     first, rest = found[0], found[1:]
-    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best or continues(first.clause, ex.clause)),
-                    key=lambda ex: (not continues(first.clause, ex.clause), -ex.best))[: MAX_CLAUSES - 1]
-    chosen = [first] + [_whole_if_short(ex) if continues(first.clause, ex.clause) else ex
-                        for ex in rest if ex in strong]  # weaker clauses add noise, not an answer
+    neighbours = {ex.clause.id for ex in rest if continues(first.clause, ex.clause)}
+    strong = sorted((ex for ex in rest if ex.best >= 0.8 * first.best or ex.clause.id in neighbours),
+                    key=lambda ex: (ex.clause.id not in neighbours, -ex.best))[: MAX_CLAUSES - 1]
+    kept = {ex.clause.id for ex in strong}  # weaker clauses add noise, not an answer
+    chosen = [first] + [_whole_if_short(ex) if ex.clause.id in neighbours else ex
+                        for ex in rest if ex.clause.id in kept]
     return _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf)
 
 
