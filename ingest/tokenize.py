@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import jieba
@@ -80,6 +81,20 @@ def tokenize(text: str) -> list[str]:
     """BM25 tokens of a clause or a question, in order, duplicates kept (BM25 counts them)."""
     tokens = _get_tokenizer().cut_for_search(normalise(text))
     return [t for t in tokens if t not in STOPWORDS and _WORDLIKE.search(t)]
+
+
+def words(text: str) -> list[str]:
+    """The text cut into dictionary words, in order, nothing dropped. Unknown words are not guessed: a pair of
+    characters the dictionary lacks (a typo: 从叶) stays two one-character words."""
+    return list(_get_tokenizer().cut(text, HMM=False))
+
+
+def word_frequency() -> Mapping[str, int]:
+    """How common each dictionary word is in general usage: jieba's counts (policy terms at
+    USER_WORD_FREQUENCY)."""
+    tokenizer = _get_tokenizer()
+    tokenizer.check_initialized()
+    return tokenizer.FREQ
 
 
 def _get_tokenizer() -> jieba.Tokenizer:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -42,6 +43,7 @@ from rag.answerability import Answerability, Decision, Features, salient_terms
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
 from rag.retrievers import DenseRetriever, TranslatedRetriever, lexical_index
 from rag.translate import is_latin, to_chinese
+from rag.typos import TypoRepair
 from rag.types import Answer, Citation, FinalAnswer, Retrieved, StreamEvent, TextDelta
 from settings import Settings
 
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 NOTICE_DROPPED = "大模型回答中有{n}句的数字、日期或部门与所引条款不符，已删去"
 NOTICE_UNSUPPORTED = "大模型回答的数字、日期或部门与所引条款不符，已改用摘录式回答"
+NOTICE_TYPOS = "已将{}理解（疑为同音错字）"
 NEARBY_SHOWN = 3
 NOTICE_EMPTY = "问题为空，请输入要咨询的政策问题"
 NOTICE_NO_CONTENT = "问题只包含标点或符号，请用文字描述要咨询的政策问题"
@@ -133,6 +136,7 @@ class Assistant:
         """Load the embedding model, jieba and the BM25 table now, so the first user's question is not charged
         for them (tens of seconds on a cold machine)."""
         self.retriever.rank("燃气经营许可证怎么申请？", k=1)
+        self.typos.repair("燃气经营许可证怎么申请？")
 
     def as_runnable(self) -> Runnable:
         """The whole chain as an LCEL Runnable: input a question string or a dict with `question` and
@@ -149,6 +153,11 @@ class Assistant:
     def clause(self, clause_id: str) -> Clause:
         return self.index.clauses[clause_id]
 
+    @cached_property
+    def typos(self) -> TypoRepair:
+        """Built on first use (about a second: every corpus word's pinyin); `warm_up` builds it."""
+        return TypoRepair(self.lexical.document_frequency(), self.answerability.corpus)
+
     # --- steps -----------------------------------------------------------------------------------------------
 
     def _prepare(self, question: str, history: list[dict] | None, mode: Mode) -> Turn | Answer:
@@ -157,6 +166,9 @@ class Assistant:
         question, cut = mode.trim(question)
         notices = [cut] if cut else []
         masked = mask_pii(question)
+        masked, repairs = self.typos.repair(masked)
+        if repairs:
+            notices.append(NOTICE_TYPOS.format("、".join(f"“{r.typed}”按“{r.meant}”" for r in repairs)))
         log.info("question mode=%s chars=%d text=%s", mode.name, len(masked), masked[:300])
         problem = _input_problem(masked, mode)
         if problem:

@@ -92,6 +92,10 @@ class LexicalIndex:
         """A token's IDF; one the corpus never uses weighs as much as its rarest word."""
         return max(self.bm25.idf.get(token, self.max_idf), 0.0)
 
+    def document_frequency(self) -> dict[str, int]:
+        """Each token of the corpus → how many clauses use it."""
+        return {token: len(docs) for token, (docs, _) in self.bm25.postings.items()}
+
 
 _LEXICAL: dict[str, LexicalIndex] = {}
 _LEXICAL_LOCK = threading.Lock()
