@@ -51,7 +51,7 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                  re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
     # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it.
     "yesno": (("能不能", "能否", "可不可以", "可以吗", "行不行", "是否允许", "是否可以", "允许", "can i", "is it allowed"),
-              re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于")),
+              re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于|不受[^，。；]{0,6}限制|不受此限")),
     # Whether something is regulated at all (有没有规定, 有没有依据): a sentence that obliges, permits or forbids.
     "rule": (("有没有规定", "有没有相关规定", "是否有规定", "有什么规定", "有没有依据", "有什么依据", "依据是什么", "合不合理",
               "合理吗", "合法吗", "is there a rule"),
@@ -587,8 +587,24 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
     parts += [f"所引条款未写明{SLOT_NAMES[slot]}" for slot in unstated if slot in SAID_UNSTATED]
     compared = comparison(question, "".join(s for ex in extracts for s in ex.sentences))
     if compared:
-        parts.append(f"按您所述：{compared}")
+        lifted = exemption(extracts, numbers) if _SHUT_OUT.search(compared) else None
+        parts.append(f"按您所述：{compared}" + (f"，但另有规定：{lifted}" if lifted else ""))
     return "结论：" + "；".join(parts) + "。" if parts else ""
+
+
+_SHUT_OUT = re.compile(r"超过.*上限|未达到")
+_EXEMPTION = re.compile(r"不受[^，。；]{0,6}限制|不受此限")
+MAX_EXEMPTION_CHARS = 120
+
+
+def exemption(extracts: list[Extract], numbers: dict[str, int]) -> str | None:
+    """A quoted sentence that lifts a bar (…在苏州就业的，年龄不受限制; …的，不受此限), with its [n]: a caller past
+    a clause's limit is not told only that, when another quoted clause exempts such cases."""
+    for ex in extracts:
+        for sentence in ex.sentences:
+            if _EXEMPTION.search(sentence) and len(sentence) <= MAX_EXEMPTION_CHARS:
+                return with_marker(sentence.rstrip("；;，,"), numbers[ex.clause.id]).rstrip("。")
+    return None
 
 
 def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], citations: list[Citation],

@@ -349,3 +349,18 @@ def test_a_penalty_is_set_by_its_figure_or_sanction_not_by_a_referral(passage, s
     from rag.extractive import sets_penalty
 
     assert sets_penalty(passage) is sets
+
+
+def test_a_caller_past_an_age_limit_is_also_told_of_the_quoted_clause_lifting_it(assistant):
+    """第四条 bars a master's holder over 50; 第七条 lifts the age limit for one working in Suzhou with social
+    insurance. The 结论 must not stop at "over the limit" when it quotes the exemption."""
+    answer = assistant.ask("我是硕士，今年53岁，已经在苏州工作并交了社保，还能申请人才落户吗？")
+    line = first_line(answer)
+    assert "53岁，超过50周岁的上限，但另有规定：" in line
+    exempting = next(c for c in answer.citations if c.citation.endswith("第七条"))
+    assert f"年龄不受限制[{exempting.n}]" in line
+
+
+def test_no_exemption_is_added_when_the_caller_is_within_the_limit(assistant):
+    line = first_line(assistant.ask("我是硕士，今年45岁，已经在苏州工作并交了社保，还能申请人才落户吗？"))
+    assert "在50周岁的上限以内" in line and "另有规定" not in line
