@@ -10,7 +10,8 @@ small noisy-channel rule, the meant word being far likelier than the typed one:
   function word (我是 is no typo of 我市);
 * in general usage (jieba's dictionary counts) the meant word is at least LIKELIER times as common;
 * the corpus has the meant word with the message's own neighbouring characters (人才落户, 从业资格): the context
-  confirms it, so that a real but rarer word is left alone (领到 is not 领导 in 创新券领到以后).
+  confirms it, so that a real but rarer word is left alone (领到 is not 领导 in 创新券领到以后). Two characters
+  the dictionary has no word for are a likelier typo: one neighbouring character confirms them (出组车 → 出租车).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rag.substrings import SubstringIndex
 
 LENGTHS = (2, 3)
 LIKELIER = 20
-CONTEXT = 2  # characters beside the meant word that the corpus must have beside it too
+CONTEXT = 2  # characters beside the meant word that the corpus must have beside it too (1 for a non-word)
 MIN_DOCUMENTS = 2  # a corpus word in one clause only may itself be a typo or a name
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -63,8 +64,8 @@ class TypoRepair:
             for typed in (word, pair):
                 if start < done or not (len(typed) in LENGTHS and _CJK_WORD.fullmatch(typed)):
                     continue
-                found = self._meant(typed, text[max(0, start - CONTEXT):start],
-                                    text[start + len(typed):start + len(typed) + CONTEXT])
+                n = CONTEXT if typed in self.frequency else 1
+                found = self._meant(typed, text[max(0, start - n):start], text[start + len(typed):start + len(typed) + n])
                 if found:
                     out.append(text[done:start] + found.meant)
                     repairs.append(found)

@@ -16,8 +16,8 @@ from rag.typos import Repair, TypoRepair
 from settings import Settings
 
 CORPUS = ("申请人才落户应当符合下列条件。道路货物运输驾驶员应当取得从业资格证。单位领导负责组织实施。"
-          "本办法自公布之日起生效。我市太仓港区。")
-VOCABULARY = {"人才": 9, "落户": 9, "从业": 4, "资格": 4, "领导": 3, "生效": 5, "我市": 6, "太仓": 2}
+          "本办法自公布之日起生效。我市太仓港区。市区出租车不得拒载。")
+VOCABULARY = {"人才": 9, "落户": 9, "从业": 4, "资格": 4, "领导": 3, "生效": 5, "我市": 6, "太仓": 2, "出租": 7}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,13 @@ def test_two_characters_that_make_no_word_are_read_as_the_corpus_word(typos):
     text, repairs = typos.repair("听说开普货不用考从叶资格证了")
     assert text == "听说开普货不用考从业资格证了"
     assert repairs == [Repair("从叶", "从业")]
+
+
+def test_two_characters_that_make_no_word_need_only_one_neighbour_the_corpus_confirms(typos):
+    """出组 is no word: the corpus having 出租车 confirms it, though it never has 出租车， (a dictionary word
+    would need two such characters)."""
+    assert typos.repair("拦了一辆出组车，司机不停") == ("拦了一辆出租车，司机不停", [Repair("出组", "出租")])
+    assert typos.repair("听说出组吧") == ("听说出组吧", [])
 
 
 def test_a_real_word_is_left_alone_when_the_corpus_never_has_the_other_word_in_that_context(typos):
