@@ -30,6 +30,13 @@ QUESTION_CUES = (
 _SENTENCE = re.compile(r"[^。！？?!；;\n]+[。！？?!；;]?")
 
 
+def _asks(sentence: str) -> bool:
+    """Whether a sentence asks something. 几 alone does not make a statement a question: it is mostly the
+    indefinite "several" (被几个窗口来回推。拖了几天。) unless the sentence ends in a question mark."""
+    cues = {cue for cue in QUESTION_CUES if cue in sentence.lower()}
+    return bool(cues - {"几"}) or bool(cues) and sentence.endswith(("？", "?"))
+
+
 def truncate_message(message: str) -> tuple[str, str | None]:
     """At most MAX_MESSAGE_CHARS characters, and the notice to show when something was cut."""
     if len(message) <= MAX_MESSAGE_CHARS:
@@ -41,7 +48,7 @@ def find_questions(message: str) -> list[str]:
     """The sentences of a message that ask something; the whole message when none looks like a question."""
     found: list[str] = []
     for sentence in (s.strip() for s in _SENTENCE.findall(message)):
-        if sentence and any(cue in sentence.lower() for cue in QUESTION_CUES) and sentence not in found:
+        if sentence and _asks(sentence) and sentence not in found:
             found.append(sentence)
     return found[:MAX_QUESTIONS] or [message.strip()]
 

@@ -29,6 +29,12 @@ def test_salient_terms_drop_hotline_framing_names_places_and_masked_numbers():
     assert not any("*" in t or t.isdigit() for t in terms)
 
 
+def test_the_modal_caineng_of_a_question_is_no_topic_term():
+    """怎么才能… (what must I do to…): 才能 here is a modal, not the noun "talent" that no document uses."""
+    terms = salient_terms("软管已经换好了，怎么才能恢复用气？")
+    assert "才能" not in terms and "软管" in terms
+
+
 def test_salient_terms_of_an_english_question_come_through_the_term_map():
     terms = salient_terms("How much subsidy can a specialized and sophisticated SME get in Wujiang District?")
     assert "专精特新" in terms
