@@ -32,7 +32,7 @@ _SENTENCE = re.compile(r"[^。！？?!；;\n]+[。！？?!；;]?")
 
 def _asks(sentence: str) -> bool:
     """Whether a sentence asks something. 几 alone does not make a statement a question: it is mostly the
-    indefinite "several" (被几个窗口来回推。拖了几天。) unless the sentence ends in a question mark."""
+    indefinite "several" (跑了几趟。拖了几天。) unless the sentence ends in a question mark."""
     cues = {cue for cue in QUESTION_CUES if cue in sentence.lower()}
     return bool(cues - {"几"}) or bool(cues) and sentence.endswith(("？", "?"))
 

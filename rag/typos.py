@@ -10,7 +10,7 @@ small noisy-channel rule, the meant word being far likelier than the typed one:
   function word (我是 is no typo of 我市);
 * in general usage (jieba's dictionary counts) the meant word is at least LIKELIER times as common;
 * the corpus has the meant word with the message's own neighbouring characters (人才落户, 从业资格): the context
-  confirms it, so that a real but rarer word is left alone (领到 is not 领导 in 创新券领到以后). Two characters
+  confirms it, so that a real but rarer word is left alone (领到 is not 领导 in 补助款领到后). Two characters
   the dictionary has no word for are a likelier typo: one neighbouring character confirms them (出组车 → 出租车).
 """
 

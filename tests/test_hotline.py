@@ -43,8 +43,8 @@ def test_questions_are_the_sentences_that_ask():
 
 
 def test_several_in_a_statement_is_no_question_but_how_many_days_asked_is():
-    """几 is mostly the indefinite "several" (拖了几天, 被几个窗口推): only with a question mark does it ask."""
-    message = "上周被几个窗口来回推，拖了几天才办完。这次换证要几天？请问去哪里办"
+    """几 is mostly the indefinite "several" (拖了几天, 跑了几趟): only with a question mark does it ask."""
+    message = "上周跑了几趟，拖了几天才办完。这次换证要几天？请问去哪里办"
     assert find_questions(message) == ["这次换证要几天？", "请问去哪里办"]
 
 

@@ -45,8 +45,8 @@ def test_two_characters_that_make_no_word_need_only_one_neighbour_the_corpus_con
 
 
 def test_a_real_word_is_left_alone_when_the_corpus_never_has_the_other_word_in_that_context(typos):
-    """领导 sounds like 领到 and is far commoner, but the corpus never writes 券领导 or 领导以后."""
-    assert typos.repair("科技创新券领到以后怎么兑付？") == ("科技创新券领到以后怎么兑付？", [])
+    """领导 sounds like 领到 and is far commoner, but the corpus never writes 款领导 or 领导后怎."""
+    assert typos.repair("这笔补助款领到后怎么用？") == ("这笔补助款领到后怎么用？", [])
 
 
 def test_a_function_word_is_never_taken_for_a_typo(typos):
