@@ -29,6 +29,7 @@ _LEADING_MARKER = re.compile(rf"^\s*(?:第[一二三四五六七八九十百零�
 _STARTS_ITEM = re.compile(rf"^\s*{_ITEM_MARKER}")
 _ENUMERATION = re.compile(rf"^([^：:]*[：:])({_ITEM_MARKER}.*)$", re.S)
 _FRAGMENT = re.compile(r"[^，,；：:。！？]+[，,；：:。！？]?")
+_EXEMPTION = re.compile(r"不受[^，。；]{0,6}限制|不受此限")  # a bar lifted: 年龄不受限制, …的，不受此限
 _SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留|取消.{0,8}资格")
 
 # Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, date, amount, count,
@@ -51,7 +52,7 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                  re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
     # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it.
     "yesno": (("能不能", "能否", "可不可以", "可以吗", "行不行", "是否允许", "是否可以", "允许", "can i", "is it allowed"),
-              re.compile(r"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于|不受[^，。；]{0,6}限制|不受此限")),
+              re.compile(rf"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于|{_EXEMPTION.pattern}")),
     # Whether something is regulated at all (有没有规定, 有没有依据): a sentence that obliges, permits or forbids.
     "rule": (("有没有规定", "有没有相关规定", "是否有规定", "有什么规定", "有没有依据", "有什么依据", "依据是什么", "合不合理",
               "合理吗", "合法吗", "is there a rule"),
@@ -593,7 +594,6 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
 
 
 _SHUT_OUT = re.compile(r"超过.*上限|未达到")
-_EXEMPTION = re.compile(r"不受[^，。；]{0,6}限制|不受此限")
 MAX_EXEMPTION_CHARS = 120
 
 
