@@ -95,6 +95,10 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+# 违规了怎么处理？ asks for the penalty as much as 怎么罚 does.
+_BREACH_HANDLED = re.compile(r"违(?:规|反|法|章)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
+
+
 def answer_slots(question: str) -> list[str]:
     """Every kind of fact the question asks for: the answerability slots, then the answer-shaping ones."""
     q = question.lower()
@@ -105,6 +109,8 @@ def answer_slots(question: str) -> list[str]:
         asked.append("validity")
     if "validity" in asked and "date" in asked:
         asked.remove("date")  # 到哪天为止？ is answered by the validity statement's date, not by any date quoted
+    if "penalty" not in asked and _BREACH_HANDLED.search(question):
+        asked.append("penalty")
     if "yesno" not in asked and re.search(r"(?:能|可以|可|行|允许)[^，。？?]{0,15}吗[？?。！!\s]*$", question.strip()):
         asked.append("yesno")
     return asked

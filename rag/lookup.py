@@ -219,7 +219,7 @@ def article_number(label: str) -> int | None:
 
 # --- penalty articles ----------------------------------------------------------------------------------------
 
-_PENALTY = re.compile(r"罚款|处罚|吊销|没收")
+_PENALTY = re.compile(r"罚款|处罚|吊销|没收|警告|责令")
 _ARTICLE_MENTION = re.compile(rf"第({CN_NUMERAL}{{1,4}})条")
 
 

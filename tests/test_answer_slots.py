@@ -69,6 +69,12 @@ def test_several_slots_are_recognised_in_one_question():
     assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
+def test_how_a_breach_is_handled_asks_for_the_penalty_but_how_a_matter_is_handled_does_not():
+    assert "penalty" in answer_slots("单位违反了这个规定会怎么处理？")
+    assert "penalty" in answer_slots("要是违规经营，如何处置？")
+    assert "penalty" not in answer_slots("这种纠纷怎么处理？")
+
+
 @pytest.mark.parametrize("question", ["本办法执行至何时？", "这些措施截止到哪一天？", "办法有效期到哪天？"])
 def test_until_when_a_document_runs_asks_its_validity_not_any_date_in_it(question):
     """Answered by the validity statement (有效期至2027年12月31日), not by a target year quoted from the text (到2027年,
@@ -234,6 +240,8 @@ def test_penalty_articles_are_linked_to_the_articles_they_enforce(corpus_index):
     taxi = next(c.doc_id for c in corpus_index.clauses.values() if c.doc.get("doc_title") == "苏州市客运出租汽车管理办法")
     enforcing = [corpus_index.clauses[cid].label for cid in links[(taxi, 26)]]
     assert enforcing == ["第三十八条"]
+    # An order to put it right is a legal consequence too (违反本办法第十三条…的，…责令限期整改), not only a fine.
+    assert [corpus_index.clauses[cid].label for cid in links[(taxi, 13)]] == ["第三十六条"]
 
 
 @pytest.mark.model
