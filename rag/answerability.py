@@ -55,7 +55,7 @@ COVERED = 0.5  # a clause holding half the question's term weight is about the q
 # is left. General usage, not taken from any evaluation question.
 FRAME_WORDS = frozenset(
     """的 地 得 了 着 过 和 与 及 以及 或 或者 等 在 对 为 是 将 按 由 把 被 并 其 之 于 以 从 向 给 则 而 即 如 这 那 该 此
-    有 也 都 就 还 又 吗 呢 吧 啊 呀 么 嘛 哦 噢 呗 什么 啥 哪些 哪个 哪里 哪儿 如何 怎么 怎样 怎么样 咋 咋办 多少 多久 几 是否
+    有 也 都 就 还 还有 又 吗 呢 吧 啊 呀 么 嘛 哦 噢 呗 什么 啥 哪些 哪个 哪里 哪儿 如何 怎么 怎样 怎么样 咋 咋办 多少 多久 几 是否
     请问 可以 能否 能 会 要 需要 才能 想 想问 想要 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
     一下 一个 一些 这个 那个 这种 那种 这样 那样 现在 目前 今年 去年 明年 最近 已经 还是 但是 可是 因为 所以 如果 的话
     您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
@@ -402,13 +402,23 @@ def asking_part(question: str) -> str:
 _A_NOT_A = re.compile(r"^(.)[不没]\1.?$")
 
 
+_LOCATIVE = re.compile(r"^(.+?)[里上内]$")
+_COMPLEMENTS = "到了着过完"
+
+
+def _frame_word(word: str) -> bool:
+    """A word of the asking, not of the topic; with a locative after it too (店里, 镇上 as 店, 镇)."""
+    located = _LOCATIVE.match(word)
+    return word in FRAME_WORDS or bool(located) and located[1] in FRAME_WORDS
+
+
 def salient_terms(question: str) -> list[str]:
     """The question's topic words, Chinese and English-through-the-term-map, in order, without repeats."""
     text = normalise(_MASKED.sub(" ", question))
     terms: list[str] = []
     for word, tag in _pos_cut(text):
         word = word.strip()
-        if len(word) < 2 or word in FRAME_WORDS or _A_NOT_A.match(word) or not re.search(r"[a-z\u4e00-\u9fff]", word):
+        if len(word) < 2 or _frame_word(word) or _A_NOT_A.match(word) or not re.search(r"[a-z\u4e00-\u9fff]", word):
             continue
         if tag.startswith(_NAME_TAGS) or tag in _PLACE_TAGS or places_named(word):
             continue
@@ -416,6 +426,8 @@ def salient_terms(question: str) -> list[str]:
             continue  # English words are taken through the term map below, as phrases
         if tag.startswith(_KEEP_TAGS) and word not in terms:
             terms.append(word)
+    # 顺延到 is 顺延 with a verb complement: one term, not a second unknown one.
+    terms = [t for t in terms if not (t[-1] in _COMPLEMENTS and t[:-1] in terms)]
     if is_latin(question):
         terms += [t for t in english_terms(_MASKED.sub(" ", question)) if t not in terms]
     return terms

@@ -35,6 +35,14 @@ def test_the_modal_caineng_of_a_question_is_no_topic_term():
     assert "才能" not in terms and "软管" in terms
 
 
+def test_asking_words_with_a_locative_or_a_complement_are_not_topic_terms():
+    """镇上 is 镇 (a word of the caller's setting), 还有 is a connective, and 顺延到 is 顺延 with a complement:
+    none is a second topic term the documents would have to use."""
+    terms = salient_terms("还有厂里的设备检测证书去年到期了，能顺延吗？顺延到哪天？镇上有没有办理点？")
+    assert not {"还有", "厂里", "镇上", "顺延到"} & set(terms)
+    assert {"设备", "顺延"} <= set(terms)
+
+
 def test_salient_terms_of_an_english_question_come_through_the_term_map():
     terms = salient_terms("How much subsidy can a specialized and sophisticated SME get in Wujiang District?")
     assert "专精特新" in terms
