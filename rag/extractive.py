@@ -50,9 +50,10 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "validity": (("有效期", "还有效", "有效吗", "失效", "到期", "施行", "哪天开始", "什么时候开始", "还能申请", "还能不能申请",
                   "还能享受", "还能不能享受", "还用吗", "废止", "in force", "expire", "valid"),
                  re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
-    # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it.
+    # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it,
+    # and so does a right (有权拒绝 answers 能不能拒绝).
     "yesno": (("能不能", "能否", "可不可以", "可以吗", "行不行", "是否允许", "是否可以", "允许", "can i", "is it allowed"),
-              re.compile(rf"不得|禁止|严禁|不能|不予|不准|不允许|可以|应当|必须|限于|{_EXEMPTION.pattern}")),
+              re.compile(rf"不得|禁止|严禁|不能|不予|不准|不允许|可以|有权|应当|必须|限于|{_EXEMPTION.pattern}")),
     # Whether something is regulated at all (有没有规定, 有没有依据): a sentence that obliges, permits or forbids.
     "rule": (("有没有规定", "有没有相关规定", "是否有规定", "有什么规定", "有没有依据", "有什么依据", "依据是什么", "合不合理",
               "合理吗", "合法吗", "is there a rule"),

@@ -372,3 +372,11 @@ def test_a_caller_past_an_age_limit_is_also_told_of_the_quoted_clause_lifting_it
 def test_no_exemption_is_added_when_the_caller_is_within_the_limit(assistant):
     line = first_line(assistant.ask("我是硕士，今年45岁，已经在苏州工作并交了社保，还能申请人才落户吗？"))
     assert "在50周岁的上限以内" in line and "另有规定" not in line
+
+
+def test_a_may_i_question_is_answered_by_the_right_the_clause_grants(assistant):
+    """有权拒绝 answers 能不能拒绝: the 结论 quotes the right from the construction-safety article, not a
+    prohibition of some other document that merely shares the verb (出租汽车驾驶员不得拒绝…)."""
+    answer = assistant.ask("工地没有安全防护措施，工人能不能拒绝施工？")
+    granting = next(c for c in answer.citations if c.citation == "《苏州市建筑施工安全监督管理办法》第二十二条")
+    assert first_line(answer) == f"结论：对不符合安全生产条件有权拒绝施工作业[{granting.n}]。"
