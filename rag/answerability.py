@@ -35,7 +35,7 @@ from domain.jurisdiction import CITY, CITY_SHORT, higher_levels_asked
 from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_reviewed, load_absent_words, load_synonyms, load_term_map
 from domain.validity import ASKS_VALIDITY
-from rag.hotline import QUESTION_CUES, find_questions
+from rag.hotline import QUESTION_CUES, asking_sentences, find_questions
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
@@ -545,9 +545,9 @@ def foreign_places(question: str) -> tuple[list[str], bool]:
 def foreign_share(question: str) -> float:
     """Share of the place mentions in the question sentence(s) that are outside Suzhou (0 when none is named):
     a caller who moved from 杭州 and asks about 苏州 is asking about Suzhou, one comparing 杭州 with 苏州 is
-    mostly asking about 杭州."""
+    mostly asking about 杭州, and so is one choosing between them that asks what 杭州 gives."""
     home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
-    asked = "".join(find_questions(question))
+    asked = "".join(asking_sentences(question)) or question
     mentions = {p: _mentions(p, asked) for p in places_named(asked) if p.name not in home}
     total = sum(mentions.values())
     return sum(n for p, n in mentions.items() if not in_suzhou(p)) / total if total else 0.0

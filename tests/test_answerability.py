@@ -84,6 +84,12 @@ def test_a_suzhou_question_naming_another_place_on_the_way_is_not_foreign_only()
     assert foreign_share("我从杭州搬到苏州工作，落户苏州要什么条件？") < 0.5
 
 
+def test_an_english_question_choosing_between_cities_that_asks_about_the_other_one_is_about_that_city():
+    question = "Our board is weighing Ningbo against Suzhou for a battery plant. What land subsidy does Ningbo offer?"
+    assert foreign_share(question) == 1.0
+    assert foreign_share("We moved from Ningbo last year. What land subsidy does Suzhou offer?") == 0.0
+
+
 @pytest.mark.parametrize(("question", "level"), [
     ("国家这轮家电以旧换新补贴按售价多少比例补？", "国家层面"),
     ("国家层面对小微企业有没有出台新的贷款贴息政策？", "国家层面"),

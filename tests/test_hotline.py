@@ -8,7 +8,7 @@ import pytest
 
 from rag.assistant import Assistant
 from rag.citations import flat_validity
-from rag.hotline import MAX_MESSAGE_CHARS, NOTICE_TRUNCATED, _topic, find_questions, truncate_message
+from rag.hotline import MAX_MESSAGE_CHARS, NOTICE_TRUNCATED, _topic, asking_sentences, find_questions, truncate_message
 from rag.privacy import mask_pii
 from settings import Settings
 from stubs.fake_index import BigramEmbeddings, FakeIndex, clause, doc_meta, sample_clauses
@@ -125,3 +125,9 @@ def test_refusal_script_for_an_uncovered_topic_names_no_department_of_unrelated_
     script = refusal_script(["他问买房契税有没有补贴？"], uncovered, ["市科技局"])
     assert "未找到相关规定（现有文件均未提及“契税”）" in script
     assert "市科技局" not in script and "他问" not in script
+
+
+def test_english_sentences_end_at_full_stops_but_not_after_titles_or_inside_decimals():
+    message = ("Mr. Zhou (tel. 138 0000 1111) rents a 60.5 m2 flat near Shantang Street. "
+               "He paid a deposit in May. Where can he complain about it? And what does the rule say.")
+    assert asking_sentences(message) == ["Where can he complain about it?", "And what does the rule say."]
