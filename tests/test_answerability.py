@@ -229,6 +229,17 @@ def test_one_of_two_asked_facts_stated_goes_to_the_model_not_the_rule():
     assert decision.unstated_slots == ["amount"]
 
 
+def test_a_sum_for_something_else_in_the_clause_does_not_state_the_sum_asked_for():
+    doc = doc_meta("苏州市促进会展经济发展若干措施")
+    index = FakeIndex([clause(doc, "三、（五）", "对在苏举办的国际性专业展会给予展位费补贴，最高50万元。"
+                              "支持会展企业引进品牌展会项目，协助主办单位申报一次性奖励。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    ranking = ranking_of(index, list(index.clauses), cosine=0.99)
+    asked = check.decide("会展企业引进品牌展会项目，申报一次性奖励能拿多少钱？", ranking)
+    assert not asked.answerable and asked.unstated_slots == ["amount"]  # 50万元 is the booth-fee subsidy's cap
+    assert check.decide("在苏举办国际性专业展会，展位费补贴最高多少钱？", ranking).unstated_slots == []
+
+
 def test_a_question_naming_no_topic_of_its_own_takes_the_sentence_before_it():
     index, check = topic_index()
     ranking = ranking_of(index, list(index.clauses))
