@@ -94,8 +94,10 @@ _NOT_AFTER = r"(?<![第\d.一二两三四五六七八九十百千])"  # a figure
 _NUMBER = rf"{_NOT_AFTER}{_NUMERAL}"
 _COUNT_UNITS = "家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|张|户|床|类|种|档|级|平方米|亩|米|公里|千米|吨|千瓦|兆瓦|立方米"
 # Money or a share (20万元, 一万元, 50%, 两倍) — what 多少钱 / 补多少 / 比例 ask for; 2万辆 is a count.
+# A share in words states it too: 保费予以全额补贴 (all of it), 减半收取 (half). Not 免费: a free service (免费诊断)
+# is no sum granted, and "how much" asks for one.
 AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|"
-                     rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)")
+                     rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)|全额|减半")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
 # An age (45周岁以下, 35岁).

@@ -380,3 +380,9 @@ def test_a_may_i_question_is_answered_by_the_right_the_clause_grants(assistant):
     answer = assistant.ask("工地没有安全防护措施，工人能不能拒绝施工？")
     granting = next(c for c in answer.citations if c.citation == "《苏州市建筑施工安全监督管理办法》第二十二条")
     assert first_line(answer) == f"结论：对不符合安全生产条件有权拒绝施工作业[{granting.n}]。"
+
+
+@pytest.mark.model
+def test_a_share_stated_in_words_answers_how_much_rather_than_a_budget_figure_beside_it(assistant):
+    answer = assistant.ask("外贸企业交的短期出口信用保险保费，政府能补贴多少？")
+    assert "全额补贴" in first_line(answer) and "3000万元" not in first_line(answer)
