@@ -536,3 +536,8 @@ def test_real_corpus_chinese_question_about_a_compound_no_document_uses_is_refus
     # 公租房 would fall apart into 公 + 租房 (a word the documents use); the tokenizer keeps it whole
     answer = assistant.ask("苏州的公租房怎么申请？")
     assert answer.refused and any("公租房" in reason for reason in answer.reasons)
+
+
+def test_colloquial_question_words_are_no_topic_terms():
+    terms = salient_terms("管道漏气以后物业首先要干什么？这种事归哪几个部门管？")
+    assert not {"干什么", "哪几个", "首先"} & set(terms) and "漏气" in terms
