@@ -163,7 +163,20 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
 
     if "department" not in answer_slots(asked):
         return None
-    return departments_of(citations, competent)
+    from rag.hotline import find_questions
+
+    asking = "".join(q for q in find_questions(asked) if "department" in answer_slots(q)) or asked
+    return departments_of(_most_about(citations, asking), competent)
+
+
+def _most_about(citations: list[Citation], question: str) -> list[Citation]:
+    """The cited clauses, those holding more of the question's terms (in their text or citation) first, else in
+    cited order: a message asking several things wants the department of the thing it asks that of (养老护理员的
+    培训归哪些部门), not of the clause cited first for the whole message."""
+    from rag.answerability import salient_terms
+
+    terms = salient_terms(question)
+    return sorted(citations, key=lambda c: -sum(t in c.text or t in c.citation for t in terms))
 
 
 def departments_of(citations: list[Citation], competent: Competent | None = None) -> Departments:

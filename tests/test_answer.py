@@ -273,6 +273,19 @@ def test_department_question_without_a_trailer_takes_the_body_the_clause_charges
     assert "未写明负责部门" in department_sentence("谁负责？找哪个部门？", [make_citation(1, silent, TODAY)])
 
 
+def test_a_message_asking_several_things_gets_the_department_of_the_thing_it_asks_that_of():
+    from dataclasses import replace
+
+    from rag.citations import departments_asked, make_citation
+
+    base = sample_clauses()[0]
+    fees = replace(base, id="a", text="对参加境外展会的企业给予展位费补贴。", responsible_units=["市商务局"])
+    training = replace(base, id="b", text="加大电工职业技能培训，推动职业技能等级认定。", responsible_units=["市人社局"])
+    asked = "我们去国外参展能补贴多少？另外电工的职业技能培训归哪个部门管？"
+    found = departments_asked(asked, [make_citation(1, fees, TODAY), make_citation(2, training, TODAY)])
+    assert found.units == ["市人社局"]
+
+
 @pytest.mark.model
 def test_real_corpus_department_question_names_the_department_in_the_answer_text(corpus_assistant):
     answer = corpus_assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？找哪个部门？")
