@@ -180,13 +180,13 @@ def _most_about(citations: list[Citation], question: str) -> list[Citation]:
 
 
 def departments_of(citations: list[Citation], competent: Competent | None = None) -> Departments:
-    """Who is responsible for what the cited clauses say: a clause's 责任单位 trailer, else the body a clause
-    charges with the matter, else the document's own 主管部门 article (`competent`: citation → (where, units)),
-    else nobody stated."""
-    for c in citations:
+    """Who is responsible for what the cited clauses say, from the first clause (most relevant first) that says
+    it: its 责任单位 trailer, else the body it charges with the matter (an unrelated clause's trailer does not
+    outrank the body the relevant clause names); else the document's own 主管部门 article (`competent`: citation
+    → (where, units)); else nobody stated."""
+    for c in citations:  # each clause's 责任单位 trailer, else the body that the clause itself charges
         if c.responsible_units:
             return Departments(c.responsible_units[:4], c, from_trailer=True)
-    for c in citations:  # no 责任单位 trailer: the body that the clause itself charges with the matter
         named = units_in_text(c.text)
         if named:
             return Departments(named[:3], c)
@@ -207,7 +207,7 @@ def units_in_text(text: str) -> list[str]:
 
 # What a match may start with before the body's own name: 本政策由市商务局 → 市商务局, 驾驶员应当积极配合道路运输
 # 管理机构 → 道路运输管理机构 (a body's name holds no verb of duty: 应当, 配合, 协助 …).
-_LEADING_WORDS = re.compile(r"^.*(?:报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市)|应当|必须|可以|积极|配合|协助|接受|"
+_LEADING_WORDS = re.compile(r"^.*(?:以及|报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市)|应当|必须|可以|积极|配合|协助|接受|"
                             r"督促|委托|提请)(?=[\u4e00-\u9fff]{3})")
 def _unit_name(match: str) -> str:
     """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局,

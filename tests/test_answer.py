@@ -286,6 +286,19 @@ def test_a_message_asking_several_things_gets_the_department_of_the_thing_it_ask
     assert found.units == ["市人社局"]
 
 
+def test_the_body_the_relevant_clause_names_outranks_an_unrelated_clauses_trailer():
+    from dataclasses import replace
+
+    from rag.citations import departments_of, make_citation, units_in_text
+
+    base = sample_clauses()[0]
+    licence = replace(base, id="a", text="申请从事客运经营的，应当向道路运输管理机构提出申请。", responsible_units=[],
+                      lead_units=[], inherited_units=[])
+    other = replace(base, id="b", text="督促上市公司健全内控制度。", responsible_units=["市金融监管局"])
+    assert departments_of([make_citation(1, licence, TODAY), make_citation(2, other, TODAY)]).units == ["道路运输管理机构"]
+    assert units_in_text("由超市管理部门以及行业主管部门复核。") == ["超市管理部门", "行业主管部门"]
+
+
 @pytest.mark.model
 def test_real_corpus_department_question_names_the_department_in_the_answer_text(corpus_assistant):
     answer = corpus_assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？找哪个部门？")
