@@ -608,7 +608,7 @@ def asked_slots(question: str) -> list[str]:
     """Every kind of fact the question asks for (a question may ask for an amount and a department), in SLOTS
     order. Longer asking words are read first and blanked out, so the 多少 of 多少天 or the "how many" of "how many
     days" asks for nothing more; English words match whole ("rate" is not in "cooperate")."""
-    text = question.lower()
+    text = _INDEFINITE.sub(" ", question.lower())
     asked: set[str] = set()
     for ask, slot, pattern in _ASKS:
         if ask in text and pattern.search(text):  # the plain test first: most questions hold few asking words
@@ -619,6 +619,8 @@ def asked_slots(question: str) -> list[str]:
     return [slot for slot in SLOTS if slot in asked]
 
 
+# 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so).
+_INDEFINITE = re.compile(r"(?<=[好这那前头近十])几")
 _ASKS = [(ask, slot, re.compile(rf"\b{re.escape(ask)}\b" if ask.isascii() else re.escape(ask)))
          for ask, slot in sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks),
                                  key=lambda pair: -len(pair[0]))]
