@@ -109,8 +109,8 @@ class Assistant:
         per_question = _own_topics(per_question)
         if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
             verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
-            covered = [r for _, r, d in verdicts if d.answerable]
-            uncovered = [q for q, _, d in verdicts if not d.answerable]
+            covered = [r for _, r, d in verdicts if _answers_on_its_own(d)]
+            uncovered = [q for q, _, d in verdicts if not _answers_on_its_own(d)]
             if covered and uncovered:
                 ranking, decision = _interleave(covered, k), Decision(True, 1.0)
         if not decision.answerable:
@@ -418,6 +418,14 @@ def _input_problem(text: str, mode: Mode) -> str | None:
     if any(m in stripped for m in _MOJIBAKE) or len(_CONTENT.findall(stripped)) < 0.4 * len(stripped.replace(" ", "")):
         return NOTICE_GARBLED
     return None
+
+
+def _answers_on_its_own(decision: Decision) -> bool:
+    """Whether one question of a message is answered by its own supporting clauses: judged answerable, and
+    those clauses hold some of its words. A follow-up that leans on the question before it (晚上有没有加价？
+    after one about fares) may score well on retrieval alone while its clauses share nothing with it; it must
+    not turn a message the documents do not cover into a partial answer."""
+    return decision.answerable and decision.features.get("clause_coverage", 1.0) > 0.0
 
 
 def _own_topics(per_question: list[tuple[str, Ranking]]) -> list[tuple[str, Ranking]]:

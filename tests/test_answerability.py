@@ -542,3 +542,9 @@ def test_real_corpus_chinese_question_about_a_compound_no_document_uses_is_refus
 def test_colloquial_question_words_are_no_topic_terms():
     terms = salient_terms("管道漏气以后物业首先要干什么？这种事归哪几个部门管？")
     assert not {"干什么", "哪几个", "首先"} & set(terms) and "漏气" in terms
+
+
+@pytest.mark.model
+def test_real_corpus_a_follow_up_its_clauses_share_no_word_with_does_not_make_an_uncovered_message_answered(assistant):
+    answer = assistant.ask("居民来电：小区物业费一平米多少钱？晚上有没有加价？", mode="hotline")
+    assert answer.refused and any("物业费" in r for r in answer.reasons)
