@@ -291,8 +291,11 @@ class Answerability:
                       for c in support]
         # Clauses about what was asked: holding half its term weight (none when it names no topic at all).
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
-        sentences = [_compact(sentence) for c in support for sentence in split_sentences(c.text)]
+        by_clause = [[_compact(sentence) for sentence in split_sentences(c.text)] for c in support]
+        sentences = [sentence for clause_sentences in by_clause for sentence in clause_sentences]
         per_sentence = [sum(weights[t] for t in terms if term_found(t, sentence, forms)) / total for sentence in sentences]
+        in_context = [share for clause_sentences in by_clause for share in with_leads(
+            clause_sentences, [sum(weights[t] for t in terms if term_found(t, s, forms)) / total for s in clause_sentences])]
         unknown = {t for t in terms if not term_found(t, self.corpus, forms)}
         unknown -= miscut_words(question, self.corpus, unknown)
         foreign, only_foreign = foreign_places(question)
@@ -306,7 +309,7 @@ class Answerability:
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span)
-                    or slot in FIGURE_SLOTS and not on_topic(SLOTS[slot][1], sentences, per_sentence)]
+                    or slot in FIGURE_SLOTS and not on_topic(SLOTS[slot][1], sentences, in_context)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -574,7 +577,8 @@ def _mentions(place, text: str) -> int:
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
-    with a question term (a figure elsewhere in the clause is about something else); any sentence when the
+    with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
+    elsewhere in the clause is about something else; any sentence when the
     question names no topic (能补多少？ after the sentence that named it). A department is stated for the whole
     clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
     document (本办法自…起施行) is about what the title names. A deadline asked as a span (`span`: 多久, how long)
@@ -586,13 +590,33 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
                 return True
             continue
         title = clause.doc.get("doc_title") or ""
+        lead = ""
         for sentence in split_sentences(clause.text):
+            if not (lead and _ITEM.match(sentence)):  # an enumeration's item is about what its lead names
+                lead = sentence if sentence.endswith(("：", ":")) else ""
             if not pattern.search(sentence):
                 continue
-            about = sentence + (title if validity and _SELF_REFERENCE.search(sentence) else "")
+            about = sentence + (lead if _ITEM.match(sentence) else "") + (
+                title if validity and _SELF_REFERENCE.search(sentence) else "")
             if not terms or any(term_found(t, _compact(about)) for t in terms):
                 return True
     return False
+
+
+_ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、)")
+
+
+def with_leads(sentences: list[str], coverage: list[float]) -> list[float]:
+    """Each sentence's coverage, an enumeration's items taking their lead's when it is higher: in 保护范围为：
+    （一）低压管道…1米…；（二）中压管道…2米… the figures are about what the lead names."""
+    out, lead = [], None
+    for sentence, share in zip(sentences, coverage, strict=True):
+        if lead is not None and _ITEM.match(sentence):
+            share = max(share, lead)
+        else:
+            lead = share if sentence.endswith(("：", ":")) else None
+        out.append(share)
+    return out
 
 
 def on_topic(pattern: re.Pattern, sentences: list[str], coverage: list[float]) -> bool:

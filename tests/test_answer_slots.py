@@ -386,3 +386,9 @@ def test_a_may_i_question_is_answered_by_the_right_the_clause_grants(assistant):
 def test_a_share_stated_in_words_answers_how_much_rather_than_a_budget_figure_beside_it(assistant):
     answer = assistant.ask("外贸企业交的短期出口信用保险保费，政府能补贴多少？")
     assert "全额补贴" in first_line(answer) and "3000万元" not in first_line(answer)
+
+
+@pytest.mark.model
+def test_a_figure_in_an_enumerations_item_is_stated_about_what_its_lead_names(assistant):
+    answer = assistant.ask("燃气管道的保护范围是多少？")
+    assert not answer.refused and "1米" in answer.body and "2米" in answer.body

@@ -548,3 +548,11 @@ def test_colloquial_question_words_are_no_topic_terms():
 def test_real_corpus_a_follow_up_its_clauses_share_no_word_with_does_not_make_an_uncovered_message_answered(assistant):
     answer = assistant.ask("居民来电：小区物业费一平米多少钱？晚上有没有加价？", mode="hotline")
     assert answer.refused and any("物业费" in r for r in answer.reasons)
+
+
+def test_an_enumerations_items_state_figures_about_what_the_lead_names():
+    doc = doc_meta("苏州市燃气管理办法")
+    ranges = clause(doc, "第三十五条", "燃气管道设施的保护范围为：\n（一）低压管道的管壁外缘两侧1米范围内的区域；\n"
+                                     "（二）中压管道的管壁外缘两侧2米范围内的区域。")
+    assert A.stated("figure", ["保护范围"], [ranges])
+    assert not A.stated("figure", ["保护范围"], [clause(doc, "第三十六条", "保护范围内禁止堆放物品。管道埋深1米。")])
