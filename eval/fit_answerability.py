@@ -5,7 +5,8 @@
 Every golden question is assessed by the real assistant exactly as a user would ask it (chat or hotline); its
 features and whether it is answerable become one training row. A logistic regression (L2, numpy) is fitted;
 each language's cutoff is chosen on out-of-fold probabilities of a stratified 5-fold cross-validation: the
-highest refusal rate of that language's questions whose false-refusal rate stays within --max-false-refusal.
+highest refusal rate of that language's questions whose false-refusal rate stays within --max-false-refusal —
+chosen over 11 differently shuffled cross-validations, so that the budget holds on their average.
 The file records the features, the weights, the cutoffs and the cross-validated figures.
 """
 
@@ -28,6 +29,7 @@ L2 = 0.1
 MAX_FALSE_REFUSAL = 0.02
 FOLDS = 5
 SEED = 7
+SPLITS = 11
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -84,6 +86,14 @@ def choose_cutoff(probabilities: np.ndarray, y: np.ndarray, max_false_refusal: f
     return float((below.max() + cutoff) / 2) if len(below) else cutoff
 
 
+def stable_cutoff(splits: list[np.ndarray], y: np.ndarray, max_false_refusal: float) -> float:
+    """Of the cutoffs each shuffle's cross-validation chooses (`choose_cutoff`), the highest whose false-refusal
+    rate, averaged over all the shuffles, stays within the budget (the lowest of them when none does)."""
+    chosen = sorted(choose_cutoff(probabilities, y, max_false_refusal) for probabilities in splits)
+    within = [c for c in chosen if np.mean([np.mean(p[y == 1] < c) for p in splits]) <= max_false_refusal]
+    return max(within) if within else chosen[0]
+
+
 def rates(probabilities: np.ndarray, y: np.ndarray, cutoffs: np.ndarray | float) -> dict:
     """Refusal and false-refusal rates; `cutoffs` is one cutoff or each question's own (by its language)."""
     refused = probabilities < cutoffs
@@ -99,6 +109,13 @@ def by_language(probabilities: np.ndarray, y: np.ndarray, languages: np.ndarray,
         mine = languages == language
         out[language] = rates(probabilities[mine], y[mine], cutoffs[language])
     return out
+
+
+def mean_rates(results: list[dict]) -> dict:
+    """The mean of several `by_language` results, figure by figure."""
+    first = results[0]
+    return {key: mean_rates([r[key] for r in results]) if isinstance(value, dict)
+            else round(float(np.mean([r[key] for r in results])), 4) for key, value in first.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     # The rules refuse some questions before the model is asked (rag/answerability.py: ruled_out): the rates count them.
     ruled = np.array([ruled_out(f, MODES[item.mode].nouns_are_topics) for f, item in zip(evidence, items)])
 
-    oof = np.where(ruled, 0.0, out_of_fold(x, y))
     languages = np.array([language_of(f) for f in evidence])
-    cutoffs = {language: choose_cutoff(oof[languages == language], y[languages == language], args.max_false_refusal)
-               for language in LANGUAGES}
+    # One cross-validation's cutoff hangs on how its folds fell (one answerable question more or less in a fold
+    # moves it): each language's cutoff is chosen over SPLITS shuffles, and the figures are their mean at it.
+    splits = [np.where(ruled, 0.0, out_of_fold(x, y, seed=SEED + n)) for n in range(SPLITS)]
+    cutoffs = {language: stable_cutoff([oof[languages == language] for oof in splits], y[languages == language],
+                                       args.max_false_refusal) for language in LANGUAGES}
     weights, bias = fit_logistic(x, y)
     model = {
         "features": list(Features.NAMES),
@@ -133,10 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         "bias": round(bias, 6),
         "cutoffs": {language: round(cutoff, 6) for language, cutoff in cutoffs.items()},
         "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
-                      "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS,
+                      "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS, "splits": SPLITS,
                       "max_false_refusal": args.max_false_refusal},
         "refused_by_rule": {"items": int(ruled.sum()), "answerable": int(y[ruled].sum())},
-        "cross_validated": by_language(oof, y, languages, cutoffs),
+        "cross_validated": mean_rates([by_language(oof, y, languages, cutoffs) for oof in splits]),
         "in_sample": by_language(np.where(ruled, 0.0, predict(x, weights, bias)), y, languages, cutoffs),
     }
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -556,3 +556,13 @@ def test_an_enumerations_items_state_figures_about_what_the_lead_names():
                                      "（二）中压管道的管壁外缘两侧2米范围内的区域。")
     assert A.stated("figure", ["保护范围"], [ranges])
     assert not A.stated("figure", ["保护范围"], [clause(doc, "第三十六条", "保护范围内禁止堆放物品。管道埋深1米。")])
+
+
+def test_the_cutoff_keeps_the_false_refusal_budget_on_average_over_shuffled_cross_validations():
+    from eval.fit_answerability import stable_cutoff
+
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    # Two shuffles: the first would allow a cutoff of 0.45, the second only one below 0.3 (its answerable 0.3).
+    splits = [np.array([0.9, 0.8, 0.7, 0.5, 0.1, 0.2, 0.3, 0.4]), np.array([0.9, 0.8, 0.7, 0.3, 0.1, 0.2, 0.25, 0.4])]
+    cutoff = stable_cutoff(splits, y, max_false_refusal=0.0)
+    assert all(not (p[y == 1] < cutoff).any() for p in splits) and cutoff > 0.25
