@@ -422,8 +422,8 @@ def _input_problem(text: str, mode: Mode) -> str | None:
 
 def _answers_on_its_own(decision: Decision) -> bool:
     """Whether one question of a message is answered by its own supporting clauses: judged answerable, and
-    those clauses hold some of its words. A follow-up that leans on the question before it (晚上有没有加价？
-    after one about fares) may score well on retrieval alone while its clauses share nothing with it; it must
+    those clauses hold some of its words. A follow-up that leans on the question before it (节假日贵不贵？
+    after one about a fee) may score well on retrieval alone while its clauses share nothing with it; it must
     not turn a message the documents do not cover into a partial answer."""
     return decision.answerable and decision.features.get("clause_coverage", 1.0) > 0.0
 

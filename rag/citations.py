@@ -171,8 +171,8 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
 
 def _most_about(citations: list[Citation], question: str) -> list[Citation]:
     """The cited clauses, those holding more of the question's terms (in their text or citation) first, else in
-    cited order: a message asking several things wants the department of the thing it asks that of (养老护理员的
-    培训归哪些部门), not of the clause cited first for the whole message."""
+    cited order: a message asking several things wants the department of the thing it asks that of (…参展补多少？
+    电工培训由谁负责？), not of the clause cited first for the whole message."""
     from rag.answerability import salient_terms
 
     terms = salient_terms(question)
