@@ -292,10 +292,12 @@ class Answerability:
         # Clauses about what was asked: holding half its term weight (none when it names no topic at all).
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
         by_clause = [[_compact(sentence) for sentence in split_sentences(c.text)] for c in support]
+        shares = [[sum(weights[t] for t in terms if term_found(t, s, forms)) / total for s in clause_sentences]
+                  for clause_sentences in by_clause]
         sentences = [sentence for clause_sentences in by_clause for sentence in clause_sentences]
-        per_sentence = [sum(weights[t] for t in terms if term_found(t, sentence, forms)) / total for sentence in sentences]
-        in_context = [share for clause_sentences in by_clause for share in with_leads(
-            clause_sentences, [sum(weights[t] for t in terms if term_found(t, s, forms)) / total for s in clause_sentences])]
+        per_sentence = [share for clause_shares in shares for share in clause_shares]
+        in_context = [share for clause_sentences, clause_shares in zip(by_clause, shares, strict=True)
+                      for share in with_leads(clause_sentences, clause_shares)]
         unknown = {t for t in terms if not term_found(t, self.corpus, forms)}
         unknown -= miscut_words(question, self.corpus, unknown)
         foreign, only_foreign = foreign_places(question)

@@ -49,7 +49,7 @@ def asking_sentences(message: str) -> list[str]:
     found: list[str] = []
     for piece in (p.strip() for p in _SENTENCE.findall(message)):
         for part in _ENGLISH_BREAK.split(piece):
-            if found and _ABBREVIATION.search(found[-1]) and not found[-1].endswith(("。", "？", "！", "?", "!")):
+            if found and _ABBREVIATION.search(found[-1]):
                 found[-1] += " " + part
             elif part:
                 found.append(part)
