@@ -566,3 +566,9 @@ def test_the_cutoff_keeps_the_false_refusal_budget_on_average_over_shuffled_cros
     splits = [np.array([0.9, 0.8, 0.7, 0.5, 0.1, 0.2, 0.3, 0.4]), np.array([0.9, 0.8, 0.7, 0.3, 0.1, 0.2, 0.25, 0.4])]
     cutoff = stable_cutoff(splits, y, max_false_refusal=0.0)
     assert all(not (p[y == 1] < cutoff).any() for p in splits) and cutoff > 0.25
+
+
+def test_words_pointing_back_at_the_callers_story_are_no_topic_terms():
+    terms = salient_terms("他问按那份行动方案，这两件事怎么说？")
+    assert not {"两件事", "这两件事", "怎么说"} & set(terms) and terms
+    assert salient_terms("这个产业园叫什么名字？") == ["产业园"]
