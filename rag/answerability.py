@@ -593,13 +593,11 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
                 return True
             continue
         title = clause.doc.get("doc_title") or ""
-        lead = ""
-        for sentence in split_sentences(clause.text):
-            if not (lead and _ITEM.match(sentence)):  # an enumeration's item is about what its lead names
-                lead = sentence if sentence.endswith(("：", ":")) else ""
+        sentences = split_sentences(clause.text)
+        for sentence, lead in zip(sentences, enumeration_leads(sentences), strict=True):
             if not pattern.search(sentence):
                 continue
-            about = sentence + (lead if _ITEM.match(sentence) else "") + (
+            about = sentence + ("" if lead is None else sentences[lead]) + (  # an item is about what its lead names
                 title if validity and _SELF_REFERENCE.search(sentence) else "")
             if not terms or any(term_found(t, _compact(about)) for t in terms):
                 return True
@@ -609,17 +607,24 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、)")
 
 
-def with_leads(sentences: list[str], coverage: list[float]) -> list[float]:
-    """Each sentence's coverage, an enumeration's items taking their lead's when it is higher: in 保护范围为：
-    （一）低压管道…1米…；（二）中压管道…2米… the figures are about what the lead names."""
-    out, lead = [], None
-    for sentence, share in zip(sentences, coverage, strict=True):
-        if lead is not None and _ITEM.match(sentence):
-            share = max(share, lead)
+def enumeration_leads(sentences: list[str]) -> list[int | None]:
+    """For each sentence, the index of the lead it is an enumeration item of (None when it is none): in 保护范围为：
+    （一）低压管道…1米…；（二）中压管道…2米… the items' figures are about what the lead names."""
+    leads: list[int | None] = []
+    lead = None
+    for i, sentence in enumerate(sentences):
+        if lead is None or not _ITEM.match(sentence):
+            lead = i if sentence.endswith(("：", ":")) else None
+            leads.append(None)
         else:
-            lead = share if sentence.endswith(("：", ":")) else None
-        out.append(share)
-    return out
+            leads.append(lead)
+    return leads
+
+
+def with_leads(sentences: list[str], coverage: list[float]) -> list[float]:
+    """Each sentence's coverage, an enumeration's items taking their lead's when it is higher."""
+    return [share if lead is None else max(share, coverage[lead])
+            for share, lead in zip(coverage, enumeration_leads(sentences), strict=True)]
 
 
 def on_topic(pattern: re.Pattern, sentences: list[str], coverage: list[float]) -> bool:
