@@ -118,11 +118,41 @@ _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月(?:份|\d{1,2}\s*日)?|[一二三�
                    r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午\s*\d|\d{1,2}\s*(?:时|点)(?!\d)|周[一二三四五六日末]")
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
 # question asks how long the document is valid, not how long something under it takes.
+# The unit a question asks its figure in (多少个工作日, 几辆, how many working days): a figure in another unit is
+# about something else (6个月 of social insurance does not say how many working days an approval takes, 60家 is no
+# number of vehicles). Units of the same kind of quantity answer each other (几天: 5个工作日; 几个月: 1年).
+_DAYS = "工作日|自然日|天(?!然)|日"
+ASKED_UNITS: dict[str, str] = {
+    "工作日": _DAYS, "自然日": _DAYS, "天": _DAYS, "日": _DAYS, "周": f"周|星期|{_DAYS}", "星期": f"周|星期|{_DAYS}",
+    "月": "个月|月|年", "年": "年", "小时": "小时|分钟", "分钟": "分钟|小时", "岁": "岁|周岁", "周岁": "岁|周岁",
+    "辆": "辆", "家": "家", "人": "人|名", "名": "人|名", "次": "次", "台": "台", "套": "套", "平方米": "平方米",
+    "公里": "公里|千米", "米": "米",
+    "working day": _DAYS, "day": _DAYS, "week": f"周|星期|{_DAYS}", "month": "个月|月|年", "year": "年",
+    "hour": "小时|分钟", "vehicle": "辆", "car": "辆", "taxi": "辆", "people": "人|名", "person": "人|名",
+}
+# 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个套餐): after it only a
+# time unit is the asked unit.
+_ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小时|星期)|(工作日|自然日|天(?!然)|日(?![期子常])|"
+                        r"周(?![边围末])|星期|年(?![级龄底初])|小时|分钟|周?岁|辆|家|人(?![民员才])|名(?![单称字])|次|台|套|"
+                        r"平方米|公里|米))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b")
+
+
+def asked_unit_figure(question: str) -> re.Pattern | None:
+    """What states the figure a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日), or None when
+    it names no unit (多少钱, 多久 are the slots' own patterns)."""
+    match = _ASKS_UNIT.search(question.lower())
+    if match is None:
+        return None
+    unit = next(group for group in match.groups() if group)
+    return re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
+
+
 _SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
 FIGURE_SLOTS = {"amount", "count", "figure"}
+UNIT_SLOTS = {"deadline", "count", "figure"}  # kinds of fact a question may ask in a unit of its own
 # Which ones, by number (哪几家, 哪5个): stated only by a list naming them — three or more items in a
 # row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
 _WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六七八九十", *map(str, range(2, 21)))
@@ -311,8 +341,9 @@ class Answerability:
         topic_forms = [form for t in topic for form in forms.get(t, (t,))]
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
-        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span)
-                    or slot in FIGURE_SLOTS and not on_topic(SLOTS[slot][1], sentences, in_context)]
+        in_unit = asked_unit_figure(question)
+        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span, in_unit)
+                    or slot in FIGURE_SLOTS and not on_topic(_figure(slot, in_unit), sentences, in_context)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -578,15 +609,17 @@ def _mentions(place, text: str) -> int:
     return count
 
 
-def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False) -> bool:
+def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,
+           in_unit: re.Pattern | None = None) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
     question names no topic (能补多少？ after the sentence that named it). A department is stated for the whole
     clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
     document (本办法自…起施行) is about what the title names. A deadline asked as a span (`span`: 多久, how long)
-    needs a span or a date, not just words of time (在有效期内, 规定期限)."""
-    pattern = _SPAN if slot == "deadline" and span else SLOTS[slot][1]
+    needs a span or a date, not just words of time (在有效期内, 规定期限); one asked in a unit of its own
+    (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit."""
+    pattern = _figure(slot, in_unit, span)
     for clause in support:
         if slot == "department":
             if pattern.search(clause.text):
@@ -602,6 +635,14 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
             if not terms or any(term_found(t, _compact(about)) for t in terms):
                 return True
     return False
+
+
+def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False) -> re.Pattern:
+    """What states the asked slot: a figure in the unit the question names for it, a span for a deadline asked
+    as one, else the slot's own pattern."""
+    if in_unit is not None and slot in UNIT_SLOTS:
+        return in_unit
+    return _SPAN if slot == "deadline" and span else SLOTS[slot][1]
 
 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、)")

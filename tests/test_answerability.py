@@ -572,3 +572,23 @@ def test_words_pointing_back_at_the_callers_story_are_no_topic_terms():
     terms = salient_terms("他问按那份行动方案，这两件事怎么说？")
     assert not {"两件事", "这两件事", "怎么说"} & set(terms) and terms
     assert salient_terms("这个产业园叫什么名字？") == ["产业园"]
+
+
+def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
+    doc = doc_meta("苏州市人才落户管理办法")
+    months = clause(doc, "第五条", "申请人才落户的，应当在本市连续缴纳社会保险满6个月。")
+    days = clause(doc, "第十二条", "受理后，人才落户申请应当在5个工作日内办结。")
+    asked = A.asked_unit_figure("人才落户交材料以后多少个工作日能批下来？")
+    assert not A.stated("deadline", ["人才落户"], [months], span=True, in_unit=asked)
+    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=asked)
+    assert A.stated("deadline", ["人才落户"], [months], span=True)  # 多久 asks for any span
+    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=A.asked_unit_figure("几天能办好？"))
+    taxis = clause(doc_meta("苏州市客运出租汽车管理办法"), "第八条", "出租汽车企业应当有50辆以上的车辆，并设有60家服务网点。")
+    assert A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司至少要多少辆车？"))
+    assert not A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司要雇多少人？"))
+
+
+def test_a_things_own_classifier_is_no_asked_unit():
+    assert A.asked_unit_figure("相城区要再推出多少个套餐？") is None  # 个 is the classifier of 套餐
+    assert A.asked_unit_figure("每年要用多少天然气？") is None
+    assert A.asked_unit_figure("How many working days does the approval take?").search("3个工作日")
