@@ -11,10 +11,11 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
 * unknown things — when half or more of what a chat question is about (its nouns, and English words whose
   Chinese no document uses) is named by no document, it is refused whatever the retrieval scores (a rule; a
   hotline message's nouns describe the caller's situation too, so there only the parts that ask count);
-* answer slot — a question asking for an amount, a count, a deadline, a date, which ones (哪9个), a department or
-  materials needs a supporting sentence that states that kind of fact about the question's topic terms; when it
-  asks only for figures and no clause states one, it is refused whatever the scores (a rule: "the policy exists
-  but states no figure" is the true answer, and the refusal says so and shows the clause);
+* answer slot — a question asking for an amount, a count, a deadline, a date, which ones (哪9个), a department,
+  materials or how to reach someone (a phone number, an address, a website) needs a supporting sentence that
+  states that kind of fact about the question's topic terms; when it asks only for figures or contact details and
+  no clause states one, it is refused whatever the scores (a rule: "the policy exists but states no figure" is the
+  true answer, and the refusal says so and shows the clause);
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
 They are combined by a logistic model (weights and one cutoff per language in `answerability.json`, fitted by
@@ -65,7 +66,7 @@ FRAME_WORDS = frozenset(
     请问 可以 能否 能 会 要 需要 才能 想 想问 想要 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
     一下 一个 一些 这个 那个 这种 那种 这样 那样 现在 目前 今年 去年 明年 最近 已经 还是 但是 可是 因为 所以 如果 的话
     您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
-    号码 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 不会 不用 不要 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
+    号码 网址 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 不会 不用 不要 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
     住 住在 家住 居住 小区 街道 社区 附近 楼 号楼 单元 室 村 路 镇 区 市 县 省 市区 城区 老家 外地 本地 当地 这里 那里
     家里 家 我家 家人 家庭 孩子 小孩 儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 女婿 媳妇 老人 朋友 邻居 同事 老板
     先生 女士 阿姨 大爷 大妈 大姐 大哥 小姐 老师傅 上班 工作 单位 公司 企业 厂 工厂 我们公司 我司 厂里 店 门店
@@ -152,6 +153,9 @@ _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|�
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 
 FIGURE_SLOTS = {"amount", "count", "figure"}
+# Facts that are there or not, letter for letter: a figure with its unit, a phone number, an address, a web address.
+# A question asking only for such facts, none of which a supporting clause states, is refused by rule.
+EXACT_SLOTS = FIGURE_SLOTS | {"contact"}
 UNIT_SLOTS = {"deadline", "count", "figure"}  # kinds of fact a question may ask in a unit of its own
 # Which ones, by number (哪几家, 哪5个): stated only by a list naming them — three or more items in a
 # row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
@@ -159,6 +163,11 @@ _WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六
                     for unit in "个家项所条批类种")
 _LIST = re.compile(r"[^、，。；：]{1,30}、[^、，。；：]{1,30}、|[（(][一二三四五六七八九十\d]+[)）].{2,}[（(][一二三四五六七八九十\d]+[)）]",
                    re.S)
+# A phone number (a hotline's five digits beside the word, 0512-…, a mobile), a web address or a street address:
+# what 打什么电话 / 地址在哪 / which website ask for. Policy documents name the service, rarely how to reach it.
+_CONTACT = re.compile(r"(?:热线|电话|专线|拨打)[^。；]{0,10}\d{5,}|(?<![\d.])\d{5,}[^。；\d]{0,6}(?:热线|电话|专线)|"
+                      r"\d{3,4}[-－]\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|https?://|www\.|[A-Za-z0-9-]+\.(?:gov\.cn|com|cn)\b|"
+                      r"[路街巷道]\d+号")
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
@@ -180,6 +189,13 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "department": (("哪个部门", "哪些部门", "什么部门", "找谁", "谁负责", "谁管", "归哪", "which department",
                     "who is responsible", "which agency", "which bureau"), _UNIT),
     "materials": (("什么材料", "哪些材料", "材料", "带什么", "准备什么", "what documents", "materials"), _MATERIALS),
+    "contact": (("电话是多少", "电话多少", "电话是什么", "什么电话", "哪个电话", "联系电话", "咨询电话", "服务电话", "热线电话",
+                 "热线号码", "热线是多少", "号码是多少", "号码多少", "什么号码", "哪个号码", "什么地址", "哪个地址", "地址在哪",
+                 "地址是多少", "地址是什么", "具体地址", "详细地址", "网址", "哪个网站", "什么网站", "网站是", "phone number",
+                 "telephone number", "contact number", "hotline number", "emergency number", "what number",
+                 "which number", "the address", "what address", "which address", "address of", "which website", "what website",
+                 "the website", "website address", "web address", "url", "online portal", "which portal", "what portal"),
+                _CONTACT),
 }
 
 
@@ -196,7 +212,7 @@ class Features:
     latin: float  # 1: an English question
     english_absent: float  # share of an English question's content words that name what the corpus never mentions
     unknown_things: float  # IDF-weighted share of the question's nouns (and absent English words) no document uses
-    figure_unstated: float  # 1: the question asks only for figures (amount, count) and no supporting clause states one
+    figure_unstated: float  # 1: it asks only for exact facts (a sum, a count, a phone number) no supporting clause states
     absent_term: float  # 1: an English question names a reviewed policy term no document uses (maternity leave)
     # unknown_things over the parts of the question that ask (问这项津贴每月发多少), not its story: for the rule only
     # (as a weight of the model it lowered dev cross-validated refusal, 0.737 → 0.663 for Chinese).
@@ -359,7 +375,7 @@ class Answerability:
             latin=float(is_latin(question)),
             english_absent=len(english) / len(terms) if terms else 0.0,
             unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in things) / total,
-            figure_unstated=float(bool(asked) and set(asked) <= FIGURE_SLOTS and len(unstated) == len(asked)),
+            figure_unstated=float(bool(asked) and set(asked) <= EXACT_SLOTS and len(unstated) == len(asked)),
             absent_term=float(bool(absent_policy_terms(english))),
             asked_unknown=self.asked_unknown(question),
         )
@@ -408,9 +424,9 @@ def ruled_out(features: Features, nouns_are_topics: bool) -> bool:
 
 
 def fact_unstated(features: Features) -> bool:
-    """The question asks for a figure and no supporting clause states one about its topic (see `ruled_out`).
-    Only figures: a number with its unit is unambiguous evidence, while a deadline (什么时候 may ask when, not how
-    long) or materials (材料交到哪里 asks where) can be asked and stated in too many ways for a rule; those
+    """The question asks only for figures or contact details (EXACT_SLOTS) and no supporting clause states one
+    about its topic (see `ruled_out`). Only those: a number with its unit, a phone number or an address is
+    unambiguous evidence, while a deadline (什么时候 may ask when, not how long) or materials (材料交到哪里 asks where) can be asked and stated in too many ways for a rule; those
     stay the model's `slot_missing`."""
     return features.figure_unstated >= 1.0
 
@@ -426,11 +442,12 @@ def mostly_unknown(features: Features, nouns_are_topics: bool = True) -> bool:
 # What each slot is called when an answer says it is not stated (a new slot needs a name in both, and in
 # rag/extractive.py STATED_SLOTS when the 结论 line should quote it, SAID_UNSTATED when it should say it is missing).
 SLOT_NAMES = {"amount": "具体金额或比例", "count": "具体数量", "figure": "具体数额", "deadline": "具体期限",
-              "date": "具体日期或时间", "names": "具体名单", "department": "负责部门", "materials": "所需材料"}
+              "date": "具体日期或时间", "names": "具体名单", "department": "负责部门", "materials": "所需材料",
+              "contact": "具体电话、地址或网址"}
 SLOT_ENGLISH = {"amount": "the amount or ratio", "count": "the number", "figure": "the figure",
                 "deadline": "the time limit", "date": "the date or time", "names": "which ones they are",
                 "department": "the responsible department",
-                "materials": "the materials required"}
+                "materials": "the materials required", "contact": "the phone number, address or website"}
 
 
 _PART = re.compile(r"[^，,。！？?!；;、\n]+[，,。！？?!；;、]?")  # the parts of a sentence between its commas

@@ -33,7 +33,7 @@ _EXEMPTION = re.compile(r"不受[^，。；]{0,6}限制|不受此限")  # a bar 
 _SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留|取消.{0,8}资格")
 
 # Kinds of fact beyond the answerability slots (rag/answerability.py SLOTS: deadline, date, amount, count,
-# figure, names, department, materials), recognised to shape the answer only: adding them to SLOTS would change
+# figure, names, department, materials, contact), recognised to shape the answer only: adding them to SLOTS would change
 # the fitted model's slot feature. (words that ask for it, what states it in a clause)
 MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
@@ -341,7 +341,7 @@ def with_marker(sentence: str, n: int) -> str:
 STATED_SLOTS = ("validity", "amount", "count", "figure", "measure", "deadline", "penalty", "definition", "yesno")
 # … and those whose absence it says (所引条款未写明具体日期或时间). A date or a list is not quoted as the answer:
 # the fragment sharing most words with the question may be another document's date (…2007年发布的…同时废止).
-SAID_UNSTATED = (*STATED_SLOTS, "date", "names")
+SAID_UNSTATED = (*STATED_SLOTS, "date", "names", "contact")
 MAX_STATED = 3
 GRANTED_SLOTS = ("amount", "figure", "penalty")
 _GRANTS = re.compile(r"给予|奖励|补贴|补助|资助|贴息|最高|罚款|处\d")

@@ -592,3 +592,22 @@ def test_a_things_own_classifier_is_no_asked_unit():
     assert A.asked_unit_figure("相城区要再推出多少个套餐？") is None  # 个 is the classifier of 套餐
     assert A.asked_unit_figure("每年要用多少天然气？") is None
     assert A.asked_unit_figure("How many working days does the approval take?").search("3个工作日")
+
+
+def test_a_phone_number_address_or_website_is_asked_and_stated_only_letter_for_letter():
+    assert asked_slots("报修该拨哪个号码？线下窗口地址在哪？") == ["contact"]
+    assert asked_slots("Which website do we apply on?") == ["contact"]
+    assert "contact" not in asked_slots("我打电话给出租车公司投诉了，多少天内必须答复？")
+    assert "contact" not in asked_slots("We are building a DTC website. Is there a subsidy?")
+    doc = doc_meta("苏州市燃气管理办法")
+    names_it = clause(doc, "第十九条", "燃气经营企业应当设立并公布二十四小时服务电话。")
+    gives_it = clause(doc_meta("苏州市优化营商环境创新行动2020"), "四、41.", "依托“12345”热线，提供24小时咨询、投诉服务。")
+    assert not A.stated("contact", ["服务电话"], [names_it])
+    assert A.stated("contact", ["投诉"], [gives_it])
+
+
+@pytest.mark.model
+def test_real_corpus_a_phone_number_no_clause_states_is_refused_and_the_clause_shown(assistant):
+    answer = assistant.ask("燃气企业的服务电话是多少？")  # 第十九条: 设立并公布二十四小时服务电话, no number
+    assert answer.refused and any("电话、地址或网址" in reason for reason in answer.reasons)
+    assert "涉及该事项" in answer.text and "《苏州市燃气管理办法》第十九条" in [r.citation for r in answer.retrieved]
