@@ -63,7 +63,7 @@ FRAME_WORDS = frozenset(
     有 也 都 就 还 还有 又 吗 呢 吧 啊 呀 么 嘛 哦 噢 呗 什么 啥 哪些 哪个 哪里 哪儿 如何 怎么 怎样 怎么样 咋 咋办 多少 多久 几 是否
     干什么 干啥 干嘛 做什么 什么样 哪几 哪几个 哪几家 哪几项 哪几种 哪几类 首先 名字 怎么说 叫什么
     事 事儿 这事 此事 这件事 那件事 两件事 几件事 这些事 那些事 这两件事
-    请问 可以 能否 能 会 要 需要 才能 想 想问 想要 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
+    请问 可以 能否 能 会 要 需要 才能 想 想问 想要 准备 打算 起码 至少 问问 问一下 咨询 了解 知道 告诉 我 我们 你 你们 他 她 他们 她们 它 自己 本人
     一下 一个 一些 这个 那个 这种 那种 这样 那样 现在 目前 今年 去年 明年 最近 已经 还是 但是 可是 因为 所以 如果 的话
     您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
     号码 网址 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 不会 不用 不要 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
@@ -327,7 +327,7 @@ class Answerability:
         question = asking_part(question)
         support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))
-        terms = salient_terms(question)
+        terms = self._plain(salient_terms(question))
         terms += [run for run in split_words(question) if run not in terms and run in self.corpus]
         terms += [word for word in name_like_words(question) if word not in terms and word in self.corpus]
         forms = term_forms(question)  # an English phrase is found by any of its corpus terms
@@ -401,7 +401,7 @@ class Answerability:
         words of the asking itself name the topic (see `mostly_unknown`)."""
         asking = "，".join(part for part in _PART.findall("\n".join(find_questions(message)))
                           if any(cue in part.lower() for cue in QUESTION_CUES))
-        terms = salient_terms(asking)
+        terms = self._plain(salient_terms(asking))
         if not terms:
             return 0.0
         forms = term_forms(asking)
@@ -410,6 +410,12 @@ class Answerability:
         things = nouns_of(asking) if unknown else set()
         weights = {t: self._weight(t) for t in terms}
         return sum(weights[t] for t in unknown if t in things) / sum(weights.values())
+
+    def _plain(self, terms: list[str]) -> list[str]:
+        """Each term, a colloquial noun no document uses in its plain form: 车子 → 车, 事儿 → 事 (the suffix only
+        makes the word spoken; 电子 or 院子, words the documents use, stay whole)."""
+        return [term[0] if len(term) == 2 and term[1] in "子儿" and term not in self.corpus and term[0] in self.corpus
+                else term for term in terms]
 
     def _weight(self, term: str) -> float:
         """A term's IDF; a term no document uses (an absent English word too) weighs as the rarest word."""

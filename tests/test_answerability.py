@@ -611,3 +611,18 @@ def test_real_corpus_a_phone_number_no_clause_states_is_refused_and_the_clause_s
     answer = assistant.ask("燃气企业的服务电话是多少？")  # 第十九条: 设立并公布二十四小时服务电话, no number
     assert answer.refused and any("电话、地址或网址" in reason for reason in answer.reasons)
     assert "涉及该事项" in answer.text and "《苏州市燃气管理办法》第十九条" in [r.citation for r in answer.retrieved]
+
+
+def test_a_colloquial_noun_no_document_uses_counts_in_its_plain_form():
+    doc = doc_meta("苏州市客运出租汽车管理办法")
+    index = FakeIndex([clause(doc, "第八条", "申请从事出租汽车经营的，应当有符合规定数量的车辆。"),
+                       clause(doc, "第九条", "车辆应当安装电子计价器，办理有关事项。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    assert check._plain(["车子", "电子", "事儿", "鞋子"]) == ["车", "电子", "事", "鞋子"]
+    decision = check.decide("开出租汽车公司，车子起码得有多少辆？", ranking_of(index, list(index.clauses)))
+    assert not decision.unknown_terms  # neither the spoken 车子 nor the hedge 起码 is a thing no document names
+
+
+def test_words_of_intent_are_no_topic_terms():
+    terms = salient_terms("我们准备包车接工人回来，打算申请交通补贴，起码要多少人？")
+    assert not {"准备", "打算", "起码"} & set(terms) and {"包车", "工人"} <= set(terms)
