@@ -604,7 +604,7 @@ def foreign_places(question: str) -> tuple[list[str], bool]:
     about their own policy (国家这轮补贴, 省里按…补) names a level of government whose documents the library
     does not hold, unless it asks about Suzhou's too."""
     home = {a.name for p in suzhou_places()[:1] for a in ancestors(p)}
-    named = [p for p in places_named(question) if p.name not in home]
+    named = [p for p in places_named(question) if p.name not in home and _mentions(p, question)]
     foreign = [p.name for p in named if not in_suzhou(p)]
     only_foreign = len(foreign) == len(named)
     return foreign + (higher_levels_asked(question) if only_foreign else []), only_foreign
@@ -621,14 +621,23 @@ def foreign_share(question: str) -> float:
     return sum(n for p, n in mentions.items() if not in_suzhou(p)) / total if total else 0.0
 
 
+# A place named as where someone comes from or travels to (去河南老家接工人, 户口在安徽, 河南人) is part of the
+# caller's story, not the jurisdiction asked about (杭州对…有什么补贴).
+_TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍)$")
+_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来")
+
+
 def _mentions(place, text: str) -> int:
+    """How often the text names the place as a jurisdiction (not as where someone comes from or goes)."""
     lowered = text.lower()
     forms = sorted(set(place.surface_forms), key=len, reverse=True)
     count = 0
     for form in forms:  # longest first, each occurrence blanked so a shorter form does not count it again
         target = form.lower() if form.isascii() else form
-        count += lowered.count(target)
-        lowered = lowered.replace(target, " ")
+        for match in re.finditer(re.escape(target), lowered):
+            count += not (_TRAVELLED_BEFORE.search(lowered, 0, match.start())
+                          or _TRAVELLED_AFTER.match(lowered, match.end()))
+        lowered = lowered.replace(target, " " * len(target))
     return count
 
 

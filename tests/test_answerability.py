@@ -626,3 +626,11 @@ def test_a_colloquial_noun_no_document_uses_counts_in_its_plain_form():
 def test_words_of_intent_are_no_topic_terms():
     terms = salient_terms("我们准备包车接工人回来，打算申请交通补贴，起码要多少人？")
     assert not {"准备", "打算", "起码"} & set(terms) and {"包车", "工人"} <= set(terms)
+
+
+def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about():
+    assert foreign_share("厂里派车去四川接工人回来复工，吴中区对包车有补贴吗？") == 0.0
+    assert foreign_share("我是湖南人，户口在湖南，在相城区上班，能申请人才落户吗？") == 0.0
+    assert foreign_places("老家在江西，想问苏州的人才落户条件") == ([], False)
+    assert foreign_share("成都对包车返岗有补贴吗？") == 1.0  # the place whose policy is asked about
+    assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
