@@ -24,6 +24,7 @@ from rag.citations import (
     check_markers,
     citation_list,
     competent_article,
+    defined_roles,
     departments_asked,
     departments_of,
     jurisdictions_of,
@@ -81,6 +82,7 @@ class Assistant:
         self.amended_by = amendment_links(index.clauses.values())
         self.penalties = penalty_links(index.clauses.values())
         self._competent_cache: dict[str, tuple[str, list[str]] | None] = {}
+        self._roles_cache: dict[str, dict[str, str]] = {}
 
     # --- public API ------------------------------------------------------------------------------------------
 
@@ -241,7 +243,7 @@ class Assistant:
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
         frame = frame_for(asked)
         leads = {c.id: frame.lead(c) for c in citations}
-        departments = departments_asked(asked, citations, self._competent)
+        departments = departments_asked(asked, citations, self._competent, self._roles)
         if frame is CHINESE:  # the asked facts first, in one line; the department is part of it
             first = conclusion(asked, extracts, numbers, citations, self.lexical.idf, departments, unstated)
             department_line = ""
@@ -258,8 +260,9 @@ class Assistant:
         text = body + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
         if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
-            answer.responsible_units = departments_of(citations, self._competent).units
-        turn.mode.finish(answer, turn, extracts, citations, lambda cited: departments_of(cited, self._competent))
+            answer.responsible_units = departments_of(citations, self._competent, self._roles).units
+        turn.mode.finish(answer, turn, extracts, citations,
+                         lambda cited: departments_of(cited, self._competent, self._roles))
         return answer
 
     def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:
@@ -281,9 +284,19 @@ class Assistant:
         nobody)."""
         doc_id = citation.doc.get("doc_id")
         if doc_id not in self._competent_cache:
-            own = sorted((c for c in self.index.clauses.values() if c.doc_id == doc_id), key=lambda c: c.line)
-            self._competent_cache[doc_id] = competent_article(own)
+            self._competent_cache[doc_id] = competent_article(self._document(doc_id))
         return self._competent_cache[doc_id]
+
+    def _roles(self, citation: Citation) -> dict[str, str]:
+        """The roles the cited document names bodies to (中介超市运营机构 → 苏州市公共资源交易中心)."""
+        doc_id = citation.doc.get("doc_id")
+        if doc_id not in self._roles_cache:
+            self._roles_cache[doc_id] = defined_roles(self._document(doc_id))
+        return self._roles_cache[doc_id]
+
+    def _document(self, doc_id: str) -> list[Clause]:
+        """A document's clauses in reading order."""
+        return sorted((c for c in self.index.clauses.values() if c.doc_id == doc_id), key=lambda c: c.line)
 
     def _amendment_notes(self, citations: list[Citation]) -> str:
         """When and by which decision each cited article was amended (the library holds the amended text)."""

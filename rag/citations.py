@@ -155,9 +155,11 @@ class Departments:
 
 
 Competent = Callable[[Citation], tuple[str, list[str]] | None]  # citation → (its document's 主管 article, units)
+Roles = Callable[[Citation], dict[str, str]]  # citation → its document's roles and the bodies named to them
 
 
-def departments_asked(asked: str, citations: list[Citation], competent: Competent | None = None) -> Departments | None:
+def departments_asked(asked: str, citations: list[Citation], competent: Competent | None = None,
+                      roles: Roles | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
     from rag.extractive import answer_slots  # the answerer's slots read this module's departments
 
@@ -166,7 +168,7 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
     from rag.hotline import find_questions
 
     asking = "".join(q for q in find_questions(asked) if "department" in answer_slots(q)) or asked
-    return departments_of(_most_about(citations, asking), competent)
+    return departments_of(_most_about(citations, asking), competent, roles)
 
 
 def _most_about(citations: list[Citation], question: str) -> list[Citation]:
@@ -179,17 +181,20 @@ def _most_about(citations: list[Citation], question: str) -> list[Citation]:
     return sorted(citations, key=lambda c: -sum(t in c.text or t in c.citation for t in terms))
 
 
-def departments_of(citations: list[Citation], competent: Competent | None = None) -> Departments:
+def departments_of(citations: list[Citation], competent: Competent | None = None,
+                   roles: Roles | None = None) -> Departments:
     """Who is responsible for what the cited clauses say, from the first clause (most relevant first) that says
     it: its 责任单位 trailer, else the body it charges with the matter (an unrelated clause's trailer does not
     outrank the body the relevant clause names); else the document's own 主管部门 article (`competent`: citation
-    → (where, units)); else nobody stated."""
+    → (where, units)); else nobody stated. A role the document names a body to (`roles`: 中介超市运营机构 →
+    苏州市公共资源交易中心) is a body the clause charges too, and is named with its body."""
     for c in citations:  # each clause's 责任单位 trailer, else the body that the clause itself charges
         if c.responsible_units:
             return Departments(c.responsible_units[:4], c, from_trailer=True)
-        named = units_in_text(c.text)
+        defined = roles(c) if roles else {}
+        named = units_in_text(c.text, list(defined))
         if named:
-            return Departments(named[:3], c)
+            return Departments([f"{u}（即{defined[u]}）" if u in defined else u for u in named[:3]], c)
     for c in citations if competent else []:
         found = competent(c)
         if found:
@@ -197,12 +202,31 @@ def departments_of(citations: list[Citation], competent: Competent | None = None
     return Departments([])
 
 
-def units_in_text(text: str) -> list[str]:
-    """Government bodies a text names (the longest form of each)."""
+def units_in_text(text: str, roles: Iterable[str] = ()) -> list[str]:
+    """Government bodies a text names (the longest form of each), in order; `roles` are more names of bodies (a
+    document's own roles: 中介超市运营机构)."""
     text = re.sub(r"《[^》]*》", "", text)  # the issuers in a cited document's title are not charged here
-    found = list(dict.fromkeys(_unit_name(m.group(0)) for m in _UNIT_IN_TEXT.finditer(text)))
+    spans = [(m.start(), _unit_name(m.group(0))) for m in _UNIT_IN_TEXT.finditer(text)]
+    spans += [(text.index(role), role) for role in roles if role in text]
+    found = list(dict.fromkeys(unit for _, unit in sorted(spans)))
     found = [u for u in found if len(u) >= 3]
     return [u for u in found if not any(u != other and u in other for other in found)]
+
+
+# A document naming a body to a role it then uses: 苏州市公共资源交易中心为中介超市运营机构，主要职责为：…
+_NAMES_TO_ROLE = re.compile(r"([^，。；：:\s]{3,30}?(?:局|委员会|委|办公室|中心|部门|机构|政府|公司))为(?:本市|全市)?"
+                            r"([\u4e00-\u9fff]{2,16}?(?:部门|机构|单位|中心))(?=[，。；：:,])")
+
+
+def defined_roles(clauses: Iterable[Clause]) -> dict[str, str]:
+    """The roles a document's clauses name a body to (中介超市运营机构 → 苏州市公共资源交易中心)."""
+    roles: dict[str, str] = {}
+    for clause in clauses:
+        for body, role in _NAMES_TO_ROLE.findall(clause.text):
+            body = _unit_name(body)
+            if role not in body:
+                roles.setdefault(role, body)
+    return roles
 
 
 # What a match may start with before the body's own name: 本政策由市商务局 → 市商务局, 驾驶员应当积极配合道路运输

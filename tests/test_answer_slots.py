@@ -98,6 +98,23 @@ def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_
     assert units_in_text(text) == units
 
 
+def test_a_role_a_document_names_a_body_to_is_answered_with_that_body():
+    from rag.citations import defined_roles, departments_of
+    from rag.types import Citation
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("苏州市公共停车场管理办法")
+    naming = clause(doc, "第六条", "第六条 市停车服务中心为停车场运营机构，主要职责为：（一）维护停车信息平台。", kind="article")
+    hall = clause(doc, "第七条", "第七条 本级政府批准的专项业务大厅为政务服务分中心。", kind="article")
+    charging = clause(doc, "第十二条", "第十二条 停车场运营机构应当在3个工作日内核对备案材料。", kind="article")
+    roles = defined_roles([naming, hall, charging])
+    assert roles == {"停车场运营机构": "市停车服务中心"}  # a hall is no body
+    cited = [Citation(1, charging.id, charging.citation, charging.label, charging.text, doc, "有效", False)]
+    found = departments_of(cited, roles=lambda c: roles)
+    assert found.units == ["停车场运营机构（即市停车服务中心）"]
+    assert departments_of(cited).units == []  # without the document's roles the clause names no body
+
+
 # --- the real corpus -------------------------------------------------------------------------------------------
 
 
@@ -123,6 +140,12 @@ def test_department_question_names_the_clause_trailer_unit_in_the_first_line(ass
     line = first_line(answer)
     assert "负责部门为市工信局" in line and "所列责任单位" in line
     assert "50%" in line and "100万元" in line
+
+
+@pytest.mark.model
+def test_real_corpus_a_role_the_regulation_names_a_body_to_is_answered_with_the_body(assistant):
+    answer = assistant.ask("中介服务机构提交入驻申请后，由哪个单位核对材料？")
+    assert "中介超市运营机构（即苏州市公共资源交易中心）" in first_line(answer)
 
 
 @pytest.mark.model
