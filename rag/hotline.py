@@ -135,12 +135,25 @@ def _topic(question: str, clauses: Sequence[Clause] = ()) -> str:
     terms = salient_terms(question)
     if clauses:
         context = "".join(c.text + "".join(c.section_path) + (c.doc.get("doc_title") or "") for c in clauses)
+        terms = _joined(terms, question, context)
         synonyms = load_synonyms()
         used = [next((form for form in (t, *synonyms.get(t, ())) if form in context), None) for t in terms]
         forms = list(dict.fromkeys(form for form in used if form))
         terms = [f for f in forms if not any(f != other and f in other for other in forms)] or terms
     terms = terms[:4]
     return f"您咨询的{'、'.join(terms)}问题" if terms else "您咨询的问题"
+
+
+def _joined(terms: list[str], question: str, context: str) -> list[str]:
+    """Topic words the question writes side by side and the policy uses as one term, joined (中介 超市 →
+    中介超市): read out one by one, they would be no words of the policy."""
+    out: list[str] = []
+    for term in terms:
+        if out and out[-1] + term in question and out[-1] + term in context:
+            out[-1] += term
+        else:
+            out.append(term)
+    return out
 
 
 def refusal_script(questions: list[str], decision: Decision, units: list[str] = ()) -> str:

@@ -131,3 +131,10 @@ def test_english_sentences_end_at_full_stops_but_not_after_titles_or_inside_deci
     message = ("Mr. Zhou (tel. 138 0000 1111) rents a 60.5 m2 flat near Shantang Street. "
                "He paid a deposit in May. Where can he complain about it? And what does the rule say.")
     assert asking_sentences(message) == ["Where can he complain about it?", "And what does the rule say."]
+
+
+def test_topic_words_the_caller_writes_side_by_side_are_read_out_as_the_policys_one_term():
+    rule = clause(doc_meta("苏州市网上中介服务超市管理办法（试行）"), "第十五条",
+                  "中介服务机构提交入驻申请后，中介超市运营机构应当在2个工作日内进行核对。")
+    topic = _topic("公司递交了中介超市入驻申请，多久能核对完？", [rule])
+    assert "中介超市" in topic and "中介、超市" not in topic
