@@ -246,7 +246,7 @@ def competent_article(clauses: Iterable[Clause]) -> tuple[str, list[str]] | None
     """A document's own article on who administers it ("市燃气管理部门负责本市燃气管理工作"): its citation and
     the units it charges, from the first clause (in reading order) that charges a body with the matter."""
     for clause in clauses:
-        if clause.kind not in ("article", "item"):
+        if clause.kind != "article":  # a plan's items charge bodies with their own tasks, not with the whole
             continue
         for sentence in re.split(r"(?<=[。；])", clause.text):
             units = units_in_text(sentence)

@@ -65,7 +65,7 @@ ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_S
 # More ways of asking for an answerability slot than that model was fitted on (who issues, who explains).
 MORE_ASKS: dict[str, tuple[str, ...]] = {
     "department": ("哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
-                   "负责解释", "哪里管", "归谁"),
+                   "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
 }
 
 GENERIC_CUES = re.compile(r"万元|%|补贴|奖励|不超过|最高|负责|申请|条件")

@@ -415,3 +415,20 @@ def test_a_share_stated_in_words_answers_how_much_rather_than_a_budget_figure_be
 def test_a_figure_in_an_enumerations_item_is_stated_about_what_its_lead_names(assistant):
     answer = assistant.ask("燃气管道的保护范围是多少？")
     assert not answer.refused and "1米" in answer.body and "2米" in answer.body
+
+
+def test_asking_where_to_turn_asks_for_the_department():
+    assert "department" in answer_slots("对评分不服，可以向哪里提出来？")
+    assert "department" in answer_slots("司机绕路，这事该找哪里投诉？")
+
+
+def test_only_a_regulations_articles_name_the_body_that_administers_it():
+    from rag.citations import competent_article
+    from stubs.fake_index import clause, doc_meta
+
+    plan = doc_meta("苏州市年度工作计划")
+    items = [clause(plan, "一、（十）", "水务等牵头主管部门负责排查本行业执法情况。", kind="item")]
+    assert competent_article(items) is None  # a plan's item charges a body with its own task only
+    rule = doc_meta("苏州市燃气管理办法")
+    articles = [clause(rule, "第五条", "第五条 市燃气管理部门负责本市燃气管理工作。", kind="article")]
+    assert competent_article(articles) == ("《苏州市燃气管理办法》第五条", ["市燃气管理部门"])
