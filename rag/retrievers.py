@@ -212,11 +212,16 @@ class Preferences:
     # which BM25's length norm and the embedding of a long text both rank low; an incidental 条件 elsewhere
     # does not count.
     CONDITIONS_CLAUSE_FACTOR = 1.5
+    # The question asks who is responsible (归哪个部门管, which bureau is in charge): the clause saying who
+    # administers the matter answers it (市燃气管理部门负责本市燃气管理工作, 市科技局负责统筹实施…) — a regulation's
+    # 主管部门 article shares few words with a caller's story about the thing that went wrong.
+    ADMINISTERING_CLAUSE_FACTOR = 1.5
 
     def __init__(self, store: ClauseStore) -> None:
         self.store = store
         self.title_years = {c.doc_id: years_in(c.doc.get("doc_title") or "") for c in store.clauses.values()}
         self.states_conditions = {cid for cid, c in store.clauses.items() if STATES_CONDITIONS.search(_lead(c))}
+        self.administers = {cid for cid, c in store.clauses.items() if STATES_ADMINISTRATION.search(c.text)}
         self.states_validity: dict[str, list[str]] = {}
         for cid, clause in store.clauses.items():
             if STATES_VALIDITY.search(clause.text):
@@ -229,6 +234,7 @@ class Preferences:
         asks_validity = bool(query.named_documents) and ASKS_VALIDITY.search(query.text) is not None
         asked_years = years_in(query.text)
         asks_conditions = ASKS_CONDITIONS.search(query.text) is not None
+        asks_department = ASKS_DEPARTMENT.search(query.text) is not None
         out = {}
         for cid, score in scores.items():
             clause = self.store.clauses[cid]
@@ -241,6 +247,8 @@ class Preferences:
                 score *= self.OTHER_EDITION_FACTOR
             if asks_conditions and cid in self.states_conditions:
                 score *= self.CONDITIONS_CLAUSE_FACTOR
+            if asks_department and cid in self.administers:
+                score *= self.ADMINISTERING_CLAUSE_FACTOR
             score *= self.place_factor(jurisdiction_of(clause.doc), query.jurisdictions)
             if clause.doc_id in query.named_documents:
                 score *= self.NAMED_DOCUMENT_FACTOR
@@ -275,6 +283,14 @@ ASKS_CONDITIONS = re.compile(r"什么条件|哪些条件|条件是什么|什么�
                              r"eligib|qualif|conditions?\b|requirements?\b", re.IGNORECASE)
 STATES_CONDITIONS = re.compile(r"下列条件|以下条件|条件之一|基本条件|申报条件|申请条件|应当具备|必须具备|同时具备|"
                                r"具备下列|具备以下|符合下列|符合以下|应当符合|须符合")
+
+
+# Asking who is responsible, and saying who administers a matter (the drafting formulas of 主管部门 articles).
+ASKS_DEPARTMENT = re.compile(r"哪个部门|哪些部门|什么部门|哪几个部门|哪个单位|哪家单位|归哪|谁管|谁负责|哪里管|"
+                             r"which (?:department|bureau|authority|authorities|agency)|who is (?:in charge|responsible)",
+                             re.IGNORECASE)
+STATES_ADMINISTRATION = re.compile(r"负责(?:本市|全市|本区|本县级市|本行政区域)[^。；]{0,30}(?:管理|监督|组织实施|工作)|"
+                                   r"负责统筹|牵头负责|具体负责[^。；]{0,20}(?:工作|实施)")
 
 
 def _lead(clause: Clause) -> str:

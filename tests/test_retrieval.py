@@ -141,6 +141,20 @@ def test_question_asking_for_conditions_prefers_the_clause_laying_them_down(sett
     assert ids(retriever.rank("人才落户要提交什么材料？", k=3))[0] == "hukou2:第十条"
 
 
+def test_question_asking_who_is_responsible_prefers_the_clause_saying_who_administers_the_matter(settings):
+    """A caller's story about a scaffold shares its words with the articles on site safety, not with the
+    regulation's 主管部门 article — which is what 归哪个部门管 asks for."""
+    safety = doc_meta("苏州市建筑施工安全监督管理办法", doc_id="safety2", doc_kind="regulation", scheme="article")
+    clauses = [
+        clause(safety, "第三条", "第三条 建设行政主管部门负责本行政区域内建筑施工安全的监督管理。", kind="article"),
+        clause(safety, "第二十二条", "第二十二条 施工现场的脚手架应当搭设牢固，作业人员高处施工应当系好安全带。",
+               kind="article"),
+    ]
+    retriever = PolicyRetriever(pipeline=hybrid(FakeIndex(sample_clauses() + clauses), BigramEmbeddings(), settings))
+    assert ids(retriever.rank("工地脚手架施工不安全，归哪个部门管？", k=3))[0] == "safety2:第三条"
+    assert ids(retriever.rank("工地脚手架施工要注意什么安全？", k=3))[0] == "safety2:第二十二条"
+
+
 @pytest.mark.parametrize(("text", "years"), [
     ("苏州市企业知识产权登峰行动计划（2021～2023年）", {2021, 2022, 2023}),
     ("Under the 2023–2025 capital-market opinion", {2023, 2024, 2025}),
