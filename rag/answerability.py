@@ -724,8 +724,9 @@ def asked_slots(question: str) -> list[str]:
     return [slot for slot in SLOTS if slot in asked]
 
 
-# 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so).
-_INDEFINITE = re.compile(r"(?<=[好这那前头近十])几")
+# 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so),
+# 包了几辆大巴 (a done deed's "a few": asked, it would be 包了多少辆).
+_INDEFINITE = re.compile(r"(?<=[好这那前头近十了])几")
 _ASKS = [(ask, slot, re.compile(rf"\b{re.escape(ask)}\b" if ask.isascii() else re.escape(ask)))
          for ask, slot in sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks),
                                  key=lambda pair: -len(pair[0]))]
