@@ -412,10 +412,16 @@ class Answerability:
         return sum(weights[t] for t in unknown if t in things) / sum(weights.values())
 
     def _plain(self, terms: list[str]) -> list[str]:
-        """Each term, a colloquial noun no document uses in its plain form: 车子 → 车, 事儿 → 事 (the suffix only
-        makes the word spoken; 电子 or 院子, words the documents use, stay whole)."""
-        return [term[0] if len(term) == 2 and term[1] in "子儿" and term not in self.corpus and term[0] in self.corpus
-                else term for term in terms]
+        """Each term no document uses, in the written form of its spoken one: a noun's suffix dropped (车子 → 车,
+        事儿 → 事; 电子 or 院子, words the documents use, stay whole) and a verb's 掉 as 除 (拆掉 → 拆除, 扣掉 → 扣除)."""
+        return [self._written(term) if term not in self.corpus else term for term in terms]
+
+    def _written(self, term: str) -> str:
+        if len(term) == 2 and term[1] in "子儿" and term[0] in self.corpus:
+            return term[0]
+        if len(term) == 2 and term[1] == "掉" and term[0] + "除" in self.corpus:
+            return term[0] + "除"
+        return term
 
     def _weight(self, term: str) -> float:
         """A term's IDF; a term no document uses (an absent English word too) weighs as the rarest word."""

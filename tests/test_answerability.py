@@ -617,9 +617,10 @@ def test_real_corpus_a_phone_number_no_clause_states_is_refused_and_the_clause_s
 def test_a_colloquial_noun_no_document_uses_counts_in_its_plain_form():
     doc = doc_meta("苏州市客运出租汽车管理办法")
     index = FakeIndex([clause(doc, "第八条", "申请从事出租汽车经营的，应当有符合规定数量的车辆。"),
-                       clause(doc, "第九条", "车辆应当安装电子计价器，办理有关事项。")])
+                       clause(doc, "第九条", "车辆应当安装电子计价器，办理有关事项；不得擅自拆除顶灯。")])
     check = Answerability(index.clauses, lambda token: 1.0)
     assert check._plain(["车子", "电子", "事儿", "鞋子"]) == ["车", "电子", "事", "鞋子"]
+    assert check._plain(["拆掉", "扔掉"]) == ["拆除", "扔掉"]  # 扔除 is no word of the documents
     decision = check.decide("开出租汽车公司，车子起码得有多少辆？", ranking_of(index, list(index.clauses)))
     assert not decision.unknown_terms  # neither the spoken 车子 nor the hedge 起码 is a thing no document names
 
