@@ -170,7 +170,7 @@ _CONTACT = re.compile(r"(?:热线|电话|专线|拨打)[^。；]{0,10}\d{5,}|(?<
                       r"[路街巷道]\d+号")
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
-    "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "截止",
+    "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "时间限制", "截止",
                   "什么时候", "何时", "多少年", "多少个月", "多少小时", "多少周", "多少岁", "几年", "几岁", "how long",
                   "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
                  _DURATION),
