@@ -359,7 +359,8 @@ class Answerability:
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
         unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span, in_unit)
-                    or slot in FIGURE_SLOTS and not on_topic(_figure(slot, in_unit), sentences, in_context)]
+                    or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
+                    and not on_topic(_figure(slot, in_unit), sentences, in_context)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves

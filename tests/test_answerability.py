@@ -637,3 +637,13 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_places("老家在江西，想问苏州的人才落户条件") == ([], False)
     assert foreign_share("成都对包车返岗有补贴吗？") == 1.0  # the place whose policy is asked about
     assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
+
+
+def test_a_time_limit_asked_in_its_unit_must_be_stated_about_what_was_asked():
+    doc = doc_meta("苏州市停车服务平台管理办法")
+    index = FakeIndex([clause(doc, "第二十条", "车主可以在停车结束后20个工作日内进行服务评价。"
+                                              "停车场对评价结果有异议的，可以书面向平台管理部门提出，平台管理部门会同行业主管部门进行复核。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    ranking = ranking_of(index, list(index.clauses))
+    assert check.decide("停车场对评价结果有异议，平台管理部门多少个工作日内完成复核？", ranking).unstated_slots == ["deadline"]
+    assert check.decide("车主多少个工作日内可以进行服务评价？", ranking).unstated_slots == []
