@@ -180,7 +180,7 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
     # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.
-    "figure": (("多少", "最高", "上限", "maximum"), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
+    "figure": (("多少", "最高", "上限", "最低", "下限", "maximum", "minimum"), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
     "date": (("几月几号", "几月几日", "几月份", "几月", "几号", "哪天", "哪一天", "哪日", "哪个月", "哪年", "哪一年", "日期",
               "几点钟", "几点上", "几点下", "几点开", "几点关", "几点前", "几点到", "上班时间", "办公时间", "开放时间",
               "what date", "which date", "what day", "which day", "what time", "which month", "what month",
