@@ -129,7 +129,7 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("有哪几点要求？", []), ("What time does the office open?", ["date"]),
     ("我们有好几家门店，能不能一起办？", []), ("十几辆车要年检，找哪个部门？", ["department"]),  # indefinite 几
     ("厂里派了几辆车去接人，补贴找哪个部门？", ["department"]), ("几辆车能申请？", ["count"]),  # a done deed's 几
-    ("打分有没有时间限制？", ["deadline"]), ("缴存比例最低能降到多少？", ["figure"]),
+    ("打分有没有时间限制？", ["deadline"]), ("申报企业的员工人数有没有下限？", ["figure"]),
     ("What is the minimum registered capital?", ["figure"]),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
