@@ -637,6 +637,9 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_share("我是湖南人，户口在湖南，在相城区上班，能申请人才落户吗？") == 0.0
     assert foreign_places("老家在江西，想问苏州的人才落户条件") == ([], False)
     assert foreign_share("成都对包车返岗有补贴吗？") == 1.0  # the place whose policy is asked about
+    assert foreign_places("成都的人才补贴比苏州高吗？") == (["成都市"], True)  # 苏州 is named to compare with
+    assert foreign_share("Is Chengdu's talent subsidy higher than Suzhou's?") == 1.0
+    assert foreign_share("苏州的人才补贴比成都高吗？") == 0.0
     assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
 
 
