@@ -736,7 +736,14 @@ def asked_slots(question: str) -> list[str]:
 # 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so),
 # 包了几辆大巴 (a done deed's "a few": asked, it would be 包了多少辆).
 _INDEFINITE = re.compile(r"(?<=[好这那前头近十了])几")
-_ASKS = [(ask, slot, re.compile(rf"\b{re.escape(ask)}\b" if ask.isascii() else re.escape(ask)))
+# English words that ask only in one use: "when" as a question word (when does it take effect; not "when
+# filing"), "rate" as a noun (the rate; not "rate us").
+_ENGLISH_ASKS = {
+    "when": r"(?:^|[.?!]\s*|\b(?:by|until|since|and|or)\s+)when\b|\bwhen\s+(?:does|do|did|is|are|was|were|will|would|"
+            r"can|could|should|must|shall)\b",
+    "rate": r"\brate\b(?!\s+(?:us|them|me|it|him|her|our|their|your|his|its|the|a|an|this|that|these|those)\b)",
+}
+_ASKS = [(ask, slot, re.compile(_ENGLISH_ASKS.get(ask, rf"\b{re.escape(ask)}\b") if ask.isascii() else re.escape(ask)))
          for ask, slot in sorted(((ask, slot) for slot, (asks, _) in SLOTS.items() for ask in asks),
                                  key=lambda pair: -len(pair[0]))]
 

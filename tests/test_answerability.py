@@ -131,6 +131,9 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("厂里派了几辆车去接人，补贴找哪个部门？", ["department"]), ("几辆车能申请？", ["count"]),  # a done deed's 几
     ("打分有没有时间限制？", ["deadline"]), ("申报企业的员工人数有没有下限？", ["figure"]),
     ("What is the minimum registered capital?", ["figure"]),
+    ("What documents are no longer needed when filing a record?", ["materials"]),  # "when" joining, not asking
+    ("When does the commitment letter take effect?", ["deadline"]),
+    ("How long does the client have to rate us?", ["deadline"]), ("What is the interest rate?", ["amount"]),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
