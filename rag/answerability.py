@@ -629,11 +629,12 @@ def foreign_share(question: str) -> float:
 
 
 # A place named as where someone comes from or travels to (去河南老家接工人, 户口在安徽, 河南人) is part of the
-# caller's story, not the jurisdiction asked about (杭州对…有什么补贴); one named to compare with (比苏州高吗,
-# higher than Suzhou's) is not what the question asks about either.
+# caller's story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where something was paid or spent
+# (上海交的社保能不能合并算, the Shanghai months); one named to compare with (比苏州高吗, higher than Suzhou's) is
+# not what the question asks about either.
 _TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to)"
                                r"\s*$")
-_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来")
+_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|\s+(?:months|years)\b")
 
 
 def _mentions(place, text: str) -> int:
