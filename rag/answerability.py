@@ -628,9 +628,9 @@ def foreign_share(question: str) -> float:
     return sum(n for p, n in mentions.items() if not in_suzhou(p)) / total if total else 0.0
 
 
-# A place named as where someone comes from or travels to (去河南老家接工人, 户口在安徽, 河南人) is part of the
+# A place named as where someone comes from or travels to (回四川接工人, 户口在湖南, 江西人) is part of the
 # caller's story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where something was paid or spent
-# (上海交的社保能不能合并算, the Shanghai months); one named to compare with (比苏州高吗, higher than Suzhou's) is
+# (在武汉缴纳的社保, the Wuhan years); one named to compare with (比苏州高吗, higher than Suzhou's) is
 # not what the question asks about either.
 _TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to)"
                                r"\s*$")
@@ -735,7 +735,7 @@ def asked_slots(question: str) -> list[str]:
 
 
 # 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so),
-# 包了几辆大巴 (a done deed's "a few": asked, it would be 包了多少辆).
+# 派了几辆车 (a done deed's "a few": asked, it would be 派了多少辆).
 _INDEFINITE = re.compile(r"(?<=[好这那前头近十了])几")
 # English words that ask only in one use: "when" as a question word (when does it take effect; not "when
 # filing"), "rate" as a noun (the rate; not "rate us").
