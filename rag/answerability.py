@@ -117,8 +117,6 @@ _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少�
 # 每年初 or 定期 tells how often, not when.
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月(?:份|\d{1,2}\s*日)?|[一二三四五六七八九十]{1,2}月(?:份|[一二三四五六七八九十]{1,3}日)?|"
                    r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午\s*\d|\d{1,2}\s*(?:时|点)(?!\d)|周[一二三四五六日末]")
-# A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
-# question asks how long the document is valid, not how long something under it takes.
 # The unit a question asks its figure in (多少个工作日, 几辆, how many working days): a figure in another unit is
 # about something else (6个月 of social insurance does not say how many working days an approval takes, 60家 is no
 # number of vehicles). Units of the same kind of quantity answer each other (几天: 5个工作日; 几个月: 1年).
@@ -131,7 +129,7 @@ ASKED_UNITS: dict[str, str] = {
     "working day": _DAYS, "day": _DAYS, "week": f"周|星期|{_DAYS}", "month": "个月|月|年", "year": "年",
     "hour": "小时|分钟", "vehicle": "辆", "car": "辆", "taxi": "辆", "people": "人|名", "person": "人|名",
 }
-# 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个套餐): after it only a
+# 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个窗口): after it only a
 # time unit is the asked unit.
 _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小时|星期)|(工作日|自然日|天(?!然)|日(?![期子常])|"
                         r"周(?![边围末])|星期|年(?![级龄底初])|小时|分钟|周?岁|辆|家|人(?![民员才])|名(?![单称字])|次|台|套|"
@@ -148,6 +146,8 @@ def asked_unit_figure(question: str) -> re.Pattern | None:
     return re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
 
 
+# A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
+# question asks how long the document is valid, not how long something under it takes.
 _SELF_REFERENCE = re.compile(r"本《?(?:办法|规定|措施|意见|方案|计划|文件|细则|条例|通知|政策|决定)")
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
@@ -180,7 +180,8 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
     # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.
-    "figure": (("多少", "最高", "上限", "最低", "下限", "maximum", "minimum"), re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
+    "figure": (("多少", "最高", "上限", "最低", "下限", "maximum", "minimum"),
+               re.compile(f"{AMOUNT.pattern}|{_COUNT.pattern}|{_AGE.pattern}")),
     "date": (("几月几号", "几月几日", "几月份", "几月", "几号", "哪天", "哪一天", "哪日", "哪个月", "哪年", "哪一年", "日期",
               "几点钟", "几点上", "几点下", "几点开", "几点关", "几点前", "几点到", "上班时间", "办公时间", "开放时间",
               "what date", "which date", "what day", "which day", "what time", "which month", "what month",

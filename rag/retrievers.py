@@ -212,7 +212,7 @@ class Preferences:
     # which BM25's length norm and the embedding of a long text both rank low; an incidental 条件 elsewhere
     # does not count.
     CONDITIONS_CLAUSE_FACTOR = 1.5
-    # The question asks who is responsible (归哪个部门管, which bureau is in charge): the clause saying who
+    # The question asks who is responsible (这事谁来管, which bureau is in charge): the clause saying who
     # administers the matter answers it (市燃气管理部门负责本市燃气管理工作, 市科技局负责统筹实施…) — a regulation's
     # 主管部门 article shares few words with a caller's story about the thing that went wrong.
     ADMINISTERING_CLAUSE_FACTOR = 1.5

@@ -595,7 +595,7 @@ def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
 
 
 def test_a_things_own_classifier_is_no_asked_unit():
-    assert A.asked_unit_figure("相城区要再推出多少个套餐？") is None  # 个 is the classifier of 套餐
+    assert A.asked_unit_figure("每个服务窗口要配多少个座位？") is None  # 个 is the classifier of 座位
     assert A.asked_unit_figure("每年要用多少天然气？") is None
     assert A.asked_unit_figure("How many working days does the approval take?").search("3个工作日")
 
