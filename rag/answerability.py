@@ -232,6 +232,7 @@ class Decision:
     answerable: bool
     probability: float  # of being answerable, by the fitted model
     reasons: list[str] = field(default_factory=list)  # why not (Chinese, shown to users)
+    terms: list[str] = field(default_factory=list)  # the question's salient terms, what coverage counts
     missing_terms: list[str] = field(default_factory=list)  # salient terms no supporting clause contains
     foreign_places: list[str] = field(default_factory=list)
     missing_slot: str | None = None
@@ -300,9 +301,9 @@ class Answerability:
             return Decision(False, 0.0, ["未检索到任何条款"])
         features, details = self.features(question, ranking)
         if ranking.direct:  # the question named the clause (文号, document + 条): it is what was asked for
-            return Decision(True, 1.0, features=asdict(features))
-        refusal = dict(reasons=details["reasons"], missing_terms=details["missing"], missing_slot=details["slot"],
-                       features=asdict(features), unknown_terms=details["unknown"],
+            return Decision(True, 1.0, terms=details["terms"], features=asdict(features))
+        refusal = dict(reasons=details["reasons"], terms=details["terms"], missing_terms=details["missing"],
+                       missing_slot=details["slot"], features=asdict(features), unknown_terms=details["unknown"],
                        unstated_slots=details["unstated"])
         if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
             return Decision(False, 0.0, foreign_places=details["foreign"], **refusal)
@@ -314,8 +315,8 @@ class Answerability:
         answerable = probability >= (model.cutoff(features) if self.cutoff is None else self.cutoff)
         foreign = details["foreign"] if features.foreign_share > 0.5 else []
         if answerable:
-            return Decision(True, round(probability, 4), missing_terms=details["missing"], features=asdict(features),
-                            missing_slot=details["slot"], unstated_slots=details["unstated"])
+            return Decision(True, round(probability, 4), terms=details["terms"], missing_terms=details["missing"],
+                            features=asdict(features), missing_slot=details["slot"], unstated_slots=details["unstated"])
         return Decision(False, round(probability, 4), foreign_places=foreign, **refusal)
 
     @property
@@ -393,7 +394,7 @@ class Answerability:
             reasons.append(f"相关条款未写明{SLOT_NAMES[slot]}")
         if not reasons:
             reasons.append("检索到的条款与问题不够相关")
-        return features, {"reasons": reasons, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
+        return features, {"reasons": reasons, "terms": terms, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
                           "unstated": unstated, "covering": covering,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
 

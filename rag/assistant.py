@@ -18,6 +18,7 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from domain.places import places_named
 from domain.validity import cn_date
 from ingest.model import Clause
 from rag.citations import (
@@ -40,7 +41,7 @@ from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
 from rag.privacy import mask_pii
-from rag.answerability import Answerability, Decision, Features, salient_terms
+from rag.answerability import Answerability, Decision, Features, foreign_places, salient_terms
 from rag.retrieval import PIPELINES, Filters, PolicyRetriever, Ranking
 from rag.retrievers import DenseRetriever, TranslatedRetriever, lexical_index
 from rag.translate import is_latin, to_chinese
@@ -111,8 +112,11 @@ class Assistant:
         per_question = _own_topics(per_question)
         if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
             verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
-            covered = [r for _, r, d in verdicts if _answers_on_its_own(d)]
-            uncovered = [q for q, _, d in verdicts if not _answers_on_its_own(d)]
+            # A message the documents do not cover as a whole is answered in part only by a question that stands
+            # on its own: on the dev set every message saved by a bare follow-up (什么时候报名？) was uncovered.
+            carries = _answers_on_its_own if decision.answerable else _stands_on_its_own
+            covered = [r for (_, r, d), ok in zip(verdicts, _carrying(verdicts, carries)) if ok]
+            uncovered = [q for (q, _, d), ok in zip(verdicts, _carrying(verdicts, carries)) if not ok]
             if covered and uncovered:
                 ranking, decision = _interleave(covered, k), Decision(True, 1.0)
         if not decision.answerable:
@@ -439,6 +443,27 @@ def _answers_on_its_own(decision: Decision) -> bool:
     after one about a fee) may score well on retrieval alone while its clauses share nothing with it; it must
     not turn a message the documents do not cover into a partial answer."""
     return decision.answerable and decision.features.get("clause_coverage", 1.0) > 0.0
+
+
+def _stands_on_its_own(decision: Decision) -> bool:
+    """A question that can carry a partial answer of a message refused as a whole: answered on its own, and with
+    at least two of its words found in its clauses. A lone 报名 or 社保 continues the caller's story (what school,
+    whose social insurance); found anywhere, it does not show that the documents cover what was asked."""
+    found = len(decision.terms) - len(decision.missing_terms)
+    return _answers_on_its_own(decision) and found >= 2
+
+
+def _carrying(verdicts: list[tuple[str, Ranking, Decision]], carries) -> list[bool]:
+    """For each question of a message, whether its own clauses answer it (`carries`). A question naming no
+    place is about the place of the question before it (无锡那边怎么落户？要交满社保吗？ asks about 无锡's
+    社保): after a question about another place only, it is not answered from Suzhou's documents either."""
+    out, abroad = [], False
+    for question, _, decision in verdicts:
+        foreign, only_foreign = foreign_places(question)
+        if foreign or places_named(question):
+            abroad = bool(foreign) and only_foreign
+        out.append(not abroad and carries(decision))
+    return out
 
 
 def _own_topics(per_question: list[tuple[str, Ranking]]) -> list[tuple[str, Ranking]]:

@@ -389,6 +389,20 @@ def test_real_corpus_question_mostly_about_what_no_document_names_is_refused_how
 
 
 @pytest.mark.model
+def test_real_corpus_follow_up_after_a_question_about_another_city_is_about_that_city_too(assistant):
+    # 要不要交满社保 names no place: it asks about 南京's rule, which the library does not hold either.
+    answer = assistant.ask("市民来电：我想问问南京那边本科学历人才落户年龄限制是多少？要不要交满社保才行？", mode="hotline")
+    assert answer.refused and "南京" in answer.text
+
+
+@pytest.mark.model
+def test_real_corpus_bare_follow_up_does_not_turn_an_uncovered_message_into_a_partial_answer(assistant):
+    # 什么时候开始报名 would find some clause about registering for something; the school is what was asked.
+    answer = assistant.ask("市民来电：孩子今年要上初中，想问民办初中摇号是怎么摇的？什么时候开始报名？", mode="hotline")
+    assert answer.refused and not answer.citations
+
+
+@pytest.mark.model
 def test_real_corpus_two_part_message_is_answered_in_part(assistant):
     message = "市民来电：我们公司汽车芯片过了车规认证，能补贴多少？另外杭州对跨境电商独立站有什么补贴？"
     answer = assistant.ask(message, mode="hotline")
