@@ -74,6 +74,8 @@ _REGISTER_NOTE = re.compile(
     r"euphemism|vulgar|humble|pr\.|erhua|japanese|korean|mainly tw|esp\. tw|hk|old-fashioned|dated)(?![a-z])"
 )
 _LEADING_ARTICLE = re.compile(r"^(?:to be |to |a |an |the )")
+# A role glossed as acting in it ("to act as intermediary" for 中介): the role's noun is a key too.
+_ACTING_AS = re.compile(r"^(?:act|serve|work) as (?:an? |the )?")
 # Very general English words: as a key they would pull half the corpus into a query.
 GENERAL_WORDS = frozenset(
     """a an the to be is are was were been am do does did done have has had get got make made take put go come
@@ -135,8 +137,9 @@ def gloss_keys(gloss: str) -> list[str]:
     keys = []
     for part in re.split(r"[;,]", text):
         key = _LEADING_ARTICLE.sub("", part.strip()).strip(" .!?")
-        if _is_clean_key(key):
-            keys.append(key)
+        for form in dict.fromkeys((key, _ACTING_AS.sub("", key))):
+            if _is_clean_key(form):
+                keys.append(form)
     return keys
 
 

@@ -91,6 +91,12 @@ def test_gloss_keys_strip_to_and_split_alternatives():
     assert gloss_keys("a") == []
 
 
+def test_a_role_glossed_as_acting_in_it_is_a_key_by_its_own_name():
+    assert gloss_keys("to act as intermediary") == ["act as intermediary", "intermediary"]
+    assert gloss_keys("to serve as a guardian") == ["guardian"]  # the whole gloss has a one-letter word
+    assert "intermediary" in load_term_map() and "中介" in load_term_map()["intermediary"]
+
+
 def test_multiword_glosses_are_kept_as_whole_phrase_keys():
     term_map = build()
     assert term_map["scientific and technological innovation"].targets == ("科技创新",)
