@@ -34,10 +34,15 @@ _ENGLISH_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z\"'“‘(])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|No|Tel|tel|Co|Ltd|Inc|Jr|Sr|vs|etc|e\.g|i\.e|approx|Rd|Ave)\.$")
 
 
+# A cue inside a noun asks nothing: a caller's 咨询公司 or 咨询服务 (consultancy) is no 想咨询 (I'd like to ask).
+_CUE_IN_NOUN = re.compile(r"咨询(?=公司|服务|机构|行业|业务|费|师|顾问)")
+
+
 def _asks(sentence: str) -> bool:
     """Whether a sentence asks something. 几 alone does not make a statement a question: it is mostly the
     indefinite "several" (跑了几趟。拖了几天。) unless the sentence ends in a question mark."""
-    cues = {cue for cue in QUESTION_CUES if cue in sentence.lower()}
+    text = _CUE_IN_NOUN.sub("", sentence.lower())
+    cues = {cue for cue in QUESTION_CUES if cue in text}
     return bool(cues - {"几"}) or bool(cues) and sentence.endswith(("？", "?"))
 
 

@@ -48,6 +48,11 @@ def test_several_in_a_statement_is_no_question_but_how_many_days_asked_is():
     assert find_questions(message) == ["这次换证要几天？", "请问去哪里办"]
 
 
+def test_a_consultancy_named_in_a_self_introduction_asks_nothing():
+    message = "你好，我是一家工程造价咨询公司的，姓毛。我们提交了入驻申请，想问下几个工作日内会核对好？我想咨询一下落户。"
+    assert find_questions(message) == ["我们提交了入驻申请，想问下几个工作日内会核对好？", "我想咨询一下落户。"]
+
+
 def test_message_without_question_cues_is_taken_whole():
     message = "小区燃气管道上方要种树，物业不同意。"
     assert find_questions(message) == [message]
