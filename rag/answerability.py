@@ -417,7 +417,9 @@ class Answerability:
     def _plain(self, terms: list[str]) -> list[str]:
         """Each term no document uses, in the written form of its spoken one: a noun's suffix dropped (车子 → 车,
         事儿 → 事; 电子 or 院子, words the documents use, stay whole) and a verb's 掉 as 除 (拆掉 → 拆除, 扣掉 → 扣除)."""
-        return [self._written(term) if term not in self.corpus else term for term in terms]
+        written = [self._written(term) if term not in self.corpus else term for term in terms]
+        # A verb with its complement (交到, 拿到, 办完) names no thing: unknown to the documents, it is no topic.
+        return [t for t in written if not (len(t) == 2 and t[1] in _COMPLEMENTS and t not in self.corpus)]
 
     def _written(self, term: str) -> str:
         if len(term) == 2 and term[1] in "子儿" and term[0] in self.corpus:

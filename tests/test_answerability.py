@@ -644,6 +644,15 @@ def test_a_colloquial_noun_no_document_uses_counts_in_its_plain_form():
     assert not decision.unknown_terms  # neither the spoken 车子 nor the hedge 起码 is a thing no document names
 
 
+def test_a_verb_with_its_complement_no_document_uses_is_no_topic():
+    doc = doc_meta("苏州市人才落户管理办法")
+    index = FakeIndex([clause(doc, "第九条", "申请人应当向所在单位注册地的公共就业和人才服务机构提交申请材料，材料齐全的当场办完。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    assert check._plain(["交到", "拿到", "办理", "办完"]) == ["办理", "办完"]  # 办完 is the documents' word
+    decision = check.decide("落户材料交到哪里？", ranking_of(index, list(index.clauses)))
+    assert "交到" not in decision.terms and not decision.unknown_terms
+
+
 def test_words_of_intent_are_no_topic_terms():
     terms = salient_terms("我们准备包车接工人回来，打算申请交通补贴，起码要多少人？")
     assert not {"准备", "打算", "起码"} & set(terms) and {"包车", "工人"} <= set(terms)
