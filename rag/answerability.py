@@ -636,8 +636,8 @@ def foreign_share(question: str) -> float:
 # caller's story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where something was paid or spent
 # (在武汉缴纳的社保, the Wuhan years); one named to compare with (比苏州高吗, higher than Suzhou's) is
 # not what the question asks about either.
-_TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to)"
-                               r"\s*$")
+_TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to|"
+                               r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))\s*$")
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|\s+(?:months|years)\b")
 
 

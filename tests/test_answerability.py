@@ -669,6 +669,10 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_share("之前在武汉交了两年社保，武汉缴纳的能不能接续算？") == 0.0  # where it was paid
     assert foreign_share("Do my Wuhan years count toward the Suzhou requirement?") == 0.0
     assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
+    # English: where someone worked or lived, and someone's own thing from a place (her Chengdu pension)
+    assert foreign_share("She worked in Chengdu until spring. Do her Chengdu social insurance months count?") == 0.0
+    assert foreign_share("Can our Chengdu subsidiary also apply?") == 0.0
+    assert foreign_places("What does Chengdu give for talent hukou?") == (["成都市"], True)
 
 
 def test_a_time_limit_asked_in_its_unit_must_be_stated_about_what_was_asked():
