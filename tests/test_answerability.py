@@ -273,7 +273,7 @@ def test_model_file_lists_the_code_features_and_cutoffs_fitted_within_the_false_
         assert raw["cross_validated"][language]["false_refusal_rate"] <= raw["fitted_on"]["max_false_refusal"]
 
 
-def test_an_english_question_naming_a_reviewed_term_no_document_uses_is_marked(fake):
+def test_an_english_question_naming_a_reviewed_term_no_document_uses_is_ruled_out(fake):
     """"maternity leave" is a reviewed policy term (产假) no document uses: the question is about it. A stray
     word whose every CC-CEDICT Chinese the corpus lacks is absent too, but no reviewed term."""
     assert "maternity leave" in load_absent_reviewed() and "kennel" not in load_absent_reviewed()
@@ -281,7 +281,7 @@ def test_an_english_question_naming_a_reviewed_term_no_document_uses_is_marked(f
     index, check = fake
     ranking = ranking_of(index, list(index.clauses)[:1])
     features, _ = check.features("How many days of maternity leave do employees get in Suzhou?", ranking)
-    assert features.absent_term == 1.0
+    assert features.absent_term == 1.0 and A.ruled_out(features, nouns_are_topics=True)
     features, _ = check.features("How many days does gas pipeline approval take in Suzhou?", ranking)
     assert features.absent_term == 0.0
 
