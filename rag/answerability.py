@@ -79,7 +79,7 @@ FRAME_WORDS = frozenset(
     it this that these those there here any some much many more most other another each every all both either
     please tell know want need needs get gets got give gives take takes make makes let lets say says said ask
     asks asked question questions answer help thanks thank hello dear sir madam mr mrs ms dr caller calls call
-    called phone number mobile email live lives living lived stay move moved moving work works working worked
+    called hotline message note forwarded phone number mobile email live lives living lived stay move moved moving work works working worked
     job company companies firm business enterprise enterprises our own currently current now still already
     also just only even really very quite about around near nearly approx approximately per every year years
     month months week weeks day days today time times last next new old first second third one two three
