@@ -37,6 +37,7 @@ from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_reviewed, load_absent_words, load_synonyms, load_term_map
 from domain.validity import ASKS_VALIDITY
 from rag.hotline import QUESTION_CUES, asking_sentences, find_questions
+from rag.lookup import article_number, penalty_links
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
@@ -165,6 +166,7 @@ _LIST = re.compile(r"[^、，。；：]{1,30}、[^、，。；：]{1,30}、|[（
                    re.S)
 # A phone number (a hotline's five digits beside the word, 0512-…, a mobile), a web address or a street address:
 # what 打什么电话 / 地址在哪 / which website ask for. Policy documents name the service, rarely how to reach it.
+_ASKS_PENALTY = re.compile(r"罚|penalt|\bfined?\b|\bfines\b")
 _CONTACT = re.compile(r"(?:热线|电话|专线|拨打)[^。；]{0,10}\d{5,}|(?<![\d.])\d{5,}[^。；\d]{0,6}(?:热线|电话|专线)|"
                       r"\d{3,4}[-－]\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)|https?://|www\.|[A-Za-z0-9-]+\.(?:gov\.cn|com|cn)\b|"
                       r"[路街巷道]\d+号")
@@ -296,6 +298,7 @@ class Answerability:
         self.cutoff = cutoff  # overrides the fitted cutoffs of both languages (settings.answer_cutoff)
         # Indexed: every question asks whether its terms occur anywhere in it (a scan each, at 20× the corpus).
         self.corpus = SubstringIndex(_compact("".join(_context(c) for c in clauses.values())))
+        self.penalties = penalty_links(clauses.values())  # (doc, article) → the articles setting its penalty
 
     def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
         """`nouns_are_topics`: the question's nouns are what it asks about (a chat question), not the setting a
@@ -363,7 +366,17 @@ class Answerability:
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
-        unstated = [slot for slot in asked if not stated(slot, topic_forms, support, validity, span, in_unit)
+        # A regulation fines the breach of an article in a penalty article of its own (违反本办法第二十六条规定
+        #的，…罚款): asked what a breach costs, that article states it about the supporting one it enforces.
+        enforcing = self._enforcing(support) if _ASKS_PENALTY.search(question.lower()) else {}
+        for clause_id, enforced in enforcing.items():
+            for sentence in split_sentences(self.clauses[clause_id].text):
+                sentences.append(_compact(sentence))
+                in_context.append(sum(weights[t] for t in terms
+                                      if term_found(t, _compact(sentence + enforced), forms)) / total)
+        slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
+        unstated = [slot for slot in asked
+                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing)
                     or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
                     and not on_topic(_figure(slot, in_unit), sentences, in_context)]
         slot = unstated[0] if unstated else None
@@ -400,6 +413,18 @@ class Answerability:
         return features, {"reasons": reasons, "terms": terms, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
                           "unstated": unstated, "covering": covering,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
+
+    def _enforcing(self, support: list[Clause]) -> dict[str, str]:
+        """The penalty articles of the supporting articles, not themselves supporting: id → the text of the
+        article each enforces."""
+        ids = {c.id for c in support}
+        out: dict[str, str] = {}
+        for clause in support:
+            article = article_number(clause.label)
+            for clause_id in self.penalties.get((clause.doc_id, article), []) if article else []:
+                if clause_id not in ids and clause_id in self.clauses:
+                    out.setdefault(clause_id, clause.text)
+        return out
 
     def asked_unknown(self, message: str) -> float:
         """The IDF-weighted share of the nouns in the parts of a message that ask (问这项津贴每月发多少) that no
@@ -660,7 +685,7 @@ def _mentions(place, text: str) -> int:
 
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,
-           in_unit: re.Pattern | None = None) -> bool:
+           in_unit: re.Pattern | None = None, about: dict[str, str] | None = None) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
@@ -668,7 +693,8 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
     document (本办法自…起施行) is about what the title names. A deadline asked as a span (`span`: 多久, how long)
     needs a span or a date, not just words of time (在有效期内, 规定期限); one asked in a unit of its own
-    (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit."""
+    (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit. `about`: clause id → the text a clause's
+    sentences are about besides their own (a penalty article's, the article it enforces)."""
     pattern = _figure(slot, in_unit, span)
     for clause in support:
         if slot == "department":
@@ -680,9 +706,9 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
         for sentence, lead in zip(sentences, enumeration_leads(sentences), strict=True):
             if not pattern.search(sentence):
                 continue
-            about = sentence + ("" if lead is None else sentences[lead]) + (  # an item is about what its lead names
-                title if validity and _SELF_REFERENCE.search(sentence) else "")
-            if not terms or any(term_found(t, _compact(about)) for t in terms):
+            context = sentence + ("" if lead is None else sentences[lead]) + (  # an item is about what its lead names
+                title if validity and _SELF_REFERENCE.search(sentence) else "") + (about or {}).get(clause.id, "")
+            if not terms or any(term_found(t, _compact(context)) for t in terms):
                 return True
     return False
 

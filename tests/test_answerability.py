@@ -644,6 +644,20 @@ def test_a_colloquial_noun_no_document_uses_counts_in_its_plain_form():
     assert not decision.unknown_terms  # neither the spoken 车子 nor the hedge 起码 is a thing no document names
 
 
+def test_what_a_breach_costs_is_stated_by_the_penalty_article_enforcing_the_supporting_one():
+    doc = doc_meta("苏州市客运出租汽车管理办法")
+    refusing = clause(doc, "第二十六条", "第二十六条 出租汽车驾驶员不得拒绝乘客的运送要求。", kind="article")
+    fine = clause(doc, "第三十八条", "第三十八条 违反本办法第二十六条规定的，由道路运输管理机构处100元以上1000元以下罚款。",
+                  kind="article")
+    question = "出租汽车驾驶员拒绝乘客的运送要求，要罚多少钱？"
+    with_fine = FakeIndex([refusing, fine])
+    decision = Answerability(with_fine.clauses, lambda token: 1.0).decide(question, ranking_of(with_fine, [refusing.id]))
+    assert "amount" not in decision.unstated_slots
+    alone = FakeIndex([refusing])  # the regulation sets no fine for it: the sum is unstated
+    decision = Answerability(alone.clauses, lambda token: 1.0).decide(question, ranking_of(alone, [refusing.id]))
+    assert "amount" in decision.unstated_slots and not decision.answerable
+
+
 def test_a_verb_with_its_complement_no_document_uses_is_no_topic():
     doc = doc_meta("苏州市人才落户管理办法")
     index = FakeIndex([clause(doc, "第九条", "申请人应当向所在单位注册地的公共就业和人才服务机构提交申请材料，材料齐全的当场办完。")])
