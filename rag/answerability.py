@@ -178,7 +178,8 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                  _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
                 "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少",
-                "标准是", "比例", "费率", "how much", "amount", "percentage", "rate"), AMOUNT),
+                "标准是", "比例", "费率", "how much", "amount", "percentage", "rate", "the fine", "fine for",
+                "fines"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
     # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.

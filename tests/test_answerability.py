@@ -134,6 +134,7 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("What documents are no longer needed when filing a record?", ["materials"]),  # "when" joining, not asking
     ("When does the commitment letter take effect?", ["deadline"]),
     ("How long does the client have to rate us?", ["deadline"]), ("What is the interest rate?", ["amount"]),
+    ("What's the fine for refusing a passenger?", ["amount"]), ("Is it fine to apply twice?", []),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
