@@ -673,6 +673,11 @@ def test_words_of_intent_are_no_topic_terms():
     assert not {"准备", "打算", "起码"} & set(terms) and {"包车", "工人"} <= set(terms)
 
 
+def test_asking_for_a_length_of_time_names_no_topic():
+    terms = salient_terms("诉讼费退费要多长时间？什么时候能到账？")
+    assert not {"多长时间", "什么时候"} & set(terms) and "诉讼费" in terms
+
+
 def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about():
     assert foreign_share("厂里派车去四川接工人回来复工，吴中区对包车有补贴吗？") == 0.0
     assert foreign_share("我是湖南人，户口在湖南，在相城区上班，能申请人才落户吗？") == 0.0
