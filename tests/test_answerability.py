@@ -135,6 +135,7 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("When does the commitment letter take effect?", ["deadline"]),
     ("How long does the client have to rate us?", ["deadline"]), ("What is the interest rate?", ["amount"]),
     ("What's the fine for refusing a passenger?", ["amount"]), ("Is it fine to apply twice?", []),
+    ("单位缴费比例是百分之几？", ["amount"]), ("买了服务以后能报回来几成？", ["amount"]),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
