@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,10 +233,22 @@ def absent_words(cedict_lines: Iterable[str], vocabulary: Mapping[str, int], kno
     return sorted(glossed - present - set(known))
 
 
-def absent_phrases(reviewed: Mapping[str, Sequence[str]], vocabulary: Mapping[str, int]) -> list[str]:
+def absent_phrases(reviewed: Mapping[str, Sequence[str]], vocabulary: Mapping[str, int],
+                   term_map: Mapping[str, Term] | None = None, text: str = "") -> list[str]:
     """Reviewed English keys none of whose Chinese terms the corpus contains ("maternity leave" → 产假): named in
-    a question, they ask about something no document mentions, like an absent word."""
-    return sorted(normalise_key(key) for key, targets in reviewed.items() if not _in_vocabulary(targets, vocabulary))
+    a question, they ask about something no document mentions, like an absent word. Not one whose words'
+    own terms, put together, are a phrase of the corpus `text` (residence → 居留, permit → 许可: the corpus
+    says 居留许可 where the reviewed term is 居住证): the corpus names it in other words."""
+    return sorted(normalise_key(key) for key, targets in reviewed.items()
+                  if not _in_vocabulary(targets, vocabulary) and not _composed(key, term_map or {}, text))
+
+
+def _composed(key: str, term_map: Mapping[str, Term], text: str) -> bool:
+    """Whether the Chinese terms of a multi-word key's words, in order, make a phrase the text contains."""
+    words = normalise_key(key).split()
+    if len(words) < 2 or not text or any(w not in term_map for w in words):
+        return False
+    return any("".join(parts) in text for parts in product(*(term_map[w].targets for w in words)))
 
 
 def absent_chinese(reviewed: Mapping[str, Sequence[str]], vocabulary: Mapping[str, int]) -> list[str]:
@@ -485,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.write_text(render_term_map(term_map, HEADER), encoding="utf-8")
     # A stop word names no topic (mention, quickly), so it is no absent topic either, whatever it glosses.
     known = {*term_map, *load_english_stopwords()}
-    reviewed_absent = absent_phrases(reviewed, vocabulary)
+    reviewed_absent = absent_phrases(reviewed, vocabulary, term_map, "".join("".join(t.split()) for t in texts))
     absent = sorted({*absent_words(cedict_lines, vocabulary, known), *reviewed_absent})
     args.out.with_name(ABSENT_FILE.name).write_text(ABSENT_HEADER + "\n".join(absent) + "\n", encoding="utf-8")
     args.out.with_name(ABSENT_REVIEWED_FILE.name).write_text(

@@ -13,6 +13,7 @@ from domain.places import Place, ancestors, in_suzhou, other_places, places_name
 from domain.terms import (
     MAX_SENSES,
     REVIEWED_FILE,
+    Term,
     absent_chinese,
     absent_phrases,
     absent_words,
@@ -320,6 +321,15 @@ def test_absent_words_are_those_glossing_only_chinese_the_corpus_lacks():
 def test_a_reviewed_phrase_whose_chinese_the_corpus_lacks_is_an_absent_phrase():
     reviewed = {"Maternity leave": ["产假"], "residence permit": ["居住证", "暂住证"], "subsidy": ["补贴", "津贴"]}
     assert absent_phrases(reviewed, {"补贴": 9}) == ["maternity leave", "residence permit"]
+
+
+def test_a_reviewed_phrase_the_corpus_says_in_its_words_own_terms_is_not_absent():
+    reviewed = {"maternity leave": ["产假"], "residence permit": ["居住证"]}
+    term_map = {"residence": Term(("住所", "居留"), "cedict"), "permit": Term(("许可",), "cedict"),
+                "maternity": Term(("生育",), "cedict"), "leave": Term(("离开",), "cedict")}
+    text = "为外籍人才办理居留许可提供便利。"
+    assert absent_phrases(reviewed, {}, term_map, text) == ["maternity leave"]  # 居留许可: said in other words
+    assert absent_phrases(reviewed, {}, term_map, "") == ["maternity leave", "residence permit"]
 
 
 def test_the_reviewed_chinese_terms_the_corpus_lacks_are_listed_for_the_tokenizer():
