@@ -668,7 +668,8 @@ def foreign_share(question: str) -> float:
 # not what the question asks about either.
 _TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to|"
                                r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))\s*$")
-_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|\s+(?:months|years)\b")
+_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
+                              r"\s+(?:months|years)\b")
 
 
 def _mentions(place, text: str) -> int:

@@ -688,6 +688,7 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_share("Is Chengdu's talent subsidy higher than Suzhou's?") == 1.0
     assert foreign_share("苏州的人才补贴比成都高吗？") == 0.0
     assert foreign_share("之前在武汉交了两年社保，武汉缴纳的能不能接续算？") == 0.0  # where it was paid
+    assert foreign_share("落户时武汉那段社保能算进去吗？") == 0.0  # a time spent there
     assert foreign_share("Do my Wuhan years count toward the Suzhou requirement?") == 0.0
     assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
     # English: where someone worked or lived, and someone's own thing from a place (her Chengdu pension)
