@@ -80,7 +80,8 @@ FRAME_WORDS = frozenset(
     it this that these those there here any some much many more most other another each every all both either
     please tell know want need needs get gets got give gives take takes make makes let lets say says said ask
     asks asked question questions answer help thanks thank hello dear sir madam mr mrs ms dr caller calls call
-    called hotline message note forwarded phone number mobile email live lives living lived stay move moved moving work works working worked
+    called hotline message note forwarded phone number mobile email live lives living lived stay move moved moving
+    work works working worked
     job company companies firm business enterprise enterprises our own currently current now still already
     also just only even really very quite about around near nearly approx approximately per every year years
     month months week weeks day days today time times last next new old first second third one two three
@@ -178,8 +179,8 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                  _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
                 "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少",
-                "标准是", "比例", "费率", "百分之几", "百分之多少", "几成", "how much", "amount", "percentage", "rate", "the fine", "fine for",
-                "fines"), AMOUNT),
+                "标准是", "比例", "费率", "百分之几", "百分之多少", "几成", "how much", "amount", "percentage", "rate",
+                "the fine", "fine for", "fines"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
     # A bare 多少 (目标是多少？) asks for a figure of any kind, and so does a cap: 补贴上限 is money, 年龄上限 an age.
@@ -367,8 +368,9 @@ class Answerability:
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
-        # A regulation fines the breach of an article in a penalty article of its own (违反本办法第二十六条规定
-        #的，…罚款): asked what a breach costs, that article states it about the supporting one it enforces.
+        # A regulation fines the breach of an article in a penalty article of its own
+        # (违反本办法第二十六条规定的，…罚款): asked what a breach costs, that article states it about the
+        # supporting one it enforces.
         enforcing = self._enforcing(support) if _ASKS_PENALTY.search(question.lower()) else {}
         for clause_id, enforced in enforcing.items():
             for sentence in split_sentences(self.clauses[clause_id].text):
@@ -411,7 +413,8 @@ class Answerability:
             reasons.append(f"相关条款未写明{SLOT_NAMES[slot]}")
         if not reasons:
             reasons.append("检索到的条款与问题不够相关")
-        return features, {"reasons": reasons, "terms": terms, "missing": missing, "foreign": foreign, "only_foreign": only_foreign,
+        return features, {"reasons": reasons, "terms": terms, "missing": missing, "foreign": foreign,
+                          "only_foreign": only_foreign,
                           "unstated": unstated, "covering": covering,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
 
