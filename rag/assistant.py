@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
@@ -113,10 +113,11 @@ class Assistant:
         if len(per_question) > 1:  # several questions: answer those the documents cover, name the others
             verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
             # A message the documents do not cover as a whole is answered in part only by a question that stands
-            # on its own: on the dev set every message saved by a bare follow-up (什么时候报名？) was uncovered.
+            # on its own: on the dev set every message saved by a bare follow-up (哪天截止？) was uncovered.
             carries = _answers_on_its_own if decision.answerable else _stands_on_its_own
-            covered = [r for (_, r, d), ok in zip(verdicts, _carrying(verdicts, carries)) if ok]
-            uncovered = [q for (q, _, d), ok in zip(verdicts, _carrying(verdicts, carries)) if not ok]
+            carried = _carrying(verdicts, carries)
+            covered = [r for (_, r, _), ok in zip(verdicts, carried) if ok]
+            uncovered = [q for (q, _, _), ok in zip(verdicts, carried) if not ok]
             if covered and uncovered:
                 ranking, decision = _interleave(covered, k), Decision(True, 1.0)
         if not decision.answerable:
@@ -447,16 +448,16 @@ def _answers_on_its_own(decision: Decision) -> bool:
 
 def _stands_on_its_own(decision: Decision) -> bool:
     """A question that can carry a partial answer of a message refused as a whole: answered on its own, and with
-    at least two of its words found in its clauses. A lone 报名 or 社保 continues the caller's story (what school,
+    at least two of its words found in its clauses. A lone 截止 or 社保 continues the caller's story (what deadline,
     whose social insurance); found anywhere, it does not show that the documents cover what was asked."""
     found = len(decision.terms) - len(decision.missing_terms)
     return _answers_on_its_own(decision) and found >= 2
 
 
-def _carrying(verdicts: list[tuple[str, Ranking, Decision]], carries) -> list[bool]:
+def _carrying(verdicts: list[tuple[str, Ranking, Decision]], carries: Callable[[Decision], bool]) -> list[bool]:
     """For each question of a message, whether its own clauses answer it (`carries`). A question naming no
-    place is about the place of the question before it (无锡那边怎么落户？要交满社保吗？ asks about 无锡's
-    社保): after a question about another place only, it is not answered from Suzhou's documents either."""
+    place is about the place of the question before it (成都的补贴怎么申请？要交什么材料？ asks for 成都's
+    materials): after a question about another place only, it is not answered from Suzhou's documents either."""
     out, abroad = [], False
     for question, _, decision in verdicts:
         foreign, only_foreign = foreign_places(question)
