@@ -206,6 +206,8 @@ class Assistant:
         queries = turn.mode.queries(turn)
         with self._embedded(queries, retriever):
             rankings = [retriever.rank(q, k=k, filters=parsed) for q in queries]
+        for query, own in zip(queries, rankings, strict=True):  # each part of a question is answered from its own
+            own.firsts = {query.strip(): own.hits[0].id} if own.hits else {}
         ranking = rankings[0] if len(rankings) == 1 else _interleave(rankings, k)
         by_query = dict(zip(queries, rankings, strict=True))
         per_question = [(q, by_query[q]) for q in turn.questions if q in by_query]
@@ -242,7 +244,8 @@ class Assistant:
         today = self.settings.current_date()
         shown = ranking.hits[: self.settings.top_k]
         asked = turn.mode.asked(turn)
-        extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct)
+        extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct,
+                           firsts=ranking.firsts)
         extracts += self._penalty_extracts(asked, extracts)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
@@ -506,4 +509,5 @@ def _interleave(rankings: list[Ranking], k: int) -> Ranking:
         direct=any(r.direct for r in rankings),
         named_documents=[d for r in rankings for d in r.named_documents],
         jurisdictions=sorted({j for r in rankings for j in r.jurisdictions}),
+        firsts={query: first for r in rankings for query, first in r.firsts.items()},
     )

@@ -137,6 +137,7 @@ class Ranking:
     direct: bool = False  # a 文号 or document+clause lookup decided the first hits
     named_documents: list[str] = field(default_factory=list)
     jurisdictions: list[str] = field(default_factory=list)  # the ones the question names
+    firsts: dict[str, str] = field(default_factory=dict)  # query → the clause id its own ranking put first
     seconds: float = 0.0
 
 

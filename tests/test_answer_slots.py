@@ -238,6 +238,14 @@ def test_question_of_two_parts_cites_the_clause_answering_each_part(assistant):
 
 
 @pytest.mark.model
+def test_a_second_part_in_other_words_than_its_clause_cites_the_clause_its_own_ranking_found(assistant):
+    """妻子/女儿 are not the clause's 配偶/子女: the words miss the article the part's own ranking finds."""
+    answer = assistant.ask("我们单位一名大专学历的员工今年40岁，在苏州连续交了一年社保，能办人才落户吗？"
+                           "他妻子和读小学的女儿可以一起把户口迁来吗？")
+    assert "《苏州市人才落户管理办法》第十二条" in [c.citation for c in answer.citations]
+
+
+@pytest.mark.model
 def test_hotline_reply_has_a_paragraph_per_question_in_order_each_with_its_own_department(assistant):
     message = ("市民王先生来电，他家楼下要挖沟，想问中压燃气管道的保护范围是多宽？"
                "另外他们公司的汽车芯片过了车规级认证，能拿多少补贴？")
@@ -341,6 +349,35 @@ def test_each_part_of_a_question_gets_its_passage_from_a_clause_already_quoted()
                        [clause(doc_meta("行政审批告知承诺制管理办法"), "第九条", text, kind="article")],
                        lambda token: 1.0)
     assert "行政审批部门尚未作出决定前，申请人可以提出解除承诺申请。" in found.sentences
+
+
+def _two_part_extracts(first_of_part_two: str | None) -> list[tuple[str, list[str]]]:
+    """A two-part question over three clauses: one answering the first part, one answering the second in other
+    words (被移出名录的…重新提出入库申请), one sharing the second part's words and answering nothing."""
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("服务机构管理办法")
+    clauses = {
+        "第五条": "服务机构申请入库，需要具备下列条件：具有独立法人资格，近三年无不良信用记录，以后每年报送年度报告。",
+        "第二十条": "移出以后再申请的，按本办法办理。",
+        "第十八条": "被移出名录的，满两年后可以重新提出入库申请。",
+        "第三十条": "本办法自发布之日起施行。",
+    }
+    ranked = [clause(doc, label, text, kind="article") for label, text in clauses.items()]
+    firsts = {"被移出以后还能再申请吗？": f"{doc['doc_id']}:{first_of_part_two}"} if first_of_part_two else None
+    found = extract("服务机构入库需要什么条件？被移出以后还能再申请吗？", ranked, lambda token: 1.0, firsts=firsts)
+    return [(ex.clause.label, ex.sentences) for ex in found]
+
+
+def test_a_part_of_a_question_is_answered_from_the_clause_its_own_ranking_puts_first():
+    labels = [label for label, _ in _two_part_extracts("第十八条")]
+    assert labels == ["第五条", "第十八条"]
+
+
+def test_a_part_is_answered_by_its_words_when_its_own_first_clause_hardly_matches_them():
+    assert [label for label, _ in _two_part_extracts("第三十条")] == ["第五条", "第二十条"]
+    assert [label for label, _ in _two_part_extracts(None)] == ["第五条", "第二十条"]
 
 
 def test_the_article_next_to_the_leading_one_is_quoted_though_it_shares_fewer_words():
