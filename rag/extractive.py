@@ -501,6 +501,7 @@ def quantities(text: str) -> list[Quantity]:
 class Threshold:
     quantity: Quantity
     lower: bool  # True: a figure must reach it (以上, 不低于); False: must stay within it (以下, 不超过)
+    strict: bool = False  # a lower bound a figure must pass, not merely reach (超过35周岁: 35 is not over it)
 
 
 def thresholds(text: str) -> list[Threshold]:
@@ -511,7 +512,7 @@ def thresholds(text: str) -> list[Threshold]:
         before = text[max(0, q.start - 3) : q.start]
         word = max((w for w in _LOWER_BEFORE + _UPPER_BEFORE if before.endswith(w)), key=len, default="")
         if after.startswith(_LOWER) or word in _LOWER_BEFORE and word:
-            out.append(Threshold(q, True))
+            out.append(Threshold(q, True, strict=word == "超过" and not after.startswith(_LOWER)))
         elif after.startswith(_UPPER) or word:
             out.append(Threshold(q, False))
     return out
@@ -519,13 +520,50 @@ def thresholds(text: str) -> list[Threshold]:
 
 _NAMES_A_BOUND = re.compile(r"(?:超过|超|过了|不到|低于|高于|大于|小于)$")
 _BELOW = ("不到", "低于", "小于")
-_ITEM_START = re.compile(rf"[。；;\n]|{_ITEM_MARKER}")
+# A "；或者" goes on with the same item: its condition is the item's alternative (35周岁以下…；或者超过35周岁但不超过45周岁…).
+_ITEM_START = re.compile(rf"[。\n]|[；;](?!或者)|{_ITEM_MARKER}")
+_ALTERNATIVE = "或者"
 
 
 def _item_of(text: str, start: int) -> str:
-    """The sentence or enumeration item a figure stands in, up to the figure (（一）具有博士学位，年龄在55周岁)."""
-    begin = max((m.end() for m in _ITEM_START.finditer(text, 0, start)), default=0)
-    return text[begin:start]
+    """What the sentence or enumeration item a figure stands in is about: its words up to its first figure
+    (（一）具有博士学位，年龄在55周岁…). The conditions after that figure (在苏州就业…；或者…) are no subject."""
+    begin = _item_start(text, start)
+    first = min((q.start for q in quantities(text[begin:start])), default=start - begin)
+    return text[begin:begin + first]
+
+
+def _item_start(text: str, start: int) -> int:
+    return max((m.end() for m in _ITEM_START.finditer(text, 0, start)), default=0)
+
+
+def _alternative_of(text: str, start: int) -> tuple[int, int]:
+    """Which of its item's alternatives (…；或者…) a figure stands in: (the item's start, the alternative's number)."""
+    begin = _item_start(text, start)
+    return begin, text.count(_ALTERNATIVE, begin, start)
+
+
+def _telling(value: float, alternatives: list[list[Threshold]]) -> list[Threshold]:
+    """The bounds of one item worth telling a figure against: all of them when the item offers no alternative."""
+    if len(alternatives) < 2:
+        return [b for group in alternatives for b in group]
+    met = [b for group in alternatives if all(_meets(value, b) for b in group) for b in group]
+    return met or [b for group in alternatives for b in group if not _meets(value, b)]
+
+
+def _verdict(value: float, bound: Threshold) -> str:
+    written = bound.quantity.text
+    if bound.lower:
+        return (f"超过{written}的门槛" if value > bound.quantity.value else
+                f"未超过{written}的门槛" if bound.strict and value == bound.quantity.value else
+                f"达到{written}的门槛" if value == bound.quantity.value else f"未达到{written}的门槛")
+    return f"在{written}的上限以内" if value <= bound.quantity.value else f"超过{written}的上限"
+
+
+def _meets(value: float, bound: Threshold) -> bool:
+    if bound.lower:
+        return value > bound.quantity.value if bound.strict else value >= bound.quantity.value
+    return value <= bound.quantity.value
 
 
 def _context(text: str, start: int, width: int) -> set[str]:
@@ -559,18 +597,19 @@ def comparison(question: str, quoted: str) -> str | None:
         worded = _NAMES_A_BOUND.search(question[max(0, q.start - 2):q.start])
         # 超过55岁 is more than 55, 不到35岁 less than 35: a figure just past the one written.
         value = q.value + (0.0 if not worded else -1e-6 if worded[0] in _BELOW else 1e-6)
+        bounds = [b for b in bounds if shared[id(b)] == best]
+        # An item offering alternatives (35周岁以下…；或者超过35周岁但不超过45周岁…) is told by the one whose every bound
+        # the figure meets, not by the bound of another that the figure is past; when none is met, by the bounds
+        # missed (a lower bound passed tells nothing then).
+        items: dict[int, dict[int, list[Threshold]]] = {}
         for b in bounds:
-            if shared[id(b)] < best:
-                continue
-            bound = b.quantity.text
-            if b.lower:
-                verdict = (f"超过{bound}的门槛" if value > b.quantity.value else
-                           f"达到{bound}的门槛" if value == b.quantity.value else f"未达到{bound}的门槛")
-            else:
-                verdict = f"在{bound}的上限以内" if value <= b.quantity.value else f"超过{bound}的上限"
-            phrase = f"{worded[0] if worded else ''}{q.text}，{verdict}"
-            if phrase not in said:
-                said.append(phrase)
+            begin, alternative = _alternative_of(quoted, b.quantity.start)
+            items.setdefault(begin, {}).setdefault(alternative, []).append(b)
+        bounds = [b for alternatives in items.values() for b in _telling(value, list(alternatives.values()))]
+        verdicts = list(dict.fromkeys(_verdict(value, b) for b in bounds))
+        phrase = f"{worded[0] if worded else ''}{q.text}，{'、'.join(verdicts[:3])}"
+        if verdicts and phrase not in said:
+            said.append(phrase)
     return "；".join(said[:3]) if said else None
 
 

@@ -56,6 +56,20 @@ def test_the_callers_figure_is_compared_with_the_bound_of_the_item_the_question_
     assert comparison(question, _TALENT_AGES) == said
 
 
+_AGE_ALTERNATIVES = ("（四）具有大专学历，年龄在35周岁以下，在本市就业；或者年龄超过35周岁但不超过45周岁，在本市就业"
+                     "不少于6个月。")
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("我大专学历，今年40岁，能申请吗？", "40岁，超过35周岁的门槛、在45周岁的上限以内"),  # the second alternative
+    ("我大专学历，今年30岁，能申请吗？", "30岁，在35周岁的上限以内"),  # the first: the second's floor is no bar
+    ("我大专学历，今年35岁，能申请吗？", "35岁，在35周岁的上限以内"),  # 35 is not over 35: the first alternative
+    ("我大专学历，今年47岁，能申请吗？", "47岁，超过35周岁的上限、超过45周岁的上限"),  # none: the bounds missed
+])
+def test_a_figure_is_told_against_the_alternative_of_the_item_it_meets(question, said):
+    assert comparison(question, _AGE_ALTERNATIVES) == said
+
+
 def test_amount_granted_is_not_compared_with_the_investment_asked_about():
     """Same unit, different thing: a subsidy cap is no bar for the investment figure the caller gives."""
     assert comparison("设备投入600万，能补多少？", "给予补贴，单个项目最高不超过500万元") is None
