@@ -47,7 +47,7 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     "procedure": (("怎么办", "如何办", "怎么申请", "如何申请", "流程", "程序", "手续", "步骤", "交到哪", "向哪", "去哪",
                    "怎么兑付", "how to apply", "procedure"),
                   re.compile(r"申请|提交|受理|办理|审核|核对|报送|备案|登记|兑付")),
-    "validity": (("有效期", "还有效", "有效吗", "失效", "到期", "施行", "哪天开始", "什么时候开始", "还能申请", "还能不能申请",
+    "validity": (("有效期", "还有效", "有效吗", "失效", "到期", "施行", "还能申请", "还能不能申请",
                   "还能享受", "还能不能享受", "还用吗", "废止", "in force", "expire", "valid"),
                  re.compile(r"有效期|施行|废止|届满|之日起|\d{4}年\d{1,2}月\d{1,2}日")),
     # A question of permission (may I / is it allowed), not of existence (有没有优惠): a prohibition answers it,
@@ -101,6 +101,8 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+# When the policy itself starts asks its validity; when a thing in it starts (承诺书什么时候开始生效) does not.
+_DOCUMENT_STARTS = re.compile(r"(?:政策|办法|规定|措施|意见|方案|计划|文件|条例|细则)[^，。？?]{0,6}(?:什么时候|哪天|何时)开始")
 # 违规了怎么处理？ asks for the penalty as much as 怎么罚 does.
 _BREACH_HANDLED = re.compile(r"违(?:规|反|法|章)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
 
@@ -111,7 +113,7 @@ def answer_slots(question: str) -> list[str]:
     asked = asked_slots(question)
     asked += [slot for slot, asks in MORE_ASKS.items() if slot not in asked and any(a in q for a in asks)]
     asked += [slot for slot, (asks, _) in MORE_SLOTS.items() if any(a in q for a in asks)]
-    if ASKS_TERM.search(question) and "validity" not in asked:
+    if (ASKS_TERM.search(question) or _DOCUMENT_STARTS.search(question)) and "validity" not in asked:
         asked.append("validity")
     if "validity" in asked and "date" in asked:
         asked.remove("date")  # 到哪天为止？ is answered by the validity statement's date, not by any date quoted

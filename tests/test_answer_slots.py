@@ -101,6 +101,11 @@ def test_until_when_something_in_a_document_runs_is_no_question_of_its_validity(
     assert "validity" not in answer_slots("补贴发到什么时候？")
 
 
+def test_when_a_thing_in_a_document_starts_is_no_question_of_its_validity_but_when_the_policy_starts_is():
+    assert "validity" not in answer_slots("申请书从什么时候开始生效？")
+    assert "validity" in answer_slots("这个政策是什么时候开始的？")
+
+
 @pytest.mark.parametrize(("text", "units"), [
     ("本政策由市商务局会相关部门负责解释。", ["市商务局"]),
     ("将培训合格的送气服务人员名单报送燃气管理部门备案。", ["燃气管理部门"]),
