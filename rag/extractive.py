@@ -36,7 +36,9 @@ _SANCTION = re.compile(r"警告|吊销|没收|责令停(?:产|业)|暂扣|拘留
 # figure, names, department, materials, contact), recognised to shape the answer only: adding them to SLOTS would change
 # the fitted model's slot feature. (words that ask for it, what states it in a clause)
 MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
-    "measure": (("多宽", "多远", "多高", "多深", "多大范围", "多大", "几米", "多少米", "距离", "how wide", "how far"),
+    # 多大 asks a length or an area only of a range or a place: 规模多大 asks a sum, 多大年纪 an age.
+    "measure": (("多宽", "多远", "多高", "多深", "多大范围", "范围多大", "多大面积", "面积多大", "多大地方", "几米", "多少米",
+                 "距离", "how wide", "how far"),
                 re.compile(r"\d+(?:\.\d+)?\s*(?:米|公里|千米|厘米|毫米|平方米|公顷|层)")),
     "condition": (("条件", "要求", "资格", "符合", "能不能办", "能申报", "能否申报", "可以申请", "能不能申请", "够不够",
                    "eligib", "condition", "requirement"),
@@ -66,6 +68,7 @@ ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_S
 MORE_ASKS: dict[str, tuple[str, ...]] = {
     "department": ("哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
                    "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
+    "figure": ("规模多大", "多大规模", "规模有多大"),  # a sum; 多大 alone is no longer a length (see "measure")
 }
 
 GENERIC_CUES = re.compile(r"万元|%|补贴|奖励|不超过|最高|负责|申请|条件")

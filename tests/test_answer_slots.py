@@ -101,6 +101,16 @@ def test_until_when_something_in_a_document_runs_is_no_question_of_its_validity(
     assert "validity" not in answer_slots("补贴发到什么时候？")
 
 
+@pytest.mark.parametrize(("question", "length"), [("保护范围多大？", True), ("这个计划规模多大？", False),
+                                                ("多大年纪可以参加？", False)])
+def test_how_big_asks_a_length_only_of_a_range_or_place(question, length):
+    assert ("measure" in answer_slots(question)) is length
+
+
+def test_how_big_a_scheme_is_asks_its_sum():
+    assert "figure" in answer_slots("这个专项计划规模多大？")
+
+
 def test_when_a_thing_in_a_document_starts_is_no_question_of_its_validity_but_when_the_policy_starts_is():
     assert "validity" not in answer_slots("申请书从什么时候开始生效？")
     assert "validity" in answer_slots("这个政策是什么时候开始的？")
