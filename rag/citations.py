@@ -25,6 +25,9 @@ _NOT_A_CLAIM = re.compile(r"^([#>*\-\s\d.、]*)$|[：:]\s*$")
 MIN_CLAIM_CHARS = 8
 # A government body named in a clause's text: 市燃气管理部门, 道路运输管理机构, 市人力资源和社会保障局.
 _UNIT_IN_TEXT = re.compile(r"(?:市、县级市|市、区|市|区|县级市|县)?[\u4e00-\u9fff]{2,12}?(?:管理部门|主管部门|管理机构|委员会|局)(?![\u4e00-\u9fff]{0,1}长)")
+# … and a body of another kind where the text charges it (市生产力促进中心负责…发放): 中心 and 办公室 name places and
+# projects as often as bodies, so only as the one that 负责 or 牵头.
+_CHARGED_BODY = re.compile(r"(?:市|区|县级市|县)?[\u4e00-\u9fff]{2,12}?(?:中心|办公室)(?=负责|牵头)")
 
 
 def units_of(clauses: Iterable[Clause]) -> list[str]:
@@ -167,32 +170,40 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
         return None
     from rag.hotline import find_questions
 
+    from rag.answerability import salient_terms
+
     asking = "".join(q for q in find_questions(asked) if "department" in answer_slots(q)) or asked
-    return departments_of(_most_about(citations, asking), competent, roles)
+    if not salient_terms(asking):  # 找哪个部门？ after the question it asks that of
+        asking = asked
+    return departments_of(_most_about(citations, asking), competent, roles, asking)
 
 
 def _most_about(citations: list[Citation], question: str) -> list[Citation]:
-    """The cited clauses, those holding more of the question's terms (in their text or citation) first, else in
-    cited order: a message asking several things wants the department of the thing it asks that of (…参展补多少？
-    电工培训由谁负责？), not of the clause cited first for the whole message."""
+    """The cited clauses holding the question's terms (in their text or citation), those holding more first, else
+    in cited order: a message asking several things wants the department of the thing it asks that of (…参展补多少？
+    电工培训由谁负责？), not of the clause cited first for the whole message. A clause holding none of them is no
+    source of the department when another holds some: its trailer names who does something else."""
     from rag.answerability import salient_terms
 
     terms = salient_terms(question)
-    return sorted(citations, key=lambda c: -sum(t in c.text or t in c.citation for t in terms))
+    shared = {c.n: sum(t in c.text or t in c.citation for t in terms) for c in citations}
+    about = [c for c in citations if shared[c.n]] or citations
+    return sorted(about, key=lambda c: -shared[c.n])
 
 
 def departments_of(citations: list[Citation], competent: Competent | None = None,
-                   roles: Roles | None = None) -> Departments:
+                   roles: Roles | None = None, question: str = "") -> Departments:
     """Who is responsible for what the cited clauses say, from the first clause (most relevant first) that says
     it: its 责任单位 trailer, else the body it charges with the matter (an unrelated clause's trailer does not
     outrank the body the relevant clause names); else the document's own 主管部门 article (`competent`: citation
     → (where, units)); else nobody stated. A role the document names a body to (`roles`: 中介超市运营机构 →
-    苏州市公共资源交易中心) is a body the clause charges too, and is named with its body."""
+    苏州市公共资源交易中心) is a body the clause charges too, and is named with its body. Of several bodies a clause
+    charges each with its own task, those charged with what the `question` asks of."""
     for c in citations:  # each clause's 责任单位 trailer, else the body that the clause itself charges
         if c.responsible_units:
             return Departments(c.responsible_units[:4], c, from_trailer=True)
         defined = roles(c) if roles else {}
-        named = units_in_text(c.text, list(defined))
+        named = charged_with(c.text, question, list(defined))
         if named:
             return Departments([f"{u}（即{defined[u]}）" if u in defined else u for u in named[:3]], c)
     for c in citations if competent else []:
@@ -202,11 +213,39 @@ def departments_of(citations: list[Citation], competent: Competent | None = None
     return Departments([])
 
 
+def charged_with(text: str, question: str, roles: Iterable[str] = ()) -> list[str]:
+    """The bodies a text names, those charged in the sentences sharing most of the question's topic words first: in
+    甲负责统筹实施…。乙做好经费保障。丙负责…发放、兑付申请受理及审核 a question of who reviews the claims is answered 丙,
+    not 甲、乙. A part naming no body goes on with the body before it in its sentence (甲负责以下工作：…；处理投诉…);
+    a body another reports to (并将结果反馈乙) is not charged. Every charged body, in order, when no part shares any."""
+    from rag.answerability import salient_terms  # the answerability module reads this one's departments
+
+    roles = list(roles)
+    terms = salient_terms(question) if question else []
+    named: list[tuple[int, list[str]]] = []
+    lead: list[str] = []
+    for part in re.split(r"(?<=[。；：])", text):  # a part naming no body of its own goes on with the one before
+        units = [u for u in units_in_text(part, roles) if not _RECEIVES.search(part.split(u)[0])] or lead
+        lead = [] if part.endswith("。") else units
+        if units:
+            named.append((sum(t in part for t in terms), units))
+    if not named:
+        return units_in_text(text, roles)
+    best = max(score for score, _ in named)
+    return list(dict.fromkeys(u for score, units in named if score == best or best == 0 for u in units))
+
+
+# The words before a body another body reports to (并将处理结果反馈乙): it is informed, not charged. A body a citizen
+# submits or complains to (书面向乙提出) is what a question of where to turn asks for: it stays.
+_RECEIVES = re.compile(r"(?:报送|反馈|抄送|上报|通报)(?:给)?$")
+
+
 def units_in_text(text: str, roles: Iterable[str] = ()) -> list[str]:
     """Government bodies a text names (the longest form of each), in order; `roles` are more names of bodies (a
     document's own roles: 中介超市运营机构)."""
     text = re.sub(r"《[^》]*》", "", text)  # the issuers in a cited document's title are not charged here
-    spans = [(m.start(), _unit_name(m.group(0))) for m in _UNIT_IN_TEXT.finditer(text)]
+    spans = [(m.start(), _unit_name(m.group(0))) for pattern in (_UNIT_IN_TEXT, _CHARGED_BODY)
+             for m in pattern.finditer(text)]
     spans += [(text.index(role), role) for role in roles if role in text]
     found = list(dict.fromkeys(unit for _, unit in sorted(spans)))
     found = [u for u in found if len(u) >= 3]
@@ -231,8 +270,8 @@ def defined_roles(clauses: Iterable[Clause]) -> dict[str, str]:
 
 # What a match may start with before the body's own name: 本政策由市商务局 → 市商务局, 驾驶员应当积极配合道路运输
 # 管理机构 → 道路运输管理机构 (a body's name holds no verb of duty: 应当, 配合, 协助 …).
-_LEADING_WORDS = re.compile(r"^.*(?:以及|报送|报告|提交|告知|通知|由|对|向|经|会同|商(?=市)|应当|必须|可以|积极|配合|协助|接受|"
-                            r"督促|委托|提请)(?=[\u4e00-\u9fff]{3})")
+_LEADING_WORDS = re.compile(r"^.*(?:以及|报送|报告|提交|告知|通知|反馈|抄送|移送|上报|赋予|由|对|向|经|会同|商(?=市)|应当|"
+                            r"必须|可以|积极|配合|协助|接受|督促|委托|提请)(?=[\u4e00-\u9fff]{3})")
 def _unit_name(match: str) -> str:
     """A body's name from a match that may begin with the words before it: 本政策由市商务局 → 市商务局,
     …名单报送燃气管理部门 → 燃气管理部门."""

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from rag.assistant import Assistant
-from rag.citations import units_in_text
+from rag.citations import charged_with, units_in_text
 from rag.extractive import answer_slots, comparison, passages
 from settings import Settings
 
@@ -144,6 +144,28 @@ def test_a_role_a_document_names_a_body_to_is_answered_with_that_body():
     assert departments_of(cited).units == []  # without the document's roles the clause names no body
 
 
+_DUTIES = "市甲局负责统筹实施补助工作。市乙局做好补助的经费保障工作。市丙服务中心负责补助的发放、申请受理及审核等工作。"
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("补助的申请由谁审核？", ["市丙服务中心"]),  # the body charged with what is asked
+    ("补助的经费谁保障？", ["市乙局"]),
+    ("这事归哪个部门管？", ["市甲局", "市乙局", "市丙服务中心"]),  # no task named: every body, in order
+])
+def test_of_several_bodies_a_clause_charges_the_one_charged_with_what_is_asked_is_named(question, units):
+    assert charged_with(_DUTIES, question) == units
+
+
+def test_a_body_another_reports_to_is_not_charged_and_a_part_without_a_body_goes_on_with_the_one_before():
+    text = "市甲局负责梳理本行业服务事项；处理有关服务的投诉，并将处理结果反馈市乙局；履行行业监管职责。"
+    assert charged_with(text, "服务的投诉归哪个部门处理？") == ["市甲局"]
+
+
+def test_a_body_a_citizen_turns_to_is_named_for_a_question_of_where_to_turn():
+    text = "服务机构对评价结果有异议的，可以书面向市甲局提出，市甲局会同市乙局进行复核。"
+    assert charged_with(text, "对评价结果有异议，可以向哪里提出？")[0] == "市甲局"
+
+
 # --- the real corpus -------------------------------------------------------------------------------------------
 
 
@@ -272,6 +294,20 @@ def test_a_second_part_in_other_words_than_its_clause_cites_the_clause_its_own_r
     answer = assistant.ask("我们单位一名大专学历的员工今年40岁，在苏州连续交了一年社保，能办人才落户吗？"
                            "他妻子和读小学的女儿可以一起把户口迁来吗？")
     assert "《苏州市人才落户管理办法》第十二条" in [c.citation for c in answer.citations]
+
+
+@pytest.mark.model
+def test_who_does_a_task_a_clause_shares_among_bodies_is_answered_with_the_body_charged_with_it(assistant):
+    line = first_line(assistant.ask("创新券的兑付申请由谁受理？"))
+    assert "负责部门为市生产力促进中心" in line and "市财政局" not in line
+
+
+@pytest.mark.model
+def test_a_bare_department_question_gets_the_department_of_the_question_before_it(assistant):
+    """找哪个部门？ names no topic: the department is that of the clause answering the width, not the trailer of
+    another document's clause cited beside it."""
+    line = first_line(assistant.ask("中压燃气管道的保护范围是多宽？找哪个部门？"))
+    assert "燃气管理部门" in line and "领导小组" not in line
 
 
 @pytest.mark.model
