@@ -268,9 +268,9 @@ class Assistant:
         text = body + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
         if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
-            answer.responsible_units = departments_of(citations, self._competent, self._roles).units
+            answer.responsible_units = departments_of(citations, self._competent, self._roles, asked).units
         turn.mode.finish(answer, turn, extracts, citations,
-                         lambda cited: departments_of(cited, self._competent, self._roles))
+                         lambda cited, question: departments_of(cited, self._competent, self._roles, question))
         return answer
 
     def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:

@@ -78,13 +78,13 @@ def find_questions(message: str) -> list[str]:
 
 
 def reply_script(questions: list[str], extracts: list[Extract], citations: dict[str, Citation],
-                 units: list[str], departments: Callable[[list[Citation]], Departments] | None = None) -> str:
+                 units: list[str], departments: Callable[[list[Citation], str], Departments] | None = None) -> str:
     """A reply a staff member can read out (no LLM): one paragraph per question, in the caller's order, each
     naming its topic in the policy's words (never the caller's own sentence, whose 我/我们 would be read
     back wrongly), quoting the governing clauses without [n] markers, with where the policy applies, its
     validity and the department of that paragraph's clauses — `departments` (their 责任单位, else the body
-    they or their document charge), else their own 责任单位 trailers, else `units` when no paragraph
-    has its own, else said to be unstated."""
+    they or their document charge with what the question asks), else their own 责任单位 trailers, else `units`
+    when no paragraph has its own, else said to be unstated."""
     paragraphs = []
     for question, own in _by_question(questions, extracts):
         cited = [citations[ex.clause.id] for ex in own]
@@ -94,7 +94,7 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
             said = "".join(ex.sentences).rstrip("；;，,")
             said = said if said.endswith(("。", "！", "？")) else said + "。"
             sources.append(f"根据{c.citation}（{place}政策，{flat_validity(c.validity)}）：{said}")
-        found = (departments or departments_of)(cited)
+        found = departments(cited, question) if departments else departments_of(cited, question=question)
         names = found.units or (units if departments is None else [])
         who = (f"该事项由{'、'.join(names[:4])}负责，具体办理可向上述部门咨询。" if names
                else "所依据的条款未写明负责部门，具体可向文件的发文机关咨询。")

@@ -22,9 +22,9 @@ from rag.citations import Departments, without_markers
 from rag.extractive import Extract
 from rag.types import Answer, Citation
 
-# Who is responsible for what some cited clauses say (the assistant's rag.citations.departments_of, which can read
-# the clauses' documents).
-DepartmentsOf = Callable[[list[Citation]], Departments]
+# Who is responsible for what some cited clauses say about a question (the assistant's rag.citations.departments_of,
+# which can read the clauses' documents).
+DepartmentsOf = Callable[[list[Citation], str], Departments]
 
 MAX_QUESTION_CHARS = 2000
 NOTICE_TOO_LONG = f"问题超过{MAX_QUESTION_CHARS}字，请精简后再问；长篇来电内容请使用热线模式"

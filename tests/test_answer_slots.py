@@ -303,6 +303,13 @@ def test_who_does_a_task_a_clause_shares_among_bodies_is_answered_with_the_body_
 
 
 @pytest.mark.model
+def test_reply_script_names_the_body_charged_with_what_the_caller_asks(assistant):
+    answer = assistant.ask("市民来电，说公司的创新券兑付申请交上去很久了，问兑付申请是哪个单位受理的？", mode="hotline")
+    assert "该事项由市生产力促进中心负责" in answer.reply_script
+    assert answer.responsible_units == ["市生产力促进中心"]
+
+
+@pytest.mark.model
 def test_a_bare_department_question_gets_the_department_of_the_question_before_it(assistant):
     """找哪个部门？ names no topic: the department is that of the clause answering the width, not the trailer of
     another document's clause cited beside it."""
