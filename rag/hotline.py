@@ -38,9 +38,16 @@ _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|No|Tel|tel|Co|Ltd|Inc|Jr|
 _CUE_IN_NOUN = re.compile(r"咨询(?=公司|服务|机构|行业|业务|费|师|顾问)")
 
 
+# A call's opening (喂，是12345吗？ 你好，请问是市长热线吧？) asks whether the line is right, nothing of the policy.
+_OPENING_WORDS = re.compile(r"喂|你好|您好|请问|是不是|是|12345|市长|政府|便民|服务|热线|电话|吗|呢|吧|嘛|啊|hello|hi|[\W\d_]")
+
+
 def _asks(sentence: str) -> bool:
     """Whether a sentence asks something. 几 alone does not make a statement a question: it is mostly the
-    indefinite "several" (跑了几趟。拖了几天。) unless the sentence ends in a question mark."""
+    indefinite "several" (跑了几趟。拖了几天。) unless the sentence ends in a question mark. A call's opening asks
+    nothing."""
+    if not _OPENING_WORDS.sub("", sentence.lower()):
+        return False
     text = _CUE_IN_NOUN.sub("", sentence.lower())
     cues = {cue for cue in QUESTION_CUES if cue in text}
     return bool(cues - {"几"}) or bool(cues) and sentence.endswith(("？", "?"))

@@ -53,6 +53,11 @@ def test_a_consultancy_named_in_a_self_introduction_asks_nothing():
     assert find_questions(message) == ["我们提交了入驻申请，想问下几个工作日内会核对好？", "我想咨询一下落户。"]
 
 
+@pytest.mark.parametrize("opening", ["喂，12345吗？", "你好，是市长热线吧？", "您好，请问是12345热线吗？"])
+def test_a_calls_opening_asking_whether_the_line_is_right_asks_nothing(opening):
+    assert find_questions(opening + "我家楼道里的燃气管生锈了。燃气管道归谁维修？") == ["燃气管道归谁维修？"]
+
+
 def test_message_without_question_cues_is_taken_whole():
     message = "小区燃气管道上方要种树，物业不同意。"
     assert find_questions(message) == [message]
