@@ -168,9 +168,8 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
 
     if "department" not in answer_slots(asked):
         return None
-    from rag.hotline import find_questions
-
     from rag.answerability import salient_terms
+    from rag.hotline import find_questions
 
     asking = "".join(q for q in find_questions(asked) if "department" in answer_slots(q)) or asked
     if not salient_terms(asking):  # 找哪个部门？ after the question it asks that of
@@ -213,11 +212,17 @@ def departments_of(citations: list[Citation], competent: Competent | None = None
     return Departments([])
 
 
+# The words before a body another body reports to (并将处理结果反馈乙): it is informed, not charged. A body a citizen
+# submits or complains to (书面向乙提出) is what a question of where to turn asks for: it stays.
+_RECEIVES = re.compile(r"(?:报送|反馈|抄送|上报|通报)(?:给)?$")
+
+
 def charged_with(text: str, question: str, roles: Iterable[str] = ()) -> list[str]:
-    """The bodies a text names, those charged in the sentences sharing most of the question's topic words first: in
-    甲负责统筹实施…。乙做好经费保障。丙负责…发放、兑付申请受理及审核 a question of who reviews the claims is answered 丙,
-    not 甲、乙. A part naming no body goes on with the body before it in its sentence (甲负责以下工作：…；处理投诉…);
-    a body another reports to (并将结果反馈乙) is not charged. Every charged body, in order, when no part shares any."""
+    """The bodies a text charges with what the question asks: those of its parts sharing most of the question's
+    topic words. In 甲负责统筹实施…。乙做好经费保障。丙负责…发放、兑付申请受理及审核 a question of who reviews the
+    claims is answered 丙, not 甲、乙. A part naming no body goes on with the body before it in its sentence
+    (甲负责以下工作：…；处理投诉…); a body another reports to (并将结果反馈乙) is not charged. Every charged body, in
+    order, when no part shares any of the question's words."""
     from rag.answerability import salient_terms  # the answerability module reads this one's departments
 
     roles = list(roles)
@@ -233,11 +238,6 @@ def charged_with(text: str, question: str, roles: Iterable[str] = ()) -> list[st
         return units_in_text(text, roles)
     best = max(score for score, _ in named)
     return list(dict.fromkeys(u for score, units in named if score == best or best == 0 for u in units))
-
-
-# The words before a body another body reports to (并将处理结果反馈乙): it is informed, not charged. A body a citizen
-# submits or complains to (书面向乙提出) is what a question of where to turn asks for: it stays.
-_RECEIVES = re.compile(r"(?:报送|反馈|抄送|上报|通报)(?:给)?$")
 
 
 def units_in_text(text: str, roles: Iterable[str] = ()) -> list[str]:
