@@ -37,7 +37,9 @@ def cold_ingest(settings: Settings) -> tuple[dict, object]:
         from ingest.embeddings import load_embeddings
 
         embeddings = load_embeddings(settings)
-        embeddings.embed_query("预热")  # the model loads lazily: force it inside the timed block
+        # The model loads lazily: force it inside the timed block, with a passage as `python -m ingest` would embed
+        # (a question would set the ONNX encoder's passages on its one-thread question session).
+        embeddings.embed_documents(["预热"])
     with timed() as build:
         from ingest.index import build_index
 
@@ -248,7 +250,8 @@ def engine_comparison(settings: Settings, questions: list[str], sample_size: int
     """Each embedding engine on the same clause texts and questions, beside the PyTorch fp32 baseline measured
     in the same run: passages per second, query p50, and the cosine of each engine's vectors to the baseline's.
 
-    The sample takes every n-th clause by length, so it has the corpus's mix of short and long texts."""
+    The sample takes clauses evenly spaced by length from the shortest to the longest, so it has the corpus's mix
+    of short and long texts (every n-th clause cut at `sample_size` left out the longest sixth)."""
     import numpy as np
 
     from ingest.embeddings import ENGINES, PolicyEmbeddings
@@ -256,15 +259,15 @@ def engine_comparison(settings: Settings, questions: list[str], sample_size: int
 
     clauses = sorted(parse_corpus(scan_files([settings.data_dir]), settings.max_clause_chars).clauses,
                      key=lambda c: len(c.embed_text))
-    step = max(1, len(clauses) // sample_size)
-    texts = [c.embed_text for c in clauses[::step]][:sample_size]
+    picked = sorted(set(np.linspace(0, len(clauses) - 1, min(sample_size, len(clauses))).round().astype(int)))
+    texts = [clauses[i].embed_text for i in picked]
     out: dict = {"passages": len(texts), "queries": len(questions)}
     reference = None
     for engine in ENGINES:
         model = PolicyEmbeddings(settings.embedding_model, cache_dir=settings.cache_dir, engine=engine,
                                  batch_size=settings.embed_batch_size, precision="fp32", query_cache_size=0)
-        with timed() as load:
-            model.embed_query("预热")
+        with timed() as load:  # a passage, not a question: a question would move ONNX passages to its one thread
+            model.embed_documents(["预热"])
         with timed() as passages:
             vectors = np.asarray(model.embed_documents(texts))
         seconds = []
