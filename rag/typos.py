@@ -9,9 +9,10 @@ small noisy-channel rule, the meant word being far likelier than the typed one:
 * both have the same length and the same toneless pinyin, and differ in exactly one character, which is not a
   function word (我是 is no typo of 我市);
 * in general usage (jieba's dictionary counts) the meant word is at least LIKELIER times as common;
-* the corpus has the meant word with the message's own neighbouring characters (人才落户, 从业资格): the context
-  confirms it, so that a real but rarer word is left alone (领到 is not 领导 in 补助款领到后). Two characters
-  the dictionary has no word for are a likelier typo: one neighbouring character confirms them (出组车 → 出租车).
+* the corpus has the meant word with the message's own neighbouring word (人才落户, 从业资格), at least CONTEXT
+  characters of it: the context confirms it, so that a real but rarer word is left alone (领到 is not 领导 in
+  补助款领到后). Two characters the dictionary has no word for are a likelier typo: a one-character neighbour
+  confirms them (出组车 → 出租车), but a longer one only whole (营业执造 is not 营业制造, though 工业制造 has 业制造).
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ class TypoRepair:
                 if start < done or not (len(typed) in LENGTHS and _CJK_WORD.fullmatch(typed)):
                     continue
                 n = CONTEXT if typed in self.frequency else 1
-                found = self._meant(typed, text[max(0, start - n):start], text[start + len(typed):start + len(typed) + n])
+                # The neighbours are whole words, at least n characters: 营业执造 is checked as 营业 + 制造, which the
+                # corpus never writes, not as 业 + 制造, which it does (工业制造).
+                following = i + (2 if typed == pair else 1)
+                before = max(n, len(cut[i - 1]) if i else 0)
+                after = max(n, len(cut[following]) if following < len(cut) else 0)
+                end_typed = start + len(typed)
+                found = self._meant(typed, text[max(0, start - before):start], text[end_typed:end_typed + after])
                 if found:
                     out.append(text[done:start] + found.meant)
                     repairs.append(found)

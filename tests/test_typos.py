@@ -16,8 +16,9 @@ from rag.typos import Repair, TypoRepair
 from settings import Settings
 
 CORPUS = ("申请人才落户应当符合下列条件。道路货物运输驾驶员应当取得从业资格证。单位领导负责组织实施。"
-          "本办法自公布之日起生效。我市太仓港区。市区出租车不得拒载。")
-VOCABULARY = {"人才": 9, "落户": 9, "从业": 4, "资格": 4, "领导": 3, "生效": 5, "我市": 6, "太仓": 2, "出租": 7}
+          "本办法自公布之日起生效。我市太仓港区。市区出租车不得拒载。推动工业制造升级。")
+VOCABULARY = {"人才": 9, "落户": 9, "从业": 4, "资格": 4, "领导": 3, "生效": 5, "我市": 6, "太仓": 2, "出租": 7,
+              "制造": 5}
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,12 @@ def test_two_characters_that_make_no_word_need_only_one_neighbour_the_corpus_con
 def test_a_real_word_is_left_alone_when_the_corpus_never_has_the_other_word_in_that_context(typos):
     """领导 sounds like 领到 and is far commoner, but the corpus never writes 款领导 or 领导后怎."""
     assert typos.repair("这笔补助款领到后怎么用？") == ("这笔补助款领到后怎么用？", [])
+
+
+def test_the_neighbour_confirming_a_typo_is_a_whole_word_not_the_last_character_of_one(typos):
+    """执造 sounds like 制造, and the corpus has 业制造 — inside 工业制造. The word beside the typo is 营业, and the
+    corpus never writes 营业制造 (the caller meant 执照, which does not sound the same)."""
+    assert typos.repair("营业执造办下来了吗") == ("营业执造办下来了吗", [])
 
 
 def test_a_function_word_is_never_taken_for_a_typo(typos):
