@@ -122,6 +122,7 @@ def test_when_a_thing_in_a_document_starts_is_no_question_of_its_validity_but_wh
     ("由发展和改革委员会负责。", ["发展和改革委员会"]),
     ("由市人力资源和社会保障局商市公安局等部门提出办理意见。", ["市人力资源和社会保障局", "市公安局"]),
     ("出租汽车驾驶员应当积极配合道路运输管理机构的调查。", ["道路运输管理机构"]),  # no duty verb in a name
+    ("编制的规划并报上一级燃气管理部门备案。", ["上一级燃气管理部门"]),  # 报 before a level is no part of a name
 ])
 def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_their_names(text, units):
     assert units_in_text(text) == units
