@@ -126,6 +126,17 @@ def department_in_answer(item: GoldenItem, answer_text: str) -> float | None:
     return float(all(normalise(f) in answer for f in bodies))
 
 
+def figure_first(item: GoldenItem, answer_text: str) -> float | None:
+    """For an answerable item whose key facts hold a figure (50万元, 2米, 20个工作日): 1 when every such figure is
+    in the answer's first line (its 结论), else 0; None otherwise. The asked fact is to come first, not only
+    somewhere in the quotes below."""
+    figures = [f for f in item.key_facts if _FIGURE.search(f)]
+    if not item.answerable or not figures:
+        return None
+    first = normalise((answer_text.strip().splitlines() or [""])[0])
+    return float(all(normalise(f) in first for f in figures))
+
+
 def score_item(
     item: GoldenItem, retrieved_texts: Sequence[str], cited_texts: Sequence[str], answer_text: str, refused: bool
 ) -> dict:
@@ -148,6 +159,7 @@ def score_item(
     scores["key_fact_coverage"] = key_fact_coverage(answer_text, item.key_facts) if item.answerable else None
     scores["figures_from_cited"] = None if refused else figures_from_cited(answer_text, cited_texts, item.question)
     scores["department_in_answer"] = department_in_answer(item, answer_text)
+    scores["figure_first"] = None if refused else figure_first(item, answer_text)
     scores["refusal_accuracy"] = None if item.answerable else float(refused)
     scores["false_refusal_rate"] = float(refused) if item.answerable else None
     return scores
@@ -164,6 +176,7 @@ MEAN_METRICS = (
     "key_fact_coverage",
     "figures_from_cited",
     "department_in_answer",
+    "figure_first",
     "refusal_accuracy",
     "false_refusal_rate",
     "faithfulness",

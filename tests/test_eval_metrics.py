@@ -13,6 +13,7 @@ from eval.metrics import (
     citation_recall,
     department_in_answer,
     evidence_ranks,
+    figure_first,
     figures_from_cited,
     full_hit_at,
     hit_at,
@@ -214,6 +215,15 @@ def test_department_in_answer_applies_to_department_questions_and_checks_every_n
     assert department_in_answer(item, "负责部门为市工信局、市财政局") == 1.0
     assert department_in_answer(item, "负责部门为市工信局") == 0.0
     assert department_in_answer(ANSWERABLE, "市工信局") is None
+
+
+def test_figure_first_asks_every_figure_of_the_key_facts_in_the_answers_first_line():
+    item = GoldenItem(id="f", question="能补多少？", type="numeric", persona="enterprise", doc_title="甲",
+                      clause="一、", evidence=["x"], key_facts=["50%", "100万元", "市工信局"])
+    assert figure_first(item, "结论：按50%补贴，最高100万元[1]。\n根据…") == 1.0
+    assert figure_first(item, "结论：按50%补贴[1]。\n根据…单个企业最高100万元") == 0.0  # the cap only in the quote
+    assert figure_first(GoldenItem(id="g", question="找谁？", type="department", persona="enterprise",
+                                   doc_title="甲", clause="一、", evidence=["x"], key_facts=["市工信局"]), "x") is None
 
 
 def test_figures_in_a_cited_title_are_not_stated_figures():
