@@ -106,6 +106,9 @@ def token_set(text: str) -> frozenset[str]:
 
 # When the policy itself starts asks its validity; when a thing in it starts (承诺书什么时候开始生效) does not.
 _DOCUMENT_STARTS = re.compile(r"(?:政策|办法|规定|措施|意见|方案|计划|文件|条例|细则)[^，。？?]{0,6}(?:什么时候|哪天|何时)开始")
+# 有补贴吗？ / 有没有奖励？ asks, if there is one, how much: the 结论 states the sum the clause grants.
+_ASKS_BENEFIT = re.compile(r"有(?:没有)?[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补)(?:吗|么|没有|呢)|"
+                           r"有没有[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补)")
 # 违规了怎么处理？ asks for the penalty as much as 怎么罚 does.
 _BREACH_HANDLED = re.compile(r"违(?:规|反|法|章)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
 
@@ -120,6 +123,8 @@ def answer_slots(question: str) -> list[str]:
         asked.append("validity")
     if "validity" in asked and "date" in asked:
         asked.remove("date")  # 到哪天为止？ is answered by the validity statement's date, not by any date quoted
+    if "amount" not in asked and _ASKS_BENEFIT.search(question):
+        asked.append("amount")
     if "penalty" not in asked and _BREACH_HANDLED.search(question):
         asked.append("penalty")
     if "yesno" not in asked and re.search(r"(?:能|可以|可|行|允许)[^，。？?]{0,15}吗[？?。！!\s]*$", question.strip()):

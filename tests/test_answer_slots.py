@@ -107,6 +107,11 @@ def test_how_big_asks_a_length_only_of_a_range_or_place(question, length):
     assert ("measure" in answer_slots(question)) is length
 
 
+@pytest.mark.parametrize("question", ["这个项目有补贴吗？", "我们这种情况有没有奖励？", "挂牌以后有一次性奖补吗？"])
+def test_whether_there_is_a_benefit_asks_how_much_it_is(question):
+    assert "amount" in answer_slots(question)
+
+
 def test_how_big_a_scheme_is_asks_its_sum():
     assert "figure" in answer_slots("这个专项计划规模多大？")
 
@@ -301,6 +306,12 @@ def test_a_second_part_in_other_words_than_its_clause_cites_the_clause_its_own_r
 def test_who_does_a_task_a_clause_shares_among_bodies_is_answered_with_the_body_charged_with_it(assistant):
     line = first_line(assistant.ask("创新券的兑付申请由谁受理？"))
     assert "负责部门为市生产力促进中心" in line and "市财政局" not in line
+
+
+@pytest.mark.model
+def test_a_question_whether_there_is_a_reward_is_answered_with_its_sum_first(assistant):
+    line = first_line(assistant.ask("企业在新三板挂牌了，地方有没有奖励？"))
+    assert "不低于50万元奖励" in line
 
 
 @pytest.mark.model
