@@ -172,7 +172,7 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
     from rag.hotline import find_questions
 
     asking = "".join(q for q in find_questions(asked) if "department" in answer_slots(q)) or asked
-    if not salient_terms(asking):  # 找哪个部门？ after the question it asks that of
+    if not salient_terms(asking):  # a bare 由谁负责？ after the question it asks that of
         asking = asked
     return departments_of(_most_about(citations, asking), competent, roles, asking)
 

@@ -104,7 +104,7 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-# When the policy itself starts asks its validity; when a thing in it starts (承诺书什么时候开始生效) does not.
+# When the policy itself starts asks its validity; when a thing in it starts (申请书哪天开始生效) does not.
 _DOCUMENT_STARTS = re.compile(r"(?:政策|办法|规定|措施|意见|方案|计划|文件|条例|细则)[^，。？?]{0,6}(?:什么时候|哪天|何时)开始")
 # 有补贴吗？ / 有没有奖励？ asks, if there is one, how much: the 结论 states the sum the clause grants.
 _ASKS_BENEFIT = re.compile(r"有(?:没有)?[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补)(?:吗|么|没有|呢)|"
