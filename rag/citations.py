@@ -25,9 +25,11 @@ _NOT_A_CLAIM = re.compile(r"^([#>*\-\s\d.、]*)$|[：:]\s*$")
 MIN_CLAIM_CHARS = 8
 # A government body named in a clause's text: 市燃气管理部门, 道路运输管理机构, 市人力资源和社会保障局.
 _UNIT_IN_TEXT = re.compile(r"(?:市、县级市|市、区|市|区|县级市|县)?[\u4e00-\u9fff]{2,12}?(?:管理部门|主管部门|管理机构|委员会|局)(?![\u4e00-\u9fff]{0,1}长)")
-# … and a body of another kind where the text charges it (市生产力促进中心负责…发放): 中心 and 办公室 name places and
-# projects as often as bodies, so only as the one that 负责 or 牵头.
-_CHARGED_BODY = re.compile(r"(?:市|区|县级市|县)?[\u4e00-\u9fff]{2,12}?(?:中心|办公室)(?=负责|牵头)")
+# … and a body of another kind where the text charges it (市生产力促进中心负责…发放, 人社和公安部门在各自职责范围内负责…):
+# 中心, 办公室, 部门 and 机构 name places, projects and generic "departments" as often as bodies, so only as the one
+# that 负责 or 牵头, and not when it is any body concerned (相关部门, 各部门).
+_CHARGED_BODY = re.compile(r"(?!(?:市|区|县级市|县)?各)(?:市|区|县级市|县)?(?:(?!相关|有关)[\u4e00-\u9fff]){2,12}?(?:中心|办公室|部门|机构)"
+                           r"(?=(?:在[^，。；]{0,10}内)?(?:具体)?(?:负责|牵头))")
 
 
 def units_of(clauses: Iterable[Clause]) -> list[str]:
@@ -165,8 +167,11 @@ def departments_asked(asked: str, citations: list[Citation], competent: Competen
                       roles: Roles | None = None) -> Departments | None:
     """The departments to name when the question asks who is responsible (找哪个部门, 谁负责); None otherwise."""
     from rag.extractive import answer_slots  # the answerer's slots read this module's departments
+    from rag.retrievers import ASKS_DEPARTMENT
 
-    if "department" not in answer_slots(asked):
+    # Who runs it, which office: asked in words the answer's passage choice does not weigh (as a slot they would
+    # pull in passages that only name some body), but the department line answers them.
+    if "department" not in answer_slots(asked) and not ASKS_DEPARTMENT.search(asked):
         return None
     from rag.answerability import salient_terms
     from rag.hotline import find_questions

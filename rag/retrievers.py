@@ -286,8 +286,12 @@ STATES_CONDITIONS = re.compile(r"下列条件|以下条件|条件之一|基本�
 
 
 # Asking who is responsible, and saying who administers a matter (the drafting formulas of 主管部门 articles).
+# In English, who does the work is asked of a body (which government department, which office) or of a verb
+# (who runs / issues / reviews it, who is in charge).
 ASKS_DEPARTMENT = re.compile(r"哪个部门|哪些部门|什么部门|哪几个部门|哪个单位|哪家单位|归哪|谁管|谁负责|哪里管|"
-                             r"which (?:department|bureau|authority|authorities|agency)|who is (?:in charge|responsible)",
+                             r"\bwhich (?:\w+ ){0,2}(?:departments?|bureaus?|offices?|agenc(?:y|ies)|authorit(?:y|ies)|"
+                             r"bod(?:y|ies))\b|\bwho (?:actually |exactly )?(?:runs|issues|handles|administers|oversees|"
+                             r"manages|reviews|approves|processes|(?:is|are) (?:in charge|responsible))\b|\bin charge of\b",
                              re.IGNORECASE)
 STATES_ADMINISTRATION = re.compile(r"负责(?:本市|全市|本区|本县级市|本行政区域)[^。；]{0,30}(?:管理|监督|组织实施|工作)|"
                                    r"负责统筹|牵头负责|具体负责[^。；]{0,20}(?:工作|实施)")

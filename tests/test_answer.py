@@ -317,6 +317,9 @@ def test_english_question_gets_an_english_frame_around_the_verbatim_chinese_quot
     assert ENGLISH.lead(citation).startswith("Under Article 35 of 《") and "in force until 31 December 2027" in ENGLISH.lead(citation)
     line = ENGLISH.departments(departments_asked("Which department handles it?", [citation]))
     assert line.startswith("Department: 市工信局 (Municipal Bureau of Industry and Information Technology")
+    assert ENGLISH.departments(departments_asked("Who actually reviews the claims?", [citation])).startswith(
+        "Department: 市工信局")
+    assert departments_asked("How much is the subsidy?", [citation]) is None
 
 
 @pytest.mark.model

@@ -162,6 +162,32 @@ def test_of_several_bodies_a_clause_charges_the_one_charged_with_what_is_asked_i
     assert charged_with(_DUTIES, question) == units
 
 
+def test_a_kind_of_department_the_text_charges_is_a_body_but_any_body_concerned_is_not():
+    text = ("市、县级市（区）甲乙部门在各自职责范围内负责补助工作。县级市（区）丙服务机构具体负责补助的经办。"
+            "各有关部门负责做好配合。市相关部门负责落实。")
+    assert units_in_text(text) == ["甲乙部门", "丙服务机构"]
+    assert charged_with(text, "补助的经办由谁负责？") == ["丙服务机构"]
+
+
+@pytest.mark.parametrize("question", [
+    "Which government departments are in charge of this?", "Who actually runs the platform?",
+    "Who issues the vouchers and reviews the claims?", "Which office is behind that counter?",
+    "Who is responsible for the inspections?",
+])
+def test_english_ways_of_asking_who_does_the_work_ask_for_the_department(question):
+    from rag.retrievers import ASKS_DEPARTMENT
+
+    assert ASKS_DEPARTMENT.search(question)
+
+
+@pytest.mark.parametrize("question", ["Who can apply for the subsidy?", "Which documents do I need?",
+                                      "How much does the office rent subsidy pay?"])
+def test_english_questions_of_who_may_apply_or_which_things_do_not_ask_for_a_department(question):
+    from rag.retrievers import ASKS_DEPARTMENT
+
+    assert not ASKS_DEPARTMENT.search(question)
+
+
 def test_a_body_another_reports_to_is_not_charged_and_a_part_without_a_body_goes_on_with_the_one_before():
     text = "市甲局负责梳理本行业服务事项；处理有关服务的投诉，并将处理结果反馈市乙局；履行行业监管职责。"
     assert charged_with(text, "服务的投诉归哪个部门处理？") == ["市甲局"]
