@@ -398,7 +398,7 @@ class Answerability:
             english_absent=len(english) / len(terms) if terms else 0.0,
             unknown_things=sum(weights[t] for t in unknown if t.isascii() or t in things) / total,
             figure_unstated=float(bool(asked) and set(asked) <= EXACT_SLOTS and len(unstated) == len(asked)),
-            absent_term=float(bool(absent_policy_terms(english))),
+            absent_term=float(bool(absent_policy_terms(english, question))),
             asked_unknown=self.asked_unknown(question),
         )
         missing = [t for t in terms if t not in found]
@@ -606,14 +606,37 @@ def is_absent(word: str) -> bool:
     return word in absent or any(b in absent for b in base_forms(word))
 
 
-def absent_policy_terms(english: list[str]) -> list[str]:
+def absent_policy_terms(english: list[str], question: str = "") -> list[str]:
     """Of an English question's absent words and phrases (`english`), the reviewed policy terms (maternity leave
     → 产假): named on purpose, they make the question about what no document mentions, where an absent
     CC-CEDICT gloss may be a loose reading of an everyday word. A Chinese question's absent terms weigh in
     `unknown_things`; their share of its nouns already says this (as a feature of its own, dev cross-validated
     refusal of Chinese questions fell, 0.747 → 0.663)."""
     reviewed = load_absent_reviewed()
-    return [t for t in english if t in reviewed or any(b in reviewed for b in base_forms(t))]
+    named = [t for t in english if t in reviewed or any(b in reviewed for b in base_forms(t))]
+    return named + [t for t in _interrupted_terms(question) if t not in named]
+
+
+def _interrupted_terms(question: str) -> list[str]:
+    """Reviewed absent terms of several words named with a word between theirs (minimum monthly wage, annual paid
+    leave): the term map reads such a question word by word (最低, 每月, 工资), each a word the corpus uses."""
+    if not question or not is_latin(question):
+        return []
+    text = " ".join(question.lower().split())
+    return [term for term, pattern in _reviewed_patterns() if pattern.search(text)]
+
+
+@cache
+def _reviewed_patterns() -> tuple[tuple[str, re.Pattern], ...]:
+    """Each reviewed term of several words, as its words in order with at most one other word between each pair,
+    not a preposition or a conjunction (minimum for wage is no minimum wage), and a plural ending on the last."""
+    out = []
+    for term in sorted(load_absent_reviewed()):
+        words = term.split()
+        if len(words) > 1:
+            body = r"(?:\s+(?!(?:of|for|to|in|on|at|by|with|from|and|or)\b)[a-z'-]+)?\s+".join(re.escape(w) for w in words)
+            out.append((term, re.compile(rf"\b{body}(?:s|es)?\b")))
+    return tuple(out)
 
 
 def term_forms(question: str) -> dict[str, tuple[str, ...]]:

@@ -288,6 +288,18 @@ def test_an_english_question_naming_a_reviewed_term_no_document_uses_is_ruled_ou
     assert features.absent_term == 0.0
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("How many days of annual paid leave does a new hire get?", ["annual leave"]),  # a word between the two
+    ("What is the annual leave entitlement?", ["annual leave"]),
+    ("Is the leave annual or monthly?", []),  # the words out of order name no term
+    ("Who sets the minimum for wage subsidies?", []),  # a preposition between them: two things, not one term
+    ("什么是年假？", []),  # a Chinese question's absent terms weigh in unknown_things
+])
+def test_a_reviewed_absent_term_is_found_with_a_word_between_its_words(question, named):
+    assert "annual leave" in load_absent_reviewed() and "minimum wage" in load_absent_reviewed()
+    assert A.absent_policy_terms([], question) == named
+
+
 def test_each_language_is_judged_at_its_own_cutoff():
     model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
     chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0,
