@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import runs
 from bench.documents import document_figures
 from bench.machine import cpu_info
+from bench.printing import missing_cjk_font
 from bench.questions import timing_questions
 from bench.report import table
 from settings import Settings
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"[bench] {step} done", file=sys.stderr, flush=True)
 
+    missing = missing_cjk_font()
+    if missing:  # said now, not after the ingest and latency runs
+        print(f"[bench] warning: {missing}; the printed-document figures will be skipped", file=sys.stderr, flush=True)
     chat, hotline = timing_questions()
     results["questions"] = {"chat": len(chat), "hotline": len(hotline)}
     with tempfile.TemporaryDirectory(prefix="policyqa-bench-", ignore_cleanup_errors=True) as tmp:

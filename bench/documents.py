@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.printing import print_pages, write_ofd, write_pdf
+from bench.printing import missing_cjk_font, print_pages, write_ofd, write_pdf
 from ingest.clauses import chunk_document
 from ingest.documents import merge_duplicates, parse_text
 from ingest.paragraphs import to_paragraphs
@@ -18,6 +18,11 @@ from ingest.readers import read_source
 
 
 def document_figures(data_dir: Path, workdir: Path, ocr_pages: int = 4) -> dict:
+    """The read-back figures, or {"error": why not} when this machine cannot print the documents (its other
+    figures stand: a missing font must not cost a run of many minutes)."""
+    missing = missing_cjk_font()
+    if missing:
+        return {"error": f"printed documents not measured: {missing}"}
     workdir.mkdir(parents=True, exist_ok=True)
     files = sorted(data_dir.glob("*.txt"))
     plain, printed = [], []

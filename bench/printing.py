@@ -156,12 +156,25 @@ def print_pages(paragraphs: list[Paragraph], titles: set[str], file_number: int,
 
 def cjk_font() -> tuple[str, int]:
     """A CJK font from the system packages (.ci/run installs fonts-noto-cjk): (file, index in a collection)."""
-    found = subprocess.run(
-        ["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC"], capture_output=True, text=True, check=True
-    ).stdout
+    found = _font_match()
     path, _, index = found.rpartition(":")
     assert "CJK" in path, f"no CJK font installed (fonts-noto-cjk): fc-match gave {found!r}"
     return path, int(index or 0)
+
+
+def missing_cjk_font() -> str | None:
+    """Why documents cannot be printed here (no fontconfig, or no CJK font), or None when they can."""
+    try:
+        found = _font_match()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return f"fontconfig unavailable ({exc})"
+    return None if "CJK" in found.rpartition(":")[0] else "no CJK font installed (apt-get install fonts-noto-cjk)"
+
+
+def _font_match() -> str:
+    return subprocess.run(
+        ["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def write_pdf(pages: list[Page], out: Path) -> Path:

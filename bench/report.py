@@ -80,6 +80,8 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     add("hotline queries in one batch p50 (vs one pass each in turn)", _get(qe, "hotline_queries", "one_batch",
         "p50_ms"), "ms", baseline=_get(qe, "hotline_queries", "one_pass_each", "p50_ms"))
     docs = results.get("documents", {})
+    if docs.get("error"):
+        add(docs["error"], None, "")
     for kind in ("pdf", "ofd"):
         if kind in docs:
             add(f"{kind.upper()} read back: documents", docs[kind]["documents"], "",
