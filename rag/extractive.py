@@ -443,6 +443,31 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     return out
 
 
+def each_part_findings(question: str, extracts: list[Extract], numbers: dict[str, int],
+                       idf: Callable[[str], float], unstated: Iterable[str] = ()) -> list[Finding]:
+    """The findings of the whole question, then the figures each of its parts asks that are not yet found, each
+    chosen by its own part's words and holding the most specific of them: a question asking two sums (上市奖多少？贴息能贴多少？)
+    is answered with both, where the whole question's one amount slot would state only one."""
+    out = findings(question, extracts, numbers, idf, unstated)
+    from rag.hotline import find_questions
+
+    parts = [p for p in find_questions(question) if p.strip() != question.strip()]
+    for part in parts if len(parts) > 1 else []:
+        topic = salient_terms(part)  # an elliptical part (补多少？) names none: any figure would do for it
+        specific = max(topic, key=idf, default=None)  # 开办 of 开办企业要几天, not 企业
+        for finding in findings(part, extracts, numbers, idf, unstated) if topic else []:
+            if finding.slot in FIGURE_FINDINGS and len(out) < MAX_STATED and \
+                    term_found(specific, finding.lead + finding.text) and \
+                    not any(finding.text in f.text or f.text in finding.text for f in out):
+                out.append(finding)
+    return out
+
+
+# The slots a part's own finding may add: figures, whose fragment states the fact. A part's yes/no or definition
+# fragment, chosen by a few words of an elliptical part (老婆孩子能一起迁吗？), is too often about something else.
+FIGURE_FINDINGS = ("amount", "count", "figure", "measure", "deadline", "penalty")
+
+
 _ASKS_WHETHER = re.compile(r"能不能|能否|可不可以|是否允许|是否可以|允许|可以|能")
 
 
@@ -651,7 +676,7 @@ def conclusion(question: str, extracts: list[Extract], numbers: dict[str, int], 
         parts.append(validity_statement(governing))  # with no dates on record, the quoted text says it
     if departments is not None:
         parts.append(department_phrase(departments))
-    parts += [stated(f) for f in findings(question, extracts, numbers, idf, unstated)]
+    parts += [stated(f) for f in each_part_findings(question, extracts, numbers, idf, unstated)]
     parts += [f"所引条款未写明{SLOT_NAMES[slot]}" for slot in unstated if slot in SAID_UNSTATED]
     compared = comparison(question, "".join(s for ex in extracts for s in ex.sentences))
     if compared:
@@ -685,7 +710,7 @@ def english_conclusion(question: str, extracts: list[Extract], numbers: dict[str
     if governing is not None and governing.expired and expired_on:
         title = governing.doc.get("doc_title") or governing.citation
         parts.append(f"《{title}》 {expired_on}; what follows is for reference only")
-    for finding in findings(question, extracts, numbers, idf, unstated):
+    for finding in each_part_findings(question, extracts, numbers, idf, unstated):
         quoted = stated(finding)
         parts.append(quoted.replace("不可以——", "No — ", 1))
     parts += [f"the cited clauses do not state {SLOT_ENGLISH[slot]}" for slot in unstated if slot in SAID_UNSTATED]

@@ -431,6 +431,21 @@ def test_the_figure_asked_about_is_told_by_its_subject_in_the_fragment_before():
     assert finding.text == "对于获得高新技术企业认定的企业，市、县级市(区)联动给予最高100万元奖补"
 
 
+def test_each_part_asking_its_own_figure_gets_its_own_finding_and_an_elliptical_part_none():
+    from rag.extractive import Extract, each_part_findings, passages
+    from stubs.fake_index import clause, doc_meta
+
+    text = ("电力接入审批办理时间压减至5个工作日内。自来水报装办结时间不超过4个工作日。"
+            "其他审批事项办理时间控制在80个工作日内。")
+    found = clause(doc_meta("某市优化营商环境行动"), "三、12.", text)
+    extracts = [Extract(found, passages(text), 1.0)]
+    texts = [f.text for f in each_part_findings("电力接入审批需要几个工作日？自来水报装需要几个工作日？", extracts, {found.id: 1},
+                                                lambda token: 1.0)]
+    assert len(texts) == 2 and any("5个工作日" in t for t in texts) and any("4个工作日" in t for t in texts)
+    # 还要多少天？ names no topic of its own: any figure of the clause would do for it, so it adds none
+    assert len(each_part_findings("电力接入审批要几个工作日？还要多少天？", extracts, {found.id: 1}, lambda token: 1.0)) == 1
+
+
 def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answering_passages():
     from rag.extractive import SHORT_CLAUSE_CHARS, extract
     from stubs.fake_index import clause, doc_meta
