@@ -419,6 +419,11 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                     following = fragments[i + 1] if i + 1 < len(fragments) else ""
                     if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
                         fragment = f"{fragment}，{following}"
+                        # … and on to the cap on the whole grant after it (按500元/人给予补贴，每家最多不超过5万元),
+                        # not to the next item's (乙类服务最高不超过130万元)
+                        after = fragments[i + 2] if i + 2 < len(fragments) else ""
+                        if after and fills(after, slot) and _CAP.match(after):
+                            fragment = f"{fragment}，{after}"
                     if setting_only and not sets_penalty(fragment):
                         continue
                     # 能不能种树？ is answered by a rule about planting, not by any 可以 of the clause.
@@ -468,6 +473,7 @@ def each_part_findings(question: str, extracts: list[Extract], numbers: dict[str
 FIGURE_FINDINGS = ("amount", "count", "figure", "measure", "deadline", "penalty")
 
 
+_CAP = re.compile(r"(?:每|单个|单家|单项|累计|合计|总额|最高|最多|不超过)[^，；。]*(?:最高|最多|不超过|封顶|上限)")
 _ASKS_WHETHER = re.compile(r"能不能|能否|可不可以|是否允许|是否可以|允许|可以|能")
 
 

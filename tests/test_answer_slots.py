@@ -446,6 +446,23 @@ def test_each_part_asking_its_own_figure_gets_its_own_finding_and_an_elliptical_
     assert len(each_part_findings("电力接入审批要几个工作日？还要多少天？", extracts, {found.id: 1}, lambda token: 1.0)) == 1
 
 
+def test_a_granted_sum_is_stated_with_the_cap_on_the_whole_grant_after_it_but_not_the_next_items_cap():
+    from rag.extractive import Extract, findings, passages
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("某区稳就业若干措施")
+    per_head = clause(doc, "二、（五）", "对吸纳就业的企业，按吸纳人数的10%，按800元/人的标准给予企业一次性补贴，"
+                                        "每家企业一次性补贴最多不超过8万元。")
+    (finding,) = findings("企业吸纳就业能拿多少补贴？", [Extract(per_head, passages(per_head.text), 1.0)],
+                          {per_head.id: 1}, lambda token: 1.0)
+    assert "800元/人" in finding.text and "8万元" in finding.text
+    kinds = clause(doc, "二、（六）", "甲类服务券额度最高不超过40万元，乙类服务券额度最高不超过40万元，"
+                                     "丙类服务券额度最高不超过120万元。")
+    (finding,) = findings("甲类服务券额度最多多少？", [Extract(kinds, passages(kinds.text), 1.0)], {kinds.id: 1},
+                          lambda token: 1.0)
+    assert "120万元" not in finding.text
+
+
 def test_a_short_leading_clause_is_quoted_whole_and_a_long_one_cut_to_its_answering_passages():
     from rag.extractive import SHORT_CLAUSE_CHARS, extract
     from stubs.fake_index import clause, doc_meta
