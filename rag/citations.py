@@ -276,7 +276,7 @@ def defined_roles(clauses: Iterable[Clause]) -> dict[str, str]:
 # What a match may start with before the body's own name: 本政策由市商务局 → 市商务局, 驾驶员应当积极配合道路运输
 # 管理机构 → 道路运输管理机构, 并报上一级燃气管理部门 → 上一级燃气管理部门 (a body's name holds no verb of duty: 应当,
 # 配合, 协助 …).
-_LEADING_WORDS = re.compile(r"^.*(?:以及|报送|报告|提交|告知|通知|反馈|抄送|移送|上报|赋予|报(?=所在地|当地|本级|同级|上一?级)|"
+_LEADING_WORDS = re.compile(r"^.*(?:以及|报送|报告|提交|告知|通知|反馈|抄送|移送|上报|赋予|报(?=(?:[\u4e00-\u9fff]{2})?所在地|当地|本级|同级|上一?级)|"
                             r"由|对|向|经|会同|商(?=市)|应当|必须|可以|积极|配合|协助|接受|督促|委托|提请)"
                             r"(?=[\u4e00-\u9fff]{3})")
 def _unit_name(match: str) -> str:

@@ -112,6 +112,11 @@ def test_whether_there_is_a_benefit_asks_how_much_it_is(question):
     assert "amount" in answer_slots(question)
 
 
+def test_a_time_requirement_asks_for_the_deadline():
+    assert "deadline" in answer_slots("备案有没有时间要求？")
+    assert "deadline" not in answer_slots("备案有什么要求？")
+
+
 def test_how_big_a_scheme_is_asks_its_sum():
     assert "figure" in answer_slots("这个专项计划规模多大？")
 
@@ -128,6 +133,7 @@ def test_when_a_thing_in_a_document_starts_is_no_question_of_its_validity_but_wh
     ("由市人力资源和社会保障局商市公安局等部门提出办理意见。", ["市人力资源和社会保障局", "市公安局"]),
     ("出租汽车驾驶员应当积极配合道路运输管理机构的调查。", ["道路运输管理机构"]),  # no duty verb in a name
     ("编制的规划并报上一级燃气管理部门备案。", ["上一级燃气管理部门"]),  # 报 before a level is no part of a name
+    ("将检查情况报工程所在地供水管理部门备案。", ["工程所在地供水管理部门"]),  # … nor before a place
 ])
 def test_bodies_named_in_a_clause_are_cut_from_the_words_before_them_not_inside_their_names(text, units):
     assert units_in_text(text) == units
