@@ -70,7 +70,7 @@ MORE_ASKS: dict[str, tuple[str, ...]] = {
                    "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
     "figure": ("规模多大", "多大规模", "规模有多大"),  # a sum; 多大 alone is no longer a length (see "measure")
     "deadline": ("时间要求", "时限要求", "有没有期限"),
-    "amount": ("what is the cap", "what's the cap", "the maximum amount", "up to how much", "how big a",
+    "amount": ("怎么补", "如何补贴", "怎么奖", "如何奖励", "补贴怎么算", "奖励怎么算", "what is the cap", "what's the cap", "the maximum amount", "up to how much", "how big a",
                "what reward", "what subsidy", "what support"),
 }
 
