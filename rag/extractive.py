@@ -461,8 +461,11 @@ def each_part_findings(question: str, extracts: list[Extract], numbers: dict[str
 
     parts = [p for p in find_questions(question) if p.strip() != question.strip()]
     for part in parts if len(parts) > 1 else []:
-        topic = salient_terms(part)  # an elliptical part (补多少？) names none: any figure would do for it
-        specific = max(topic, key=idf, default=None)  # 开办 of 开办企业要几天, not 企业
+        # Its most specific word the quoted clauses use (开办 of 开办企业要几天, not 企业; not a caller's word no
+        # clause uses, which weighs as the rarest): an elliptical part (补多少？) names none, and any figure would do.
+        quoted = "".join(s for ex in extracts for s in ex.sentences)
+        topic = [t for t in salient_terms(part) if term_found(t, quoted)]
+        specific = max(topic, key=idf, default=None)
         for finding in findings(part, extracts, numbers, idf, unstated) if topic else []:
             if finding.slot in FIGURE_FINDINGS and len(out) < MAX_STATED and \
                     term_found(specific, finding.lead + finding.text) and \
