@@ -110,8 +110,8 @@ def token_set(text: str) -> frozenset[str]:
 # When the policy itself starts asks its validity; when a thing in it starts (申请书哪天开始生效) does not.
 _DOCUMENT_STARTS = re.compile(r"(?:政策|办法|规定|措施|意见|方案|计划|文件|条例|细则)[^，。？?]{0,6}(?:什么时候|哪天|何时)开始")
 # 有补贴吗？ / 有没有奖励？ asks, if there is one, how much: the 结论 states the sum the clause grants.
-_ASKS_BENEFIT = re.compile(r"有(?:没有)?[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补)(?:吗|么|没有|呢)|"
-                           r"有没有[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补)")
+_ASKS_BENEFIT = re.compile(r"有(?:没有)?[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补|支持|扶持)(?:吗|么|没有|呢)|"
+                           r"有没有[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补|支持|扶持)")
 # 违规了怎么处理？ asks for the penalty as much as 怎么罚 does.
 _BREACH_HANDLED = re.compile(r"违(?:规|反|法|章)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
 

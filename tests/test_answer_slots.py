@@ -117,7 +117,7 @@ def test_a_time_requirement_asks_for_the_deadline():
     assert "deadline" not in answer_slots("备案有什么要求？")
 
 
-@pytest.mark.parametrize("question", ["返岗包车费用区里怎么补贴？", "Is there a rent subsidy, and what is the cap?",
+@pytest.mark.parametrize("question", ["返岗包车费用区里怎么补贴？", "数据集开放出去，政府有没有支持？", "Is there a rent subsidy, and what is the cap?",
                                       "What reward does a listed firm get?", "Up to how much can we claim?"])
 def test_english_ways_of_asking_for_a_sum_ask_for_the_amount(question):
     assert "amount" in answer_slots(question)
