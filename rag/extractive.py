@@ -70,8 +70,8 @@ MORE_ASKS: dict[str, tuple[str, ...]] = {
                    "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
     "figure": ("规模多大", "多大规模", "规模有多大"),  # a sum; 多大 alone is no longer a length (see "measure")
     "deadline": ("时间要求", "时限要求", "有没有期限"),
-    "amount": ("怎么补", "如何补贴", "怎么奖", "如何奖励", "补贴怎么算", "奖励怎么算", "what is the cap", "what's the cap", "the maximum amount", "up to how much", "how big a",
-               "what reward", "what subsidy", "what support"),
+    "amount": ("怎么补", "如何补贴", "怎么奖", "如何奖励", "补贴怎么算", "奖励怎么算", "what is the cap", "what's the cap",
+               "the maximum amount", "up to how much", "how big a", "what reward", "what subsidy", "what support"),
 }
 
 GENERIC_CUES = re.compile(r"万元|%|补贴|奖励|不超过|最高|负责|申请|条件")
@@ -456,14 +456,14 @@ def each_part_findings(question: str, extracts: list[Extract], numbers: dict[str
     """The findings of the whole question, then the figures each of its parts asks that are not yet found, each
     chosen by its own part's words and holding the most specific of them: a question asking two sums (上市奖多少？贴息能贴多少？)
     is answered with both, where the whole question's one amount slot would state only one."""
-    out = findings(question, extracts, numbers, idf, unstated)
     from rag.hotline import find_questions
 
+    out = findings(question, extracts, numbers, idf, unstated)
     parts = [p for p in find_questions(question) if p.strip() != question.strip()]
+    quoted = "".join(s for ex in extracts for s in ex.sentences)
     for part in parts if len(parts) > 1 else []:
-        # Its most specific word the quoted clauses use (开办 of 开办企业要几天, not 企业; not a caller's word no
+        # Its most specific word the quoted clauses use (孵化 of 企业孵化器奖多少, not 企业; not a caller's word no
         # clause uses, which weighs as the rarest): an elliptical part (补多少？) names none, and any figure would do.
-        quoted = "".join(s for ex in extracts for s in ex.sentences)
         topic = [t for t in salient_terms(part) if term_found(t, quoted)]
         specific = max(topic, key=idf, default=None)
         for finding in findings(part, extracts, numbers, idf, unstated) if topic else []:
