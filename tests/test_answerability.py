@@ -136,6 +136,7 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("How long does the client have to rate us?", ["deadline"]), ("What is the interest rate?", ["amount"]),
     ("What's the fine for refusing a passenger?", ["amount"]), ("Is it fine to apply twice?", []),
     ("单位缴费比例是百分之几？", ["amount"]), ("买了服务以后能报回来几成？", ["amount"]),
+    ("公积金最高能贷多少？", ["amount"]), ("押金能退多少？", ["amount"]), ("医药费能报销多少？", ["amount"]),
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
