@@ -17,6 +17,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -77,8 +78,24 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
+QUESTION_CHARS = 600  # texts up to this long are remembered by `tokenize`: questions, not clauses
+TOKENIZED_CACHE = 4096
+
+
 def tokenize(text: str) -> list[str]:
-    """BM25 tokens of a clause or a question, in order, duplicates kept (BM25 counts them)."""
+    """BM25 tokens of a clause or a question, in order, duplicates kept (BM25 counts them). A question's are
+    remembered: retrieval, term coverage and the answerer each cut the same question."""
+    if len(text) <= QUESTION_CHARS:
+        return list(_tokenize_remembered(text))
+    return _tokenize(text)
+
+
+@lru_cache(maxsize=TOKENIZED_CACHE)
+def _tokenize_remembered(text: str) -> tuple[str, ...]:
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[str]:
     tokens = _get_tokenizer().cut_for_search(normalise(text))
     return [t for t in tokens if t not in STOPWORDS and _WORDLIKE.search(t)]
 

@@ -52,6 +52,15 @@ class SubstringIndex:
                 count, free = count + 1, start + len(term)
         return count
 
+    def positions(self, term: str) -> np.ndarray:
+        """Every position where `term` starts, ascending, overlapping ones included. A one-character term is
+        found as the first character of its bigrams, so not as the text's last character."""
+        if len(term) >= 2:
+            return self._starts(term)
+        low = (np.uint64(ord(term)) << _SHIFT) if term else np.uint64(0)
+        i, j = np.searchsorted(self._bigrams, [low, low + (np.uint64(1) << _SHIFT)])
+        return np.sort(self._positions[self._bounds[i] : self._bounds[j]])
+
     def _starts(self, term: str) -> np.ndarray:
         """Every position where `term` (two or more characters) starts, ascending, overlapping ones included."""
         spans = []

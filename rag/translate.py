@@ -71,6 +71,12 @@ def english_phrases(question: str) -> list[Phrase]:
     """The question's English words grouped into the longest phrases the term map knows (up to MAX_PHRASE_WORDS),
     left to right; a word the map does not know is a phrase of its own with no terms. Function words alone are
     never looked up and never returned."""
+    return list(_phrases(question))
+
+
+@lru_cache(maxsize=2048)
+def _phrases(question: str) -> tuple[Phrase, ...]:
+    """Remembered: retrieval, the answerer and answerability each read a question's phrases."""
     term_map = load_term_map()
     tokens = _WORD.findall(question)
     words = [t.lower() for t in tokens]
@@ -88,7 +94,7 @@ def english_phrases(question: str) -> list[Phrase]:
                 break
         else:
             i += 1
-    return out
+    return tuple(out)
 
 
 def _is_absent_phrase(phrase: str) -> bool:

@@ -193,6 +193,29 @@ def test_item_stating_what_is_asked_outranks_the_heading_that_introduces_it():
     assert boosts["plan:六、"] < boosts["plan:三、"]
 
 
+@pytest.mark.parametrize("question", ["中压燃气管道两侧保护范围是几米？", "领军企业入选有奖励吗？", "租金减免几个月？",
+                                      "What subsidy is there for overseas warehouses?"])
+def test_term_coverage_from_its_index_is_that_of_a_scan_of_each_clause(question):
+    """Which clauses hold a term is looked up, not scanned: the boosts are exactly those of testing each clause's
+    tokens and text for each term of the question."""
+    from ingest.tokenize import normalise
+
+    index = FakeIndex(sample_clauses())
+    coverage = TermCoverage(index)
+    query = Query(text=question, filters=Filters(), today=TODAY, admitted=None)
+    groups = [tuple(dict.fromkeys(normalise(t) for t in g)) for g in coverage.groups(question)]
+    weights = [max(coverage.weight(t) for t in g) for g in groups]
+
+    def scanned(c) -> float:
+        text, tokens = normalise(c.embed_text), set(index.tokens[c.id])
+        held = sum(w for g, w in zip(groups, weights) if any(t in tokens or t in text for t in g))
+        return 1 + TermCoverage.WEIGHT * held / sum(weights)
+
+    boosts = coverage.adjust(query, {c.id: 1.0 for c in index.clauses.values()})
+    assert boosts == pytest.approx({c.id: scanned(c) for c in index.clauses.values()})
+    assert len(set(boosts.values())) > 1  # the question's terms tell the clauses apart
+
+
 def test_a_clause_using_the_corpus_word_for_an_everyday_word_covers_it():
     """的士 is the corpus's 出租汽车 (domain/data/synonyms.tsv): the clause saying 出租汽车 covers the question."""
     boosts = coverage_boosts([

@@ -46,3 +46,13 @@ def test_split_words_are_judged_the_same_over_the_index_as_over_the_text():
     corpus = "管道保护范围内不得种植深根植物。范围内的单位应当配合。保护范围由规划部门划定。"
     question = "燃气管道保护范围内能不能种树？"
     assert miscut_words(question, SubstringIndex(corpus)) == miscut_words(question, corpus)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(ALPHABET, max_size=60), term=st.text(ALPHABET, min_size=1, max_size=3))
+def test_positions_are_every_start_of_the_term_but_the_last_character(text, term):
+    """One-character terms are found as the first character of a bigram: a text ending in a separator loses
+    nothing (rag/retrievers.TermCoverage joins its clauses that way)."""
+    text += "\0"
+    expected = [i for i in range(len(text)) if text.startswith(term, i)]
+    assert SubstringIndex(text).positions(term).tolist() == expected
