@@ -113,6 +113,10 @@ _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个
                    r"每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次")
 # … while "when" may be answered by an event too (签章后生效, 自公布之日起施行, 有效期届满).
 _DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|生效|定期")
+# … and a cutoff (截止时间, deadline, 最晚什么时候) by a date, a time limit or an event, not by a span that is a
+# lower bound: 企业设立三年以上 is a condition on the applicant, not a deadline for applying.
+_CUTOFF = re.compile(rf"(?:{_SPAN.pattern})(?!\s*及?以上)|期限|之日起|以内|届满|有效期|施行|生效|定期")
+_ASKS_CUTOFF = re.compile(r"截止|最晚|最迟|\bdeadline|\bdue\b|\bby when\b")
 _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少个?工作日|几个工作日|多少年|多少个月|多少小时|多少周|几年|"
                         r"\bhow (?:long|many (?:days|years|months|hours|weeks|working days))\b")
 # A calendar date or a time of day (几月几号, 哪天, 几点上班) is stated only by one (9月1日, 2025年, 每年3月, 上午9:00):
@@ -381,7 +385,8 @@ class Answerability:
                                       if term_found(t, _compact(sentence + enforced), forms)) / total)
         slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
         unstated = [slot for slot in asked
-                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing)
+                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing,
+                                  asks_cutoff(question))
                     or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
                     and not on_topic(_figure(slot, in_unit), sentences, in_context)]
         slot = unstated[0] if unstated else None
@@ -715,7 +720,7 @@ def _mentions(place, text: str) -> int:
 
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,
-           in_unit: re.Pattern | None = None, about: dict[str, str] | None = None) -> bool:
+           in_unit: re.Pattern | None = None, about: dict[str, str] | None = None, cutoff: bool = False) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
@@ -725,7 +730,7 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     needs a span or a date, not just words of time (在有效期内, 规定期限); one asked in a unit of its own
     (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit. `about`: clause id → the text a clause's
     sentences are about besides their own (a penalty article's, the article it enforces)."""
-    pattern = _figure(slot, in_unit, span)
+    pattern = _figure(slot, in_unit, span, cutoff)
     for clause in support:
         if slot == "department":
             if pattern.search(clause.text):
@@ -743,12 +748,24 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     return False
 
 
-def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False) -> re.Pattern:
+def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False, cutoff: bool = False) -> re.Pattern:
     """What states the asked slot: a figure in the unit the question names for it, a span for a deadline asked
-    as one, else the slot's own pattern."""
+    as one, a cutoff for one asked as a cutoff, else the slot's own pattern."""
     if in_unit is not None and slot in UNIT_SLOTS:
         return in_unit
-    return _SPAN if slot == "deadline" and span else SLOTS[slot][1]
+    if slot == "deadline" and span:
+        return _SPAN
+    return _CUTOFF if slot == "deadline" and cutoff else SLOTS[slot][1]
+
+
+def asks_cutoff(question: str) -> bool:
+    """Whether the question asks by when (截止, 最晚, deadline) rather than how long."""
+    return bool(_ASKS_CUTOFF.search(question.lower())) and not _ASKS_SPAN.search(question.lower())
+
+
+def states_cutoff(text: str) -> bool:
+    """Whether a text states a cutoff: a date, a time limit or an event, not only a lower bound (三年以上)."""
+    return bool(_CUTOFF.search(text))
 
 
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[一二三四五六七八九十]+、)")

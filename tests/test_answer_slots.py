@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from rag.answerability import asks_cutoff, states_cutoff
 from rag.assistant import Assistant
 from rag.citations import charged_with, units_in_text
 from rag.extractive import answer_slots, comparison, passages
@@ -115,6 +116,22 @@ def test_whether_there_is_a_benefit_asks_how_much_it_is(question):
 def test_a_time_requirement_asks_for_the_deadline():
     assert "deadline" in answer_slots("备案有没有时间要求？")
     assert "deadline" not in answer_slots("备案有什么要求？")
+
+
+@pytest.mark.parametrize("text, states", [
+    ("创新创业人才类企业设立三年以上", False), ("申请人须在本市连续缴纳社保满2年及以上", False),
+    ("每年3月底前完成申报", True), ("自受理之日起20个工作日内办结", True), ("申报时间为2025年9月1日至9月30日", True),
+])
+def test_a_cutoff_is_stated_by_a_date_or_a_time_limit_not_by_a_lower_bound(text, states):
+    assert states_cutoff(text) is states
+
+
+@pytest.mark.parametrize("question, cutoff", [
+    ("申报截止时间是哪天？", True), ("最晚什么时候交材料？", True), ("What is the deadline to apply?", True),
+    ("审批要多久？", False), ("How long does approval take?", False), ("截止日期前多久要交？", False),
+])
+def test_by_when_asks_a_cutoff_and_how_long_does_not(question, cutoff):
+    assert asks_cutoff(question) is cutoff
 
 
 @pytest.mark.parametrize("question", ["返岗包车费用区里怎么补贴？", "数据集开放出去，政府有没有支持？", "Is there a rent subsidy, and what is the cap?",

@@ -352,6 +352,16 @@ def assistant(corpus_index, embeddings):
 
 
 @pytest.mark.model
+def test_real_corpus_deadline_the_policy_never_states_is_refused_not_answered_with_a_conditions_span(assistant):
+    """The chip-certification measure states a grant and a cap but no application deadline; a span elsewhere in
+    the quoted clauses (企业设立三年以上) is a condition on the applicant, not a deadline."""
+    answer = assistant.ask("What is the deadline to apply for the automotive chip certification subsidy?")
+    assert answer.refused and not answer.answerable
+    assert any("期限" in reason for reason in answer.reasons)
+    assert "三年以上" not in answer.text
+
+
+@pytest.mark.model
 def test_real_corpus_question_on_a_tax_no_document_mentions_is_refused_with_the_reason(assistant):
     answer = assistant.ask("苏州交契税能打折吗？")
     assert answer.refused and not answer.answerable
