@@ -24,6 +24,7 @@ from bench.report import table
 from settings import Settings
 
 RESULTS = Path(__file__).with_name("results.json")
+REPEATED_QUESTIONS = 200  # timed again as repeats: their query vectors fit the default cache (1,024)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             assistant = None
         if assistant is not None:
             results["query"]["chat"] = runs.query_latency(assistant, chat, "chat", embeddings=embeddings)
-            results["query"]["chat_repeated"] = runs.query_latency(assistant, chat, "chat", embeddings=embeddings,
-                                                                   repeated=True)
+            # Repeats of fewer questions than the query cache holds: all 532 with their parts and English
+            # pseudo-queries are ~1,180 texts, a cycle a 1,024-entry least-recently-used cache never hits.
+            results["query"]["chat_repeated"] = runs.query_latency(assistant, chat[:REPEATED_QUESTIONS], "chat",
+                                                                   embeddings=embeddings, repeated=True)
             results["bm25"] = runs.bm25_comparison(assistant.index, chat)
             results["query"]["hotline"] = runs.query_latency(assistant, hotline, "hotline", embeddings=embeddings)
             results["query"]["chat_dense"] = runs.query_latency(assistant, chat, "chat", retrieval="dense",
