@@ -44,6 +44,27 @@ def jurisdictions_named(question: str, known: list[str]) -> list[str]:
     return named
 
 
+def unheld_jurisdictions(question: str, known: list[str]) -> list[str]:
+    """The districts, county-level cities and city-level development zones of the city that a question names (a
+    town or street by the one it lies in) whose own documents the library does not hold (`known`: the
+    jurisdictions it holds documents of): the city's policy applies there, but their own is not at hand."""
+    from domain.places import places_named, suzhou_places  # places reads no jurisdiction: no cycle, kept local
+
+    by_name = {p.name: p for p in suzhou_places()}
+    out: list[str] = []
+    for place in places_named(question):
+        while place is not None and not _issues_policy(place):
+            place = by_name.get(place.parent)
+        if place is not None and place.name not in known and place.name not in out:
+            out.append(place.name)
+    return out
+
+
+def _issues_policy(place) -> bool:
+    """A district, a county-level city or a development zone administered directly under the city."""
+    return place.level in ("district", "county_city") or place.level == "zone" and place.parent == CITY
+
+
 # A question about the policy of a higher level of government — the state's (国家这轮补贴, 国家层面, national tax
 # rate) or the province's (省里按…补, Jiangsu's own subsidy) — asks about documents this library does not hold. A level
 # used as a grade (国家级开发区, 省级工业设计中心), a recognition (经国家认定, 入选江苏省目录), or a name (China

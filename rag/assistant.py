@@ -263,7 +263,7 @@ class Assistant:
         body = "\n".join(
             part for part in (first, compose(extracts, leads, numbers), department_line,
                               self._amendment_notes(citations),
-                              frame.jurisdiction(citations, ranking.jurisdictions)) if part
+                              frame.jurisdiction(citations, ranking.jurisdictions, ranking.unheld)) if part
         )
         text = body + "\n\n参考条款：\n" + citation_list(citations)
         answer = self._answer(turn, ranking, text, citations, refused=False, body=body)
@@ -509,5 +509,6 @@ def _interleave(rankings: list[Ranking], k: int) -> Ranking:
         direct=any(r.direct for r in rankings),
         named_documents=[d for r in rankings for d in r.named_documents],
         jurisdictions=sorted({j for r in rankings for j in r.jurisdictions}),
+        unheld=list(dict.fromkeys(j for r in rankings for j in r.unheld)),
         firsts={query: first for r in rankings for query, first in r.firsts.items()},
     )

@@ -32,16 +32,21 @@ class ChineseFrame:
         how = "所列责任单位" if found.from_trailer else "的规定"
         return f"负责部门：{'、'.join(found.units)}（据{found.source.citation}{how}）[{found.source.n}]。"
 
-    def jurisdiction(self, citations: list[Citation], asked: list[str]) -> str:
-        """Whose policy the answer quotes, so a caller is not told another district's rule as theirs."""
+    def jurisdiction(self, citations: list[Citation], asked: list[str], unheld: list[str] = ()) -> str:
+        """Whose policy the answer quotes, so a caller is not told another district's rule as theirs; and, for a
+        district the question names whose own documents the library lacks, that it lacks them."""
         places = jurisdictions_of(citations)
         if not places:
             return ""
         text = "以上依据为" + "、".join(jurisdiction_label(p) for p in places) + "政策。"
+        asked = [*asked, *unheld]
         # A city-wide policy applies in every district; another district's or county-level city's does not.
         foreign = [p for p in places if asked and p not in asked and p != CITY]
         if foreign:
             text += f"您询问的是{'、'.join(asked)}，其中" + "、".join(foreign) + "的规定不一定适用于" + "、".join(asked) + "。"
+        if unheld:
+            names = "、".join(unheld)
+            text += f"本库未收录{names}自己的政策文件：{CITY}的市级政策在{names}同样适用，{names}另有规定的，请向当地主管部门核实。"
         return text
 
     def refusal(self, decision: Decision, nearby: list[Retrieved], today: date) -> str:
@@ -80,12 +85,17 @@ class EnglishFrame(ChineseFrame):
         how = "the responsible units listed under" if found.from_trailer else "the text of"
         return f"Department: {names} (from {how} {english_label(found.source.label)}) [{found.source.n}]."
 
-    def jurisdiction(self, citations: list[Citation], asked: list[str]) -> str:
+    def jurisdiction(self, citations: list[Citation], asked: list[str], unheld: list[str] = ()) -> str:
         places = jurisdictions_of(citations)
         if not places:
             return ""
         named = ", ".join("Suzhou (city-wide)" if p == CITY else f"{p} (not city-wide)" for p in places)
-        return f"These are the policies of {named}."
+        text = f"These are the policies of {named}."
+        if unheld:
+            names = ", ".join(_place_english(p) for p in unheld)
+            text += (f" The library holds no documents of {names} itself: Suzhou's city-wide policies apply there too;"
+                     " for its own rules, check with the local authorities.")
+        return text
 
     def refusal(self, decision: Decision, nearby: list[Retrieved], today: date) -> str:
         places = ", ".join(_place_english(p) for p in decision.foreign_places)

@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from domain.jurisdiction import jurisdiction_of, jurisdictions_named
+from domain.jurisdiction import jurisdiction_of, jurisdictions_named, unheld_jurisdictions
 from domain.validity import is_expired, validity_of
 from ingest.model import Clause
 from rag import lookup
@@ -137,6 +137,7 @@ class Ranking:
     direct: bool = False  # a 文号 or document+clause lookup decided the first hits
     named_documents: list[str] = field(default_factory=list)
     jurisdictions: list[str] = field(default_factory=list)  # the ones the question names
+    unheld: list[str] = field(default_factory=list)  # places it names whose own documents the index lacks
     firsts: dict[str, str] = field(default_factory=dict)  # query → the clause id its own ranking put first
     seconds: float = 0.0
 
@@ -178,6 +179,7 @@ class RetrievalPipeline:
             direct=bool(first),
             named_documents=list(query.named_documents),
             jurisdictions=list(query.jurisdictions),
+            unheld=unheld_jurisdictions(query.text, self.known_jurisdictions),
             seconds=time.perf_counter() - started,
         )
 

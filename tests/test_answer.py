@@ -116,6 +116,26 @@ def test_city_wide_policy_is_not_flagged_as_another_places(assistant):
     assert "不一定适用" not in answer.text
 
 
+def test_a_district_whose_documents_the_library_lacks_is_told_so_beside_the_city_wide_answer(assistant):
+    """昆山 holds no documents in the sample index: the city-wide rule is the answer there, said to apply, and the
+    caller is told the library lacks 昆山's own."""
+    answer = assistant.ask("昆山首台套机器人装备奖励多少")
+    assert answer.citations[0].doc["jurisdiction"] == "苏州市"
+    assert "本库未收录昆山市自己的政策文件" in answer.text and "市级政策在昆山市同样适用" in answer.text
+    assert "未收录" not in assistant.ask("姑苏区首台套机器人装备奖励多少").text  # 姑苏区's documents are held
+
+
+@pytest.mark.parametrize("question, unheld", [
+    ("昆山对独角兽企业有什么奖励？", ["昆山市"]), ("住吴江区盛泽镇，想问房租减免", ["吴江区"]),  # a town by its district
+    ("木渎镇的企业能申请吗？", ["吴中区"]), ("Does Kunshan give a subsidy?", ["昆山市"]),
+    ("常熟住宿餐饮房租减免", []), ("上海对AI有补贴吗？", []), ("苏州有什么补贴？", []),  # held, foreign, the city
+])
+def test_places_named_whose_own_documents_are_not_held(question, unheld):
+    from domain.jurisdiction import unheld_jurisdictions
+
+    assert unheld_jurisdictions(question, ["苏州市", "常熟市", "姑苏区"]) == unheld
+
+
 # --- refusal and unusable input ------------------------------------------------------------------------------
 
 
