@@ -270,7 +270,8 @@ class Assistant:
         if not answer.responsible_units:  # no 责任单位 trailer: the body the clauses or their document charge
             answer.responsible_units = departments_of(citations, self._competent, self._roles, asked).units
         turn.mode.finish(answer, turn, extracts, citations,
-                         lambda cited, question: departments_of(cited, self._competent, self._roles, question))
+                         lambda cited, question: departments_of(cited, self._competent, self._roles, question),
+                         ranking.unheld)
         return answer
 
     def _penalty_extracts(self, asked: str, extracts: list[Extract]) -> list[Extract]:

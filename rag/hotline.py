@@ -85,13 +85,15 @@ def find_questions(message: str) -> list[str]:
 
 
 def reply_script(questions: list[str], extracts: list[Extract], citations: dict[str, Citation],
-                 units: list[str], departments: Callable[[list[Citation], str], Departments] | None = None) -> str:
+                 units: list[str], departments: Callable[[list[Citation], str], Departments] | None = None,
+                 unheld: Sequence[str] = ()) -> str:
     """A reply a staff member can read out (no LLM): one paragraph per question, in the caller's order, each
     naming its topic in the policy's words (never the caller's own sentence, whose 我/我们 would be read
     back wrongly), quoting the governing clauses without [n] markers, with where the policy applies, its
     validity and the department of that paragraph's clauses — `departments` (their 责任单位, else the body
     they or their document charge with what the question asks), else their own 责任单位 trailers, else `units`
-    when no paragraph has its own, else said to be unstated."""
+    when no paragraph has its own, else said to be unstated. A district the caller names whose own documents the
+    library lacks (`unheld`) is said to be one, so the caller is not told its own rules are these."""
     paragraphs = []
     for question, own in _by_question(questions, extracts):
         cited = [citations[ex.clause.id] for ex in own]
@@ -110,6 +112,9 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
         paragraphs.append(f"关于{_topic(question, [ex.clause for ex in own])}：" + "".join(sources) + who + expired)
     if not paragraphs:
         return "您好！感谢您的来电！"
+    if unheld:
+        names = "、".join(unheld)
+        paragraphs.append(f"另外，以上不含{names}自己出台的政策，{names}是否另有规定，请以当地主管部门的答复为准。")
     return "您好！" + "\n".join(paragraphs) + "感谢您的来电！"
 
 

@@ -12,7 +12,7 @@ answerer scores against, how the reply and the refusal are phrased and which LLM
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,7 +55,7 @@ class Mode(Protocol):
     def queries(self, turn: Turn) -> list[str]: ...
     def asked(self, turn: Turn) -> str: ...
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
-               departments: DepartmentsOf | None = None) -> None: ...
+               departments: DepartmentsOf | None = None, unheld: Sequence[str] = ()) -> None: ...
     def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None: ...
     def stream_llm(self, llm, turn: Turn, context: str) -> Iterator[str]: ...
     def finish_llm(self, answer: Answer, text: str) -> None: ...
@@ -89,7 +89,7 @@ class ChatMode:
         return turn.query
 
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
-               departments: DepartmentsOf | None = None) -> None:
+               departments: DepartmentsOf | None = None, unheld: Sequence[str] = ()) -> None:
         pass
 
     def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None:
@@ -124,10 +124,10 @@ class HotlineMode:
         return "\n".join(turn.questions)
 
     def finish(self, answer: Answer, turn: Turn, extracts: list[Extract], citations: list[Citation],
-               departments: DepartmentsOf | None = None) -> None:
+               departments: DepartmentsOf | None = None, unheld: Sequence[str] = ()) -> None:
         by_id = {c.id: c for c in citations}
         answer.reply_script = hotline.reply_script(turn.questions, extracts, by_id, answer.responsible_units,
-                                                   departments)
+                                                   departments, unheld)
 
     def finish_refusal(self, answer: Answer, turn: Turn, decision: Decision, units: list[str]) -> None:
         answer.reply_script = hotline.refusal_script(turn.questions, decision, units)

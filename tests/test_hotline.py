@@ -116,6 +116,15 @@ def test_expired_policy_is_flagged_in_the_reply_script(assistant):
     assert "已过有效期" in answer.reply_script and "已过期，有效期至2020年12月31日" in answer.reply_script
 
 
+def test_reply_script_says_a_named_district_s_own_policy_is_not_among_the_documents(assistant):
+    """The sample index holds no 昆山 document: the script reads out the city-wide rule, then that 昆山's own may
+    differ; a held district (常熟) gets no such sentence."""
+    answer = assistant.ask("住昆山的企业来电：首台套机器人装备奖励多少？", mode="hotline")
+    assert answer.reply_script.count("以上不含昆山市自己出台的政策") == 1
+    held = assistant.ask("常熟的个体户问：住宿餐饮房租减免怎么规定？", mode="hotline")
+    assert "自己出台的政策" not in held.reply_script
+
+
 def test_refusal_script_says_the_policy_exists_but_not_the_asked_fact_and_who_handles_it():
     from rag.answerability import Decision
     from rag.hotline import refusal_script
