@@ -103,6 +103,10 @@ _COUNT_UNITS = "家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|
 # is no sum granted, and "how much" asks for one.
 AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|"
                      rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)|全额|减半")
+# A share (50%, 百分之二十, 三成, 减半, 全额) — what 比例 / 税率 / 百分之几 ask for; a sum of money does not state it.
+_RATIO = re.compile(rf"\d[\d.]*\s*(?:%|％)|百分之|{_NUMBER}\s*(?:倍|个百分点|成)|全额|减半")
+_ASKS_RATIO = re.compile(r"比例|费率|税率|利率|百分之几|百分之多少|几成|\bpercentage\b|\brate\b")
+_ASKS_MONEY = re.compile(r"多少钱|多少万|金额|[补奖罚交给贴报贷借赔退返付缴花]多少|\bhow much\b|\bamount\b|\bfines?\b")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
 # An age (45周岁以下, 35岁).
@@ -185,7 +189,7 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                 "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少",
                 # a verb of paying or lending before 多少 asks money: 最高能贷多少？ 能报销多少？ 押金退多少？
                 "贷多少", "借多少", "赔多少", "退多少", "返多少", "付多少", "缴多少", "花多少", "报销多少", "赔偿多少",
-                "标准是", "比例", "费率", "百分之几", "百分之多少", "几成", "how much", "amount", "percentage", "rate",
+                "标准是", "比例", "费率", "税率", "利率", "百分之几", "百分之多少", "几成", "how much", "amount", "percentage", "rate",
                 "the fine", "fine for", "fines"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
                "几家", "几项", "几辆", "几份", "how many"), _COUNT),
@@ -374,6 +378,7 @@ class Answerability:
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
+        ratio = asks_ratio(question)
         # A regulation fines the breach of an article in a penalty article of its own
         # (违反本办法第二十六条规定的，…罚款): asked what a breach costs, that article states it about the
         # supporting one it enforces.
@@ -386,9 +391,9 @@ class Answerability:
         slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
         unstated = [slot for slot in asked
                     if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing,
-                                  asks_cutoff(question))
+                                  asks_cutoff(question), ratio)
                     or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
-                    and not on_topic(_figure(slot, in_unit), sentences, in_context)]
+                    and not on_topic(_figure(slot, in_unit, ratio=ratio), sentences, in_context)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -720,7 +725,8 @@ def _mentions(place, text: str) -> int:
 
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,
-           in_unit: re.Pattern | None = None, about: dict[str, str] | None = None, cutoff: bool = False) -> bool:
+           in_unit: re.Pattern | None = None, about: dict[str, str] | None = None, cutoff: bool = False,
+           ratio: bool = False) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
@@ -730,7 +736,7 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     needs a span or a date, not just words of time (在有效期内, 规定期限); one asked in a unit of its own
     (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit. `about`: clause id → the text a clause's
     sentences are about besides their own (a penalty article's, the article it enforces)."""
-    pattern = _figure(slot, in_unit, span, cutoff)
+    pattern = _figure(slot, in_unit, span, cutoff, ratio)
     for clause in support:
         if slot == "department":
             if pattern.search(clause.text):
@@ -748,14 +754,27 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     return False
 
 
-def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False, cutoff: bool = False) -> re.Pattern:
+def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False, cutoff: bool = False,
+            ratio: bool = False) -> re.Pattern:
     """What states the asked slot: a figure in the unit the question names for it, a span for a deadline asked
-    as one, a cutoff for one asked as a cutoff, else the slot's own pattern."""
+    as one, a cutoff for one asked as a cutoff, a share for an amount asked as one, else the slot's own pattern."""
     if in_unit is not None and slot in UNIT_SLOTS:
         return in_unit
+    if slot == "amount" and ratio:
+        return _RATIO
     if slot == "deadline" and span:
         return _SPAN
     return _CUTOFF if slot == "deadline" and cutoff else SLOTS[slot][1]
+
+
+def asks_ratio(question: str) -> bool:
+    """Whether the amount asked is a share (比例, 税率, 百分之几), not a sum of money."""
+    q = question.lower()
+    return bool(_ASKS_RATIO.search(q)) and not _ASKS_MONEY.search(q)
+
+
+def states_ratio(text: str) -> bool:
+    return bool(_RATIO.search(text))
 
 
 def asks_cutoff(question: str) -> bool:

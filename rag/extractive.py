@@ -18,8 +18,8 @@ from functools import lru_cache
 from domain.validity import ASKS_TERM, UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
-from rag.answerability import (AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots, asks_cutoff, salient_terms,
-                               states_cutoff, term_found)
+from rag.answerability import (AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots, asks_cutoff, asks_ratio,
+                               salient_terms, states_cutoff, states_ratio, term_found)
 from rag.citations import Departments, department_phrase, flat_validity
 from rag.lookup import article_number
 from rag.translate import is_latin, to_chinese
@@ -403,6 +403,7 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
     asked = [slot for slot in answer_slots(question) if slot not in unstated]
     action = max(asked_action(question), key=idf, default=None)  # its most specific word: 宠物, not 拒绝
     cutoff = asks_cutoff(question)
+    ratio = asks_ratio(question)
     out: list[Finding] = []
     for slot in [s for s in STATED_SLOTS if s in asked][:MAX_STATED]:
         # 按有关规定实施处罚 only refers elsewhere: not the penalty when another passage sets one.
@@ -436,6 +437,8 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         continue
                     if slot == "deadline" and cutoff and not states_cutoff(fragment):
                         continue  # 设立三年以上 is a condition, not the deadline asked
+                    if slot == "amount" and ratio and not states_ratio(fragment):
+                        continue  # 税率 is a share: 月销售额10万元以下 is no answer
                     # … and its subject often stands in the fragment before (对于获得高新技术企业认定的企业，…给予
                     # 最高100万元奖补): it tells which figure of the sentence is the one asked about.
                     subject = fragments[i - 1] if i and not fills(fragments[i - 1], slot) else ""

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from rag.answerability import asks_cutoff, states_cutoff
+from rag.answerability import asks_cutoff, asks_ratio, states_cutoff, states_ratio
 from rag.assistant import Assistant
 from rag.citations import charged_with, units_in_text
 from rag.extractive import answer_slots, comparison, passages
@@ -124,6 +124,16 @@ def test_a_time_requirement_asks_for_the_deadline():
 ])
 def test_a_cutoff_is_stated_by_a_date_or_a_time_limit_not_by_a_lower_bound(text, states):
     assert states_cutoff(text) is states
+
+
+@pytest.mark.parametrize("question, ratio", [
+    ("单位缴费比例是百分之几？", True), ("增值税税率是多少？", True), ("What is the interest rate?", True),
+    ("补贴比例是多少，最多补多少钱？", False), ("能拿多少补贴？", False),  # money asked too, or only money
+])
+def test_a_share_is_asked_by_a_rate_or_ratio_and_stated_only_by_a_share(question, ratio):
+    assert asks_ratio(question) is ratio
+    assert states_ratio("按实际认证费用的50%给予补贴") and states_ratio("减半收取")
+    assert not states_ratio("对月销售额10万元以下的纳税人")
 
 
 @pytest.mark.parametrize("question, cutoff", [
