@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 
 from domain.places import places_named
 from domain.terms import load_absent_words, load_english_stopwords, load_term_map
@@ -87,7 +88,7 @@ def _phrases(question: str) -> tuple[Phrase, ...]:
             chunk = words[i : i + size]
             if all(w in FUNCTION_WORDS for w in chunk):
                 continue
-            targets = _lookup(" ".join(chunk), term_map)
+            targets = _lookup(" ".join(chunk), term_map) or _composed(chunk, term_map)
             if targets or size == 1 or _is_absent_phrase(" ".join(chunk)):
                 out.append(Phrase(tuple(chunk), tuple(targets), tokens[i][:1].isupper() and i > 0))
                 i += size
@@ -102,6 +103,24 @@ def _is_absent_phrase(phrase: str) -> bool:
     is not read word by word as things the corpus does mention (leave → 离开)."""
     absent = load_absent_words()
     return " " in phrase and any(form in absent for form in (phrase, *base_forms(phrase)))
+
+
+def _composed(words: list[str], term_map: dict[str, list[str]]) -> list[str]:
+    """A phrase the map lacks whose words' own terms, put together in order, are a term of the corpus: residence
+    permit → 居留 + 许可 → 居留许可, where word by word it would read 住所, 许可 (two other things)."""
+    if len(words) < 2:
+        return []
+    parts = [_lookup(w, term_map) for w in words]
+    if not all(parts):
+        return []
+    known = _corpus_terms()
+    return [term for term in ("".join(p) for p in product(*parts)) if term in known][:1]
+
+
+@lru_cache(maxsize=1)
+def _corpus_terms() -> frozenset[str]:
+    """Every Chinese term the map gives (each occurs in the corpus)."""
+    return frozenset(t for targets in load_term_map().values() for t in targets)
 
 
 def _lookup(phrase: str, term_map: dict[str, list[str]]) -> list[str]:
