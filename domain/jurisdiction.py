@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from domain.places import places_named, suzhou_places
+
 CITY = "苏州市"
 CITY_SHORT = "苏州"
 # County-level cities and districts: a document whose title starts with one of these is that body's policy.
@@ -48,8 +50,6 @@ def unheld_jurisdictions(question: str, known: list[str]) -> list[str]:
     """The districts, county-level cities and city-level development zones of the city that a question names (a
     town or street by the one it lies in) whose own documents the library does not hold (`known`: the
     jurisdictions it holds documents of): the city's policy applies there, but their own is not at hand."""
-    from domain.places import places_named, suzhou_places  # places reads no jurisdiction: no cycle, kept local
-
     by_name = {p.name: p for p in suzhou_places()}
     out: list[str] = []
     for place in places_named(question):

@@ -98,15 +98,17 @@ _NUMERAL = r"(?:\d[\d.,]*|[一两二三四五六七八九十百千][一二两三
 _NOT_AFTER = r"(?<![第\d.一二两三四五六七八九十百千])"  # a figure starts its numeral run; 第二十六条 is an ordinal
 _NUMBER = rf"{_NOT_AFTER}{_NUMERAL}"
 _COUNT_UNITS = "家|个|项|条|辆|人|名|位|次|批|所|座|台|套|件|份|张|户|床|类|种|档|级|平方米|亩|米|公里|千米|吨|千瓦|兆瓦|立方米"
-# Money or a share (20万元, 一万元, 50%, 两倍) — what 多少钱 / 补多少 / 比例 ask for; 2万辆 is a count.
-# A share in words states it too: 保费予以全额补贴 (all of it), 减半收取 (half). Not 免费: a free service (免费诊断)
-# is no sum granted, and "how much" asks for one.
-AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*(?:%|％)|"
-                     rf"\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|百分之|{_NUMBER}\s*(?:倍|个百分点|成)|全额|减半")
-# A share (50%, 百分之二十, 三成, 减半, 全额) — what 比例 / 税率 / 百分之几 ask for; a sum of money does not state it.
+# A share (50%, 百分之二十, 三成, 两倍) — what 比例 / 税率 / 百分之几 ask for; a sum of money does not state it. A
+# share in words states it too: 保费予以全额补贴 (all of it), 减半收取 (half).
 _RATIO = re.compile(rf"\d[\d.]*\s*(?:%|％)|百分之|{_NUMBER}\s*(?:倍|个百分点|成)|全额|减半")
+# Money or a share (20万元, 一万元, 50%) — what 多少钱 / 补多少 / 比例 ask for; 2万辆 is a count. Not 免费: a free
+# service (免费诊断) is no sum granted, and "how much" asks for one.
+AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*[万亿](?!{_COUNT_UNITS})|{_RATIO.pattern}")
+# A verb of paying or lending before 多少 asks money: 补多少, 最高能贷多少？ 能报销多少？ 押金退多少？
+_MONEY_VERBS = ("补", "奖", "罚", "交", "给", "贴", "报", "贷", "借", "赔", "退", "返", "付", "缴", "花", "报销", "赔偿")
 _ASKS_RATIO = re.compile(r"比例|费率|税率|利率|百分之几|百分之多少|几成|\bpercentage\b|\brate\b")
-_ASKS_MONEY = re.compile(r"多少钱|多少万|金额|[补奖罚交给贴报贷借赔退返付缴花]多少|\bhow much\b|\bamount\b|\bfines?\b")
+_ASKS_MONEY = re.compile(r"多少钱|多少万|金额|" + "|".join(f"{verb}多少" for verb in _MONEY_VERBS) +
+                         r"|\bhow much\b|\bamount\b|\bfines?\b")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
 # An age (45周岁以下, 35岁).
@@ -186,9 +188,7 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
                   "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
                  _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
-                "多少罚款", "金额", "补多少", "奖多少", "罚多少", "交多少", "给多少", "贴多少", "报多少",
-                # a verb of paying or lending before 多少 asks money: 最高能贷多少？ 能报销多少？ 押金退多少？
-                "贷多少", "借多少", "赔多少", "退多少", "返多少", "付多少", "缴多少", "花多少", "报销多少", "赔偿多少",
+                "多少罚款", "金额", *(f"{verb}多少" for verb in _MONEY_VERBS),
                 "标准是", "比例", "费率", "税率", "利率", "百分之几", "百分之多少", "几成", "how much", "amount", "percentage", "rate",
                 "the fine", "fine for", "fines"), AMOUNT),
     "count": (("多少家", "多少个", "多少项", "多少辆", "多少名", "多少人", "多少次", "多少条", "多少批", "多少所", "多少份",
@@ -378,7 +378,7 @@ class Answerability:
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
-        ratio = asks_ratio(question)
+        ratio, cutoff = asks_ratio(question), asks_cutoff(question)
         # A regulation fines the breach of an article in a penalty article of its own
         # (违反本办法第二十六条规定的，…罚款): asked what a breach costs, that article states it about the
         # supporting one it enforces.
@@ -390,8 +390,7 @@ class Answerability:
                                       if term_found(t, _compact(sentence + enforced), forms)) / total)
         slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
         unstated = [slot for slot in asked
-                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing,
-                                  asks_cutoff(question), ratio)
+                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing, cutoff, ratio)
                     or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
                     and not on_topic(_figure(slot, in_unit, ratio=ratio), sentences, in_context)]
         slot = unstated[0] if unstated else None
@@ -774,6 +773,7 @@ def asks_ratio(question: str) -> bool:
 
 
 def states_ratio(text: str) -> bool:
+    """Whether a text states a share (50%, 三成, 减半), not only a sum."""
     return bool(_RATIO.search(text))
 
 

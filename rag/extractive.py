@@ -482,7 +482,7 @@ def each_part_findings(question: str, extracts: list[Extract], numbers: dict[str
 
 
 # The slots a part's own finding may add: figures, whose fragment states the fact. A part's yes/no or definition
-# fragment, chosen by a few words of an elliptical part (老婆孩子能一起迁吗？), is too often about something else.
+# fragment, chosen by a few words of an elliptical part (家属能随迁吗？), is too often about something else.
 FIGURE_FINDINGS = ("amount", "count", "figure", "measure", "deadline", "penalty")
 
 
