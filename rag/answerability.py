@@ -69,6 +69,7 @@ FRAME_WORDS = frozenset(
     您好 你好 谢谢 感谢 麻烦 师傅 老师 领导 同志 市民 居民 群众 来电 来电人 致电 打电话 反映 反应 诉求 投诉 举报 电话 手机
     号码 网址 联系 联系方式 热线 情况 问题 事情 东西 方面 时候 一直 听说 听人 说是 大家 不够 不会 不用 不要 担心 害怕 觉得 感觉 怀疑 表示 称 问 讲 说 看看 帮忙 希望 要求
     住 住在 家住 居住 小区 街道 社区 附近 楼 号楼 单元 室 村 路 镇 区 市 县 省 市区 城区 老家 外地 本地 当地 这里 那里
+    钱 爸 妈 哥 姐 弟 妹 男 女 儿
     家里 家 我家 家人 家庭 孩子 小孩 儿子 女儿 父亲 母亲 爸爸 妈妈 丈夫 妻子 老公 老婆 女婿 媳妇 老人 朋友 邻居 同事 老板
     先生 女士 阿姨 大爷 大妈 大姐 大哥 小姐 老师傅 上班 工作 单位 公司 企业 厂 工厂 我们公司 我司 厂里 店 门店
     政策 规定 文件 相关 有关 具体 一般 应该 必须 怎么办 办法 有没有 没有 不是 是不是 能不能 可不可以 行不行 不能 可不可
@@ -350,6 +351,7 @@ class Answerability:
         terms = self._plain(salient_terms(question))
         terms += [run for run in split_words(question) if run not in terms and run in self.corpus]
         terms += [word for word in name_like_words(question) if word not in terms and word in self.corpus]
+        terms += [word for word in lone_nouns(question) if word not in terms and word not in self.corpus]
         forms = term_forms(question)  # an English phrase is found by any of its corpus terms
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
@@ -448,6 +450,7 @@ class Answerability:
         asking = "，".join(part for part in _PART.findall("\n".join(find_questions(message)))
                           if any(cue in part.lower() for cue in QUESTION_CUES))
         terms = self._plain(salient_terms(asking))
+        terms += [word for word in lone_nouns(asking) if word not in terms and word not in self.corpus]
         if not terms:
             return 0.0
         forms = term_forms(asking)
@@ -569,6 +572,13 @@ def split_words(question: str) -> list[str]:
         current = ""
     runs.append(current)
     return [run for run in runs if len(run) >= 3]
+
+
+def lone_nouns(question: str) -> list[str]:
+    """One-character nouns (狗, 猫, 税): too common to be terms where the documents use them, but one that no
+    document uses at all, not even inside a word, is a thing they do not cover (the caller's 狗)."""
+    return [word for word, tag in _pos_cut(normalise(_MASKED.sub(" ", question)))
+            if len(word) == 1 and tag == "n" and "\u4e00" <= word <= "\u9fff" and not _frame_word(word)]
 
 
 def name_like_words(question: str) -> list[str]:

@@ -728,3 +728,13 @@ def test_a_time_limit_asked_in_its_unit_must_be_stated_about_what_was_asked():
     ranking = ranking_of(index, list(index.clauses))
     assert check.decide("停车场对评价结果有异议，平台管理部门多少个工作日内完成复核？", ranking).unstated_slots == ["deadline"]
     assert check.decide("车主多少个工作日内可以进行服务评价？", ranking).unstated_slots == []
+
+
+def test_a_one_character_noun_no_document_uses_is_an_unknown_thing_and_one_they_use_is_no_term(fake):
+    index, check = fake
+    ranking = ranking_of(index, list(index.clauses)[:3])
+    assert "狗" in A.lone_nouns("家里的狗没打疫苗会罚多少钱？") and "钱" not in A.lone_nouns("会罚多少钱？")
+    decision = check.decide("市民来电，问家里的狗没打疫苗会罚多少钱？", ranking, nouns_are_topics=False)
+    assert "狗" in decision.unknown_terms and not decision.answerable
+    assert A.lone_nouns("家里的气怎么收费？") == ["气"] and any("气" in c.text for c in index.clauses.values())
+    assert "气" not in check.features("家里的气怎么收费？", ranking)[1]["terms"]  # the documents use it: too common
