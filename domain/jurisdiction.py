@@ -71,11 +71,15 @@ def _issues_policy(place) -> bool:
 # Development Bank, the national AI pilot zone in Suzhou) is not such a policy-maker.
 HIGHER_LEVELS: dict[str, re.Pattern] = {
     "国家层面": re.compile(
-        r"(?<![经由被获在])(?:国家|中央|国务院)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|本轮|出台|规定|发布|给予?|按|的政策)"
+        r"(?<![经由被获在])(?:国家|中央|国务院)层面"
+        r"|(?<![经由被获在])(?:国家|中央|国务院)(?:现在|目前|今年|这次|这轮|本轮|最近)?(?:能|会|有没有|是否|怎么|如何)?"
+        r"(?:对|这轮|本轮|出台|规定|发布|给予?|按|的政策|补贴|补|奖励|减免|统一)"
         r"|\b(?:national|central[- ]government|state council)\s+(?:[a-z]+\s+){0,3}?(?:tax(?:es)?|laws?|rates?|"
         r"regulations?|rules?|polic(?:y|ies)|subsid(?:y|ies)|schemes?)\b", re.I),
     "江苏省": re.compile(
-        r"(?<![经由被获在])(?:江苏省|江苏|省里|省政府|省级层面)(?:层面)?(?:今年|这次|这轮|本轮|最近)?(?:对|这轮|出台|规定|发布|给予?|按|的政策)"
+        r"(?<![经由被获在])(?:江苏省|江苏|省级|省)层面"
+        r"|(?<![经由被获在])(?:江苏省|江苏|省里|省政府)(?:现在|目前|今年|这次|这轮|本轮|最近)?(?:能|会|有没有|是否|怎么|如何)?"
+        r"(?:对|这轮|出台|规定|发布|给予?|按|的政策|补贴|补|奖励|减免|统一)"
         r"|\b(?:Jiangsu(?: province)?|provincial)(?:'s)?\s+(?:government|authorities|polic(?:y|ies)|subsid(?:y|ies)|rules?)\b",
         re.I),
 }

@@ -93,6 +93,9 @@ def test_an_english_question_choosing_between_cities_that_asks_about_the_other_o
 @pytest.mark.parametrize(("question", "level"), [
     ("国家这轮家电以旧换新补贴按售价多少比例补？", "国家层面"),
     ("国家层面对小微企业有没有出台新的贷款贴息政策？", "国家层面"),
+    ("国家层面跨境电商零售进口的年度交易限值是多少？", "国家层面"),  # 层面 names the level whatever follows
+    ("新能源汽车购置税国家现在怎么规定的？", "国家层面"),
+    ("省级层面对专精特新企业奖励多少？", "江苏省"),
     ("省里按保费的多少比例给补贴？", "江苏省"),
     ("What is the national corporate income tax rate for small firms?", "国家层面"),
     ("What does the Jiangsu provincial government pay for a new R&D centre?", "江苏省"),
