@@ -108,7 +108,7 @@ AMOUNT = re.compile(rf"{_NUMBER}\s*(?:万|亿|千)?\s*(?:元|美元)|\d[\d.]*\s*
 # A verb of paying or lending before 多少 asks money: 补多少, 最高能贷多少？ 能报销多少？ 押金退多少？
 _MONEY_VERBS = ("补", "奖", "罚", "交", "给", "贴", "报", "贷", "借", "赔", "退", "返", "付", "缴", "花", "报销", "赔偿")
 _ASKS_RATIO = re.compile(r"比例|费率|税率|利率|百分之几|百分之多少|几成|\bpercentage\b|\brate\b")
-_ASKS_MONEY = re.compile(r"多少钱|多少万|金额|" + "|".join(f"{verb}多少" for verb in _MONEY_VERBS) +
+_ASKS_MONEY = re.compile(r"多少钱|多少万|金额|" + "|".join(f"{verb}多少(?!时间|天|小时|年|个)" for verb in _MONEY_VERBS) +
                          r"|\bhow much\b|\bamount\b|\bfines?\b")
 # A count of things (60家, 5000个, 一式两份) — what 多少家 / how many ask for. Not a bare 一 (一个入口 is no count).
 _COUNT = re.compile(rf"{_NOT_AFTER}(?!一(?![一二两三四五六七八九十百千\d]))(?:{_NUMERAL})\s*(?:万|亿|千)?\s*(?:{_COUNT_UNITS})")
@@ -184,7 +184,7 @@ _CONTACT = re.compile(r"(?:热线|电话|专线|拨打)[^。；]{0,10}\d{5,}|(?<
                       r"[路街巷道]\d+号")
 SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
-    "deadline": (("多久", "多长时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "时间限制", "截止",
+    "deadline": (("多久", "多长时间", "多少时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "时间限制", "截止",
                   "什么时候", "何时", "多少年", "多少个月", "多少小时", "多少周", "多少岁", "几年", "几岁", "how long",
                   "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
                  _DURATION),
@@ -833,7 +833,7 @@ def asked_slots(question: str) -> list[str]:
     """Every kind of fact the question asks for (a question may ask for an amount and a department), in SLOTS
     order. Longer asking words are read first and blanked out, so the 多少 of 多少天 or the "how many" of "how many
     days" asks for nothing more; English words match whole ("rate" is not in "cooperate")."""
-    text = _INDEFINITE.sub(" ", question.lower())
+    text = _INDEFINITE.sub(" ", unasked_ji(question.lower()))
     asked: set[str] = set()
     for ask, slot, pattern in _ASKS:
         if ask in text and pattern.search(text):  # the plain test first: most questions hold few asking words
@@ -847,10 +847,35 @@ def asked_slots(question: str) -> list[str]:
 # 几 after these asks nothing: 好几家 (quite a few), 这几项 (these), 前几天 (the other day), 十几辆 (a dozen or so),
 # 派了几辆车 (a done deed's "a few": asked, it would be 派了多少辆).
 _INDEFINITE = re.compile(r"(?<=[好这那前头近十了])几")
+# A clause that asks 几 ends with a question mark (or ends the message) and is no yes/no question (能不能…让几家施工队
+# 比价？), unless an asking verb before it in its sentence makes it an indirect question (他问要准备几份材料，…), 几 is
+# what it ends on (需要几个人，几份材料？) or it asks what there is (有几家，要几天，是几号).
+_ASKED_TAIL = 4
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]*[，,。；;！!？?\n]?")
+_YES_NO = re.compile(r"(.)[不没]\1|吗|是否|有没有|是不是|可不可以")
+_ASKING_VERB = re.compile(r"问|想知道|了解一下|咨询|请教|打听")
+
+
+def unasked_ji(question: str) -> str:
+    """The question with each 几 of a clause that does not ask it blanked: 拉上下游几家企业一起搞个联合体，… and
+    给几家大厂配套供货，… say "a few", not "how many"."""
+    out, sentence = [], ""
+    for clause in _CLAUSE.findall(question):
+        if "几" in clause:
+            ends = clause[-1:]
+            asks = ends in "？?" or ends not in "，,。；;！!\n"
+            before, _, after = clause.rpartition("几")
+            asks = asks and not _YES_NO.search(clause) or bool(_ASKING_VERB.search(sentence + before))
+            if not (asks or len(after.rstrip("，,。；;！!\n")) <= _ASKED_TAIL or before.endswith(("有", "要", "是"))):
+                clause = clause.replace("几", " ")
+        out.append(clause)
+        sentence = "" if clause[-1:] in "。！!？?\n" else sentence + clause
+    return "".join(out)
 # English words that ask only in one use: "when" as a question word (when does it take effect; not "when
 # filing"), "rate" as a noun (the rate; not "rate us").
 _ENGLISH_ASKS = {
-    "when": r"(?:^|[.?!]\s*|\b(?:by|until|since|and|or)\s+)when\b|\bwhen\s+(?:does|do|did|is|are|was|were|will|would|"
+    "when": r"(?:^|[.?!]\s*|\b(?:by|until|since|and|or)\s+)when\b(?!\s+(?:we|i|you|he|she|they|it|our|my|your|their|"
+            r"his|her|a|an|the|this|that|there|someone|somebody)\b)|\bwhen\s+(?:does|do|did|is|are|was|were|will|would|"
             r"can|could|should|must|shall)\b",
     "rate": r"\brate\b(?!\s+(?:us|them|me|it|him|her|our|their|your|his|its|the|a|an|this|that|these|those)\b)",
 }

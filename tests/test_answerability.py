@@ -140,6 +140,12 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("What's the fine for refusing a passenger?", ["amount"]), ("Is it fine to apply twice?", []),
     ("单位缴费比例是百分之几？", ["amount"]), ("买了服务以后能报回来几成？", ["amount"]),
     ("公积金最高能贷多少？", ["amount"]), ("押金能退多少？", ["amount"]), ("医药费能报销多少？", ["amount"]),
+    ("纳税要花多少时间？", ["deadline"]),  # time spent, not money
+    # 几 in a clause that tells, or in a yes/no question, is "a few"; asked, it ends the clause or follows 有/要/问.
+    ("我们拉上下游几家企业一起搞联合体，市里给不给经费？", []), ("能不能让几家施工队比价？", []),
+    ("我们给几家大厂配套供货，有没有融资渠道？", []), ("需要几个人，几份材料？", ["count", "materials"]),
+    ("他问要准备几份材料，在哪里交", ["count", "materials"]), ("有几家企业入选，分别是哪些？", ["count", "names"]),
+    ("When we go to the counter, do we still bring the paper licence?", []),  # a "when" clause, asking nothing
 ])
 def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     assert asked_slots(question) == slots
