@@ -117,7 +117,7 @@ _AGE = re.compile(rf"{_NUMBER}\s*(?:周岁|岁)")
 # How long something takes or lasts (多久, 几个工作日, how long) is stated only by a span, a date or a frequency
 # (1个工作日, 一个月内, 2027年12月31日, 每两月) …
 _SPAN = re.compile(rf"{_NUMBER}\s*(?:个)?(?:工作日|自然日|日|天|周|个月|月|年|小时|分钟|岁|周岁)|\d{{4}}年(?:\d{{1,2}}月)?|"
-                   r"每(?:年|季度?|半年|两月|个?月|周|日)|不少于\d+次")
+                   r"每(?:[一两二三四五六七八九十\d]*个?(?:年|季度?|月|周|日|天)|半年)|不(?:得)?少于(?:\d+|[一两二三四五六七八九十]+)次")
 # … while "when" may be answered by an event too (签章后生效, 自公布之日起施行, 有效期届满).
 _DURATION = re.compile(rf"{_SPAN.pattern}|期限|之日起|以内|届满|有效期|施行|生效|定期")
 # … and a cutoff (截止时间, deadline, 最晚什么时候) by a date, a time limit or an event, not by a span that is a
@@ -717,6 +717,11 @@ _TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户�
                                r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))\s*$")
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
                               r"\s+(?:months|years)\b")
+# A foreign country is mostly named as a thing's origin or market (德国红点奖, 美国客户, 出口日本): it is the
+# jurisdiction asked about only as a maker of policy (德国政府, 日本对…, 美国的关税, Germany's subsidy).
+_COUNTRY_AS_POLICY_MAKER = re.compile(r"\s*(?:的)?(?:政府|政策|规定|法律|法规|关税|税|签证|对|出台|给|补贴|怎么|有没有|是否)|"
+                                      r"(?:'s)?\s+(?:government|polic|rules?\b|laws?\b|subsid|tax|tariff|visa|"
+                                      r"(?:give|pay|offer|provide|grant|require|charge|allow)s?\b)")
 
 
 def _mentions(place, text: str) -> int:
@@ -728,7 +733,8 @@ def _mentions(place, text: str) -> int:
         target = form.lower() if form.isascii() else form
         for match in re.finditer(re.escape(target), lowered):
             count += not (_TRAVELLED_BEFORE.search(lowered, 0, match.start())
-                          or _TRAVELLED_AFTER.match(lowered, match.end()))
+                          or _TRAVELLED_AFTER.match(lowered, match.end())
+                          or place.level == "country" and not _COUNTRY_AS_POLICY_MAKER.match(lowered, match.end()))
         lowered = lowered.replace(target, " " * len(target))
     return count
 

@@ -12,6 +12,7 @@ import pytest
 
 from rag import answerability as A
 from domain.terms import load_absent_reviewed
+from domain.validity import ASKS_VALIDITY
 from rag.answerability import Answerability, Features, Model, asked_slots, foreign_places, foreign_share, salient_terms
 from rag.retrieval import Ranking
 from rag.runtime import make_assistant
@@ -115,6 +116,15 @@ def test_a_grade_a_recognition_or_a_suzhou_question_is_no_higher_level_policy(qu
     assert foreign_places(question)[0] == []
 
 
+@pytest.mark.parametrize(("question", "foreign"), [
+    ("我们公司的设计总监今年拿了德国红点奖，他能不能报市里的领军人才？", []),  # an award's origin
+    ("We export to Germany. Is there a Suzhou subsidy for exhibitions?", []),  # a market
+    ("德国对新能源车有什么补贴？", ["德国"]), ("What subsidy does Germany give for solar panels?", ["德国"]),
+])
+def test_a_foreign_country_is_the_jurisdiction_asked_about_only_as_a_maker_of_policy(question, foreign):
+    assert foreign_places(question)[0] == foreign
+
+
 def test_suzhou_province_and_country_are_no_foreign_place():
     assert foreign_places("江苏省和苏州市对专精特新企业有什么奖励？")[0] == []
 
@@ -155,7 +165,7 @@ def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     ("建成60家以上", True, False, False), ("一式两份", True, False, False), ("新增2万辆", True, False, False),
     ("依照本办法第二十六条", False, False, False), ("第二批名单", False, False, False), ("一个入口", False, False, False),
     ("给予一万元奖励", False, True, False), ("最高3.5万元", False, True, False), ("一个月内办结", False, False, True),
-    ("到2027年", False, False, True),
+    ("到2027年", False, False, True), ("每二年不得少于一次检查", False, False, True),  # how often, every N years
 ])
 def test_figures_are_told_apart_from_ordinals_years_and_a_bare_one(text, count, amount, duration):
     assert (bool(A._COUNT.search(text)), bool(A.AMOUNT.search(text)), bool(A._DURATION.search(text))) == \
@@ -747,3 +757,11 @@ def test_a_one_character_noun_no_document_uses_is_an_unknown_thing_and_one_they_
     assert "狗" in decision.unknown_terms and not decision.answerable
     assert A.lone_nouns("家里的气怎么收费？") == ["气"] and any("气" in c.text for c in index.clauses.values())
     assert "气" not in check.features("家里的气怎么收费？", ranking)[1]["terms"]  # the documents use it: too common
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("那个意见是从哪天开始执行的？", True), ("这些措施什么时候起实施？", True), ("这个办法还有效吗？", True),
+    ("补贴怎么执行？", False), ("申请流程是什么？", False),
+])
+def test_since_when_a_document_applies_is_a_validity_question(question, asks):
+    assert bool(ASKS_VALIDITY.search(question)) == asks
