@@ -139,7 +139,7 @@ def test_suzhou_province_and_country_are_no_foreign_place():
     ("How many copies are made?", ["count"]), ("How many days does approval take?", ["deadline"]),
     ("How do software firms cooperate with universities?", []),  # "rate" is no word of "cooperate"
     ("几月几号开放领取？截止日期是哪天？", ["deadline", "date"]), ("工作日几点上班？", ["date"]),
-    ("有哪几点要求？", []), ("What time does the office open?", ["date"]),
+    ("有哪几点要求？", []), ("What time does the office open?", ["date"]), ("放宽到几点可以进城区？", ["date"]),
     ("我们有好几家门店，能不能一起办？", []), ("十几辆车要年检，找哪个部门？", ["department"]),  # indefinite 几
     ("厂里派了几辆车去接人，补贴找哪个部门？", ["department"]), ("几辆车能申请？", ["count"]),  # a done deed's 几
     ("打分有没有时间限制？", ["deadline"]), ("申报企业的员工人数有没有下限？", ["figure"]),
@@ -765,3 +765,15 @@ def test_a_one_character_noun_no_document_uses_is_an_unknown_thing_and_one_they_
 ])
 def test_since_when_a_document_applies_is_a_validity_question(question, asks):
     assert bool(ASKS_VALIDITY.search(question)) == asks
+
+
+def test_a_word_jieba_takes_for_a_place_is_a_term_where_the_corpus_uses_it_often():
+    assert "上市" in A.place_like_words("区里那笔上市奖励多久能拿到？")  # jieba tags it ns
+    assert A.place_like_words("我在平江路开了个店，有补贴吗？") == ["平江"]
+    doc = doc_meta("关于促进企业上市的实施意见")
+    index = FakeIndex([clause(doc, f"{n}.", f"对在境内外上市的企业给予{n}00万元奖励。")
+                       for n in range(1, A.MISTAGGED_PLACE_USES + 1)])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    ranking = ranking_of(index, list(index.clauses)[:3])
+    assert "上市" in check.features("区里那笔上市奖励多久能拿到？", ranking)[1]["terms"]
+    assert "平江" not in check.features("平江那边上市奖励多久能拿到？", ranking)[1]["terms"]  # a place, not a term
