@@ -24,6 +24,10 @@ class ChineseFrame:
     def lead(self, citation: Citation) -> str:
         return f"根据{citation.citation}："
 
+    def uncovered(self, asked: str) -> str:
+        """The line naming the questions of a message the documents do not cover (`asked`: them, quoted)."""
+        return f"另外，关于“{asked}”，{REFUSAL_PREFIX}相关规定。"
+
     def departments(self, found: Departments | None) -> str:
         if found is None:
             return ""
@@ -71,6 +75,9 @@ class ChineseFrame:
 
 class EnglishFrame(ChineseFrame):
     """For an English question: English words around the verbatim Chinese quote."""
+
+    def uncovered(self, asked: str) -> str:
+        return f"As for “{asked}”, the policy documents here do not cover it."
 
     def lead(self, citation: Citation) -> str:
         validity = english_validity(citation.doc, citation.validity, citation.expired)

@@ -456,6 +456,13 @@ def test_real_corpus_two_part_message_is_answered_in_part(assistant):
 
 
 @pytest.mark.model
+def test_real_corpus_a_chat_question_s_part_about_what_no_document_names_is_said_to_be_uncovered(assistant):
+    answer = assistant.ask("我们公司汽车芯片过了车规认证，能拿多少补贴？另外苏州的最低工资标准是多少？")
+    assert not answer.refused and "50%" in answer.body
+    assert "另外，关于“苏州的最低工资标准是多少”，未在现有政策文件中找到相关规定。" in answer.body
+
+
+@pytest.mark.model
 def test_real_corpus_a_question_continuing_an_uncovered_one_does_not_make_the_message_half_covered(assistant):
     # 什么时候报名？ alone would find the 中介超市's 报名 article; it asks about the 小学 of the question before it
     message = "市民来电：我家孩子今年6岁，想问苏州小学报名需要哪些材料？什么时候报名？"
