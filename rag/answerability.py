@@ -722,12 +722,14 @@ def foreign_share(question: str) -> float:
     return sum(n for p, n in mentions.items() if not in_suzhou(p)) / total if total else 0.0
 
 
-# A place named as where someone comes from or travels to (回四川接工人, 户口在湖南, 江西人) is part of the
-# caller's story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where something was paid or spent
+# A place named as where someone comes from or travels to (回四川接工人, 户口在湖南, 江西人), or as a partner to work
+# with (对接杭州、义乌的资源), is part of the story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where
+# something was paid or spent
 # (在武汉缴纳的社保, the Wuhan years); one named to compare with (比苏州高吗, higher than Suzhou's) is
 # not what the question asks about either.
-_TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to|"
-                               r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))\s*$")
+_TRAVELLED_BEFORE = re.compile(r"(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|对接|联合|than|compared with|compared to|"
+                               r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))"
+                               r"(?:[\u4e00-\u9fff]{1,8}[、和及与])*\s*$")  # …and the places listed after it (对接杭州、义乌)
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
                               r"\s+(?:months|years)\b")
 # A foreign country is mostly named as a thing's origin or market (德国红点奖, 美国客户, 出口日本): it is the

@@ -738,6 +738,8 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_share("苏州的人才补贴比成都高吗？") == 0.0
     assert foreign_share("之前在武汉交了两年社保，武汉缴纳的能不能接续算？") == 0.0  # where it was paid
     assert foreign_share("落户时武汉那段社保能算进去吗？") == 0.0  # a time spent there
+    assert foreign_places("想对接杭州、义乌的跨境电商资源，行动计划里哪个部门负责？")[0] == []  # partners, listed
+    assert foreign_places("杭州、义乌对跨境电商有什么补贴？")[0] == ["杭州市", "义乌市"]
     assert foreign_share("Do my Wuhan years count toward the Suzhou requirement?") == 0.0
     assert foreign_places("成都人才落户要什么条件？") == (["成都市"], True)
     # English: where someone worked or lived, and someone's own thing from a place (her Chengdu pension)
