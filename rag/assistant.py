@@ -37,6 +37,7 @@ from rag.citations import (
 from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, sets_penalty
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
+from rag.hotline import find_questions
 from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
@@ -110,13 +111,14 @@ class Assistant:
         decision = self.answerability.decide(turn.mode.asked(turn), ranking, topical)
         uncovered: list[str] = []
         per_question = _own_topics(per_question)
-        if len(per_question) > 1 and not turn.questions and decision.answerable:
+        if len(per_question) > 1 and not turn.mode.lists_questions and decision.answerable:
             # A chat question holding several is answered as one (on the dev set, judging its parts apart lost
             # more right clauses than it dropped wrong ones, and near-topic halves turned refusals into answers);
             # a part about what no document names, or about another place only, is said to be uncovered.
             verdicts = [(q, self.answerability.decide(q, r, topical)) for q, r in per_question]
             uncovered = [q for q, v in verdicts if not v.answerable and (v.unknown_terms or v.foreign_places)]
-        elif len(per_question) > 1 and turn.questions:  # a hotline message: answer what is covered, name the rest
+            uncovered = uncovered if len(uncovered) < len(verdicts) else []  # the whole was answered: not nothing
+        elif len(per_question) > 1 and turn.mode.lists_questions:  # a message: answer what is covered, name the rest
             verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
             # A message the documents do not cover as a whole is answered in part only by a question that stands
             # on its own: on the dev set every message saved by a bare follow-up (哪天截止？) was uncovered.
@@ -217,7 +219,7 @@ class Assistant:
         ranking = rankings[0] if len(rankings) == 1 else _interleave(rankings, k)
         by_query = dict(zip(queries, rankings, strict=True))
         # A chat input lists no questions of its own; one holding several is judged question by question too.
-        questions = turn.questions or (queries[1:] if len(queries) > 2 else [])
+        questions = turn.questions or find_questions(turn.query)
         per_question = [(q, by_query[q]) for q in questions if q in by_query]
         log.info("retrieved mode=%s retrieval=%s evidence=%s top=%s", turn.mode.name, retrieval,
                  {n: round(v, 3) for n, v in ranking.evidence.items()}, [h.id for h in ranking.hits[:3]])
@@ -416,9 +418,10 @@ def _bare(text: str) -> str:
     return re.sub(r"[\s。；;，,：:“”]", "", text)
 
 
-# How a further question of a message opens (另外，… 二是…, Also, …): the note naming it opens so itself.
-_CONNECTIVE = re.compile(r"^\s*(?:另外|还有|此外|再问一下|再问|其次|其二|二是|三是|第[二三四]|(?:and\s+)?also|and|besides)[,，、：:\s]*",
-                         re.I)
+# How a further question of a message opens (另外，… 二是…, Also, …): the note naming it opens so itself. A connective
+# needs its break after it (还有，…), but for those no question begins with as a word of its own (二是, 另外苏州…).
+_CONNECTIVE = re.compile(r"^\s*(?:(?:另外|此外|还有|其次|再问一下|再问|第[二三四](?:点|个问题)?)[,，、：:]\s*|(?:另外(?![一两几的])|[二三]是)"
+                         r"|(?:and\s+)?also\b[,\s]*|besides\b[,\s]*|and\s+)", re.I)
 
 
 def _mention_uncovered(answer: Answer, questions: list[str]) -> None:
