@@ -30,6 +30,11 @@ def test_salient_terms_drop_hotline_framing_names_places_and_masked_numbers():
     assert not any("*" in t or t.isdigit() for t in terms)
 
 
+@pytest.mark.parametrize("question", ["能不能晚点交罚款？", "光是咨询就打了好几个热线，热线什么时候合并？"])
+def test_a_colloquial_adverb_jieba_tags_as_a_noun_is_no_topic_term(question):
+    assert not {"晚点", "光是"} & set(salient_terms(question))  # jieba tags both n: no thing the documents lack
+
+
 def test_the_modal_caineng_of_a_question_is_no_topic_term():
     """怎么才能… (what must I do to…): 才能 here is a modal, not the noun "talent" that no document uses."""
     terms = salient_terms("软管已经换好了，怎么才能恢复用气？")
