@@ -21,7 +21,7 @@ STATUSES: tuple[Status, ...] = (IN_FORCE, EXPIRED, UNSTATED)
 # Until when a document runs, asked of the document itself (本办法执行至何时？ 这些措施截止到哪一天？).
 _UNTIL_WHEN = (r"(?:政策|措施|办法|意见|方案|文件|规定|条例|细则)[^，。？?！!]{0,8}?(?:到|至|截至|截止到?)"
                r"(?:哪年|哪一年|哪天|哪一天|什么时候|何时|几时|哪个月)")
-# Since when a document applies, asked of the document itself (那个意见是从哪天开始执行的; not 项目什么时候开始实施).
+# Since when a document applies, asked of the document itself (这份办法哪一天起实施; not 工程何时实施).
 _SINCE_WHEN = (r"(?:政策|措施|办法|意见|方案|文件|规定|条例|细则|通知)[^，。？?！!]{0,8}?"
                r"(?:开始|(?:哪天|哪一天|何时|什么时候)起?(?:开始)?)(?:执行|实施|实行)")
 # A question about whether, or since or until when, a document applies …

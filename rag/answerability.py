@@ -723,7 +723,7 @@ def foreign_share(question: str) -> float:
 
 
 # A place named as where someone comes from or travels to (回四川接工人, 户口在湖南, 江西人), or as a partner to work
-# with (对接杭州、义乌的资源), is part of the story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where
+# with (对接宁波、温州的客商), is part of the story, not the jurisdiction asked about (杭州对…有什么补贴), and so is where
 # something was paid or spent
 # (在武汉缴纳的社保, the Wuhan years); one named to compare with (比苏州高吗, higher than Suzhou's) is
 # not what the question asks about either.
@@ -732,7 +732,7 @@ _TRAVELLED_BEFORE = re.compile(r"(?:(?:去|到|回|从|来自|离开|户口在|�
                                r"|(?:对接|联合)(?:(?:(?![、和及与])[\u4e00-\u9fff]){1,8}[、和及与])*)\s*$")  # partners, listed
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
                               r"\s+(?:months|years)\b")
-# A foreign country named as a thing's origin, market or site (德国红点奖, 美国客户, 出口到日本, 在德国建了海外仓, a
+# A foreign country named as a thing's origin, market or site (日本的设计奖项, 美国客户, 出口到日本, 在德国建了仓库, a
 # warehouse in Germany) is no jurisdiction asked about; named otherwise (德国的养老金, Japan's minimum wage) it is.
 _COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
                                        r"\bship(?:s|ped|ping)?\s+to|\b(?:warehouses?|offices?|subsidiar(?:y|ies)|"
@@ -876,10 +876,10 @@ def asked_slots(question: str) -> list[str]:
 _INDEFINITE = re.compile(r"(?<=[好这那前头近十了])几")
 # 几 before a measure word for things (几家企业, 几份材料) is "a few" in a clause that tells or asks yes or no; it asks
 # how many only when any of these holds:
-# - its clause ends the question or ends on a question mark, and is no yes/no question (能不能…让几家施工队比价？);
+# - its clause ends the question or ends on a question mark, and is no yes/no question (可不可以请几家单位报价？);
 # - an asking verb comes before it in its sentence (他问要准备几份材料，…);
 # - it is what its clause ends on (需要几个人，几份材料？), or it asks what there is (有几家，要几个).
-# 几 before a unit of time or age (几天, 几个月, 几岁) always asks: 申请后几天能批下来，去哪里领？
+# 几 before a unit of time or age (几天, 几个月, 几岁) always asks: 交上去后几天办好，去哪里取？
 _ASKED_TAIL = 4
 _CLAUSE = re.compile(r"[^，,。；;！!？?\n]*[，,。；;！!？?\n]?")
 _YES_NO = re.compile(r"(.)[不没]\1|吗|是否|有没有|是不是|可不可以")
@@ -888,8 +888,8 @@ _JI_OF_THINGS = re.compile(r"几(?=家|位|辆|台|份|名|间|套|条|所|项|�
 
 
 def unasked_ji(question: str) -> str:
-    """The question with each 几 of things that its clause does not ask blanked: 拉上下游几家企业一起搞个联合体，…
-    and 给几家大厂配套供货，… say "a few", not "how many"."""
+    """The question with each 几 of things that its clause does not ask blanked: 我们和几家单位合作，…
+    and 找了几家机构咨询过，… say "a few", not "how many"."""
     out, sentence = [], ""
     for clause in _CLAUSE.findall(question):
         match = _JI_OF_THINGS.search(clause)
