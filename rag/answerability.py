@@ -816,7 +816,8 @@ def states_ratio(text: str) -> bool:
 
 def asks_cutoff(question: str) -> bool:
     """Whether the question asks by when (截止, 最晚, deadline) rather than how long."""
-    return bool(_ASKS_CUTOFF.search(question.lower())) and not _ASKS_SPAN.search(question.lower())
+    lowered = question.lower()
+    return bool(_ASKS_CUTOFF.search(lowered)) and not _ASKS_SPAN.search(lowered)
 
 
 def states_cutoff(text: str) -> bool:
@@ -934,7 +935,13 @@ def _holds(text: str | SubstringIndex, synonym: str) -> bool:
         return synonym in text
     if isinstance(text, SubstringIndex):  # the whole library: whether it uses the letters at all
         return synonym.lower() in text
-    return re.search(rf"(?<![a-z]){re.escape(synonym.lower())}(?![a-z])", text) is not None
+    return _as_word(synonym.lower()).search(text) is not None
+
+
+@lru_cache(maxsize=256)
+def _as_word(word: str) -> re.Pattern:
+    """Compiled once: term_found runs for every sentence of every supporting clause."""
+    return re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
 
 
 def _context(clause: Clause) -> str:
