@@ -674,6 +674,12 @@ def test_a_things_own_classifier_is_no_asked_unit():
     assert A.asked_unit_figure("How many working days does the approval take?").search("3个工作日")
 
 
+def test_a_few_of_a_telling_clause_is_no_asked_unit():
+    # "拉了几家企业" tells of a few firms; what is asked (最多多少) is a sum, not a count of firms.
+    assert A.asked_unit_figure("我们拉了几家企业一起申报，最多补多少？") is None
+    assert A.asked_unit_figure("我们拉了几家企业一起申报，能申报几家？").search("3家")
+
+
 def test_a_phone_number_address_or_website_is_asked_and_stated_only_letter_for_letter():
     assert asked_slots("报修该拨哪个号码？线下窗口地址在哪？") == ["contact"]
     assert asked_slots("Which website do we apply on?") == ["contact"]
