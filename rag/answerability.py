@@ -37,7 +37,7 @@ from domain.places import ancestors, in_suzhou, places_named, suzhou_places
 from domain.terms import load_absent_reviewed, load_absent_words, load_synonyms, load_term_map
 from domain.validity import ASKS_VALIDITY
 from rag.hotline import QUESTION_CUES, asking_sentences, find_questions
-from rag.lookup import article_number, penalty_links
+from rag.lookup import article_number, named_titles, penalty_links, titles_meant, unheld_titles
 from ingest.model import Clause
 from ingest.tokenize import normalise, split_sentences
 from rag.retrieval import Ranking
@@ -83,7 +83,8 @@ FRAME_WORDS = frozenset(
     please tell know want need needs get gets got give gives take takes make makes let lets say says said ask
     asks asked question questions answer help thanks thank hello dear sir madam mr mrs ms dr caller calls call
     called hotline message note forwarded phone number mobile email live lives living lived stay move moved moving
-    work works working worked
+    work works working worked father mother dad mom mum husband wife son daughter kid kids friend friends neighbour
+    neighbours neighbor neighbors colleague colleagues boss
     job company companies firm business enterprise enterprises our own currently current now still already
     also just only even really very quite about around near nearly approx approximately per every year years
     month months week weeks day days today time times last next new old first second third one two three
@@ -266,6 +267,7 @@ class Decision:
     # but states no figure", said as such (not as "nothing found"), with those clauses (`covering`, their ids).
     covered: bool = False
     covering: list[str] = field(default_factory=list)
+    unheld_documents: list[str] = field(default_factory=list)  # named in 《》; no document here is or names it
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,10 @@ class Answerability:
         # Indexed: every question asks whether its terms occur anywhere in it (a scan each, at 20× the corpus).
         self.corpus = SubstringIndex(_compact("".join(_context(c) for c in clauses.values())))
         self.penalties = penalty_links(clauses.values())  # (doc, article) → the articles setting its penalty
+        # Documents the library holds, and those its documents name (a regulation another one lists with its start
+        # date can be asked about): a question naming neither asks about a document nothing here speaks of.
+        self.held = sorted({c.doc.get("doc_title") or "" for c in clauses.values()} - {""})
+        self.mentioned = sorted({title for c in clauses.values() for title in named_titles(c.text)} - set(self.held))
 
     def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
         """`nouns_are_topics`: the question's nouns are what it asks about (a chat question), not the setting a
@@ -329,6 +335,8 @@ class Answerability:
                        unstated_slots=details["unstated"])
         if details["only_foreign"] and details["foreign"]:  # the library holds no other place's policy
             return Decision(False, 0.0, foreign_places=details["foreign"], **refusal)
+        if details["unheld"]:  # nor of a document none of its documents even names (a national law)
+            return Decision(False, 0.0, unheld_documents=details["unheld"], **refusal)
         if ruled_out(features, nouns_are_topics):
             covered = fact_unstated(features) and bool(details["covering"]) and not details["unknown"]
             return Decision(False, 0.0, covered=covered, covering=details["covering"] if covered else [], **refusal)
@@ -381,7 +389,7 @@ class Answerability:
         in_text = [t for t in found if term_found(t, texts, forms)] or list(found)
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
-        topic_forms = [form for t in topic for form in forms.get(t, (t,))]
+        topic_forms = self._named_forms(question) or [form for t in topic for form in forms.get(t, (t,))]
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
@@ -420,7 +428,10 @@ class Answerability:
             asked_unknown=self.asked_unknown(question),
         )
         missing = [t for t in terms if t not in found]
-        reasons = []
+        named = named_titles(question)
+        unheld = unheld_titles(question, self.held + self.mentioned) if named else []
+        unheld = unheld if len(unheld) == len(named) else []  # one named document is held: it is about that one
+        reasons = [f"本库未收录《{title}》，现有文件也未提及" for title in unheld]
         if foreign and (only_foreign or share_foreign > 0.5):
             reasons.append(f"问题涉及{'、'.join(foreign)}，本库仅收录{CITY}及所辖地区的政策文件")
         if unknown:
@@ -432,9 +443,18 @@ class Answerability:
         if not reasons:
             reasons.append("检索到的条款与问题不够相关")
         return features, {"reasons": reasons, "terms": terms, "missing": missing, "foreign": foreign,
-                          "only_foreign": only_foreign,
+                          "only_foreign": only_foreign, "unheld": unheld,
                           "unstated": unstated, "covering": covering,
                           "slot": slot if slot_missing else None, "unknown": [t for t in terms if t in unknown]}
+
+    def _named_forms(self, question: str) -> list[str]:
+        """When the question names in 《》 only documents the library does not hold but its documents name (a
+        regulation listed with its start date, one being drafted), the titles they name it by: what it asks must be
+        stated about that document, in a sentence naming it — not about the document that mentions it."""
+        named = named_titles(question)
+        if not named or any(titles_meant(title, self.held) for title in named):
+            return []
+        return [full for title in named for full in titles_meant(title, self.mentioned)]
 
     def _enforcing(self, support: list[Clause]) -> dict[str, str]:
         """The penalty articles of the supporting articles, not themselves supporting: id → the text of the
@@ -537,10 +557,15 @@ _LOCATIVE = re.compile(r"^(.+?)[里上内]$")
 _COMPLEMENTS = "到了着过完"
 
 
+# A demonstrative with a measure word (这两块, 那几项, 这三点) points back at what the question named before: it
+# names nothing itself. jieba keeps some whole as nouns.
+_DEICTIC = re.compile(r"^[这那][一两二三四五六七八九十几]*[个块项点件条种类样些份批家位张所]$")
+
+
 def _frame_word(word: str) -> bool:
     """A word of the asking, not of the topic; with a locative after it too (店里, 镇上 as 店, 镇)."""
     located = _LOCATIVE.match(word)
-    return word in FRAME_WORDS or bool(located) and located[1] in FRAME_WORDS
+    return word in FRAME_WORDS or bool(located) and located[1] in FRAME_WORDS or bool(_DEICTIC.match(word))
 
 
 def salient_terms(question: str) -> list[str]:
@@ -738,9 +763,9 @@ _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|
 _COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
                                        r"\bship(?:s|ped|ping)?\s+to|\b(?:warehouses?|offices?|subsidiar(?:y|ies)|"
                                        r"branch(?:es)?|plants?|factor(?:y|ies)|sites?)\s+in)\s*$")
-_COUNTRY_AS_ORIGIN_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:奖|认证)|客户|市场|品牌|企业|公司|总部|工程师|专家|供应商|订单|建了|设立|"
+_COUNTRY_AS_ORIGIN_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:奖|认证)|(?:[、和及与][\u4e00-\u9fff]{1,5})*的?(?:客户|市场|品牌|企业|公司|总部|工程师|专家|供应商|订单|建了|设立|"
                                       r"\s+(?:[a-z-]+\s+){0,2}?(?:award|prize|customers?|market|brand|compan(?:y|ies)|"
-                                      r"firms?|engineers?|headquarters|partners?|suppliers?|clients?)\b")
+                                      r"firms?|engineers?|headquarters|partners?|suppliers?|clients?)\b)")
 
 
 def _mentions(place, text: str) -> int:

@@ -108,6 +108,37 @@ def documents_by_title(question: str, titles: dict[str, str]) -> list[str]:
     return [doc_id for length, doc_id in scored if length == best]
 
 
+# A title in 《》 as people name a policy document: it ends in a kind of document.
+_NAMED_TITLE = re.compile(r"《([^《》]{2,60}?(?:法|条例|规定|办法|措施|意见|方案|计划|通知|细则|决定|规则|纲要|规划|目录|清单|"
+                          r"指南|政策|标准|解读))》")
+
+
+def named_titles(question: str) -> list[str]:
+    """The policy documents a question names in 《》, each once."""
+    return list(dict.fromkeys(_NAMED_TITLE.findall(question)))
+
+
+def titles_meant(named: str, titles: Iterable[str]) -> list[str]:
+    """The titles a (maybe shortened) named title may stand for: those holding all its characters in order, two
+    of them together at least (《燃气办法》 is 《苏州市燃气管理办法》)."""
+    form = _match_form(named)
+    return [title for title in titles
+            if _in_order(form, _match_form(title)) and len(_longest_common_substring(form, _match_form(title))) >= 2]
+
+
+def unheld_titles(question: str, titles: Iterable[str]) -> list[str]:
+    """The documents a question names in 《》 that none of `titles` is: none holds all the named one's characters
+    in order, two of them together at least. People shorten titles (《燃气办法》 is 《苏州市燃气管理办法》)."""
+    titles = list(titles)
+    return [named for named in named_titles(question) if not titles_meant(named, titles)]
+
+
+def _in_order(short: str, long: str) -> bool:
+    """Whether every character of `short` occurs in `long`, in the same order."""
+    rest = iter(long)
+    return all(char in rest for char in short)
+
+
 # --- clause reference ---------------------------------------------------------------------------------------
 
 
