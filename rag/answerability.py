@@ -280,6 +280,9 @@ class Model:
     bias: float
     cutoffs: dict[str, float]  # language ("zh", "en") → cutoff
     features: tuple[str, ...] = Features.NAMES
+    # Each feature's mean over the questions fitted on: the value of one a ranking does not measure (no dense
+    # retriever in a lexical-only baseline, hence no cosine) — 0 would read as "nothing like it", which it is not.
+    means: dict[str, float] = field(default_factory=dict)
 
     def probability(self, features: Features) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features.vector(), strict=True))
@@ -294,7 +297,8 @@ class Model:
         if tuple(raw["features"]) != Features.NAMES or set(raw.get("cutoffs", {})) != set(LANGUAGES):
             raise ValueError(f"{path}: fitted on {raw['features']} with cutoffs {raw.get('cutoffs')}, the code has "
                              f"{Features.NAMES} and languages {LANGUAGES}; refit it (python -m eval.fit_answerability)")
-        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]))
+        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]),
+                   dict(raw.get("means", {})))
 
 
 LANGUAGES = ("zh", "en")
@@ -414,7 +418,7 @@ class Answerability:
         things = nouns_of(question) if unknown else set()
         share_foreign = foreign_share(question)
         features = Features(
-            best_cosine=ranking.evidence.get("best_cosine", 0.0),
+            best_cosine=ranking.evidence.get("best_cosine", self.model.means.get("best_cosine", 0.0)),
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
             sentence_coverage=max(per_sentence, default=0.0) if terms else 1.0,
