@@ -153,7 +153,7 @@ _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小
 
 def asked_unit_figure(question: str) -> re.Pattern | None:
     """What states the figure a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日), or None when
-    it names no unit (多少钱, 多久 are the slots' own patterns). A 几 that asks nothing (拉了几家企业，…) names no
+    it names no unit (多少钱, 多久 are the slots' own patterns). A 几 that asks nothing (请了几家单位报价，…) names no
     asked unit either: it is read as `asked_slots` reads it."""
     match = _ASKS_UNIT.search(_INDEFINITE.sub(" ", unasked_ji(question.lower())))
     if match is None:
