@@ -304,7 +304,8 @@ def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, floa
     top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
     chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
     chosen += _slot_fillers(scored, chosen, slots)
-    chosen += [x for x in scored if x not in chosen and x[2] in trailers(units)]
+    closing = closing_trailers(units, [i for _, i, _ in chosen])
+    chosen += [x for x in scored if x not in chosen and x[1] in closing]
     return Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best)
 
 
@@ -336,9 +337,12 @@ def _substantive(passage: str) -> bool:
     return True
 
 
-def trailers(units: list[str]) -> list[str]:
-    """A clause's 责任单位 trailers: quoted with whatever else of the clause is quoted (who is responsible)."""
-    return [u for u in units if _TRAILER.match(u.strip())]
+def closing_trailers(units: list[str], chosen: list[int]) -> set[int]:
+    """The 责任单位 trailers closing the chosen passages' measures: for each, the first trailer after it. A clause
+    of several measures closes each with its own (…保函代替履约保证金。（责任单位：市财政局…）下一项…（责任单位：…）):
+    the quoted measure's trailer says who is responsible for it; the others' would name bodies of measures not quoted."""
+    found = {i for i, u in enumerate(units) if _TRAILER.match(u.strip())}
+    return {min((j for j in found if j > i), default=-1) for i in chosen} - {-1}
 
 
 def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:

@@ -650,3 +650,19 @@ def test_only_a_regulations_articles_name_the_body_that_administers_it():
     rule = doc_meta("苏州市燃气管理办法")
     articles = [clause(rule, "第五条", "第五条 市燃气管理部门负责本市燃气管理工作。", kind="article")]
     assert competent_article(articles) == ("《苏州市燃气管理办法》第五条", ["市燃气管理部门"])
+
+
+def test_a_quoted_measure_comes_with_its_own_trailer_not_the_trailers_of_measures_not_quoted():
+    from rag.extractive import SHORT_CLAUSE_CHARS, extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("苏州市优化营商环境创新行动")
+    filler = "".join(f"推进第{n}项改革措施落地见效，形成一批可复制经验。" for n in range(1, 12))
+    text = (filler + "（责任单位：市发改委）\n"  # a paragraph per measure, each closed by its trailer
+            + "支持供应商以金融机构出具的保函代替履约保证金，减少资金占用。（责任单位：市财政局）\n"
+            + "推行工程建设项目审批告知承诺制。（责任单位：市住建局）")
+    assert len(text) > SHORT_CLAUSE_CHARS  # not quoted whole
+    (found,) = extract("能不能用保函代替履约保证金？", [clause(doc, "三、26.", text)], lambda token: 1.0)
+    quoted = "".join(found.sentences)
+    assert "保函代替履约保证金" in quoted and "（责任单位：市财政局）" in quoted
+    assert "市发改委" not in quoted and "市住建局" not in quoted
