@@ -34,7 +34,7 @@ from rag.citations import (
     units_of,
     validity_notes,
 )
-from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, sets_penalty
+from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, quoted_units, sets_penalty
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
 from rag.hotline import find_questions
@@ -258,7 +258,7 @@ class Assistant:
                            firsts=ranking.firsts)
         extracts += self._penalty_extracts(asked, extracts)
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
-        citations = [make_citation(numbers[ex.clause.id], ex.clause, today) for ex in extracts]
+        citations = [make_citation(numbers[ex.clause.id], ex.clause, today, quoted_units(ex)) for ex in extracts]
         frame = frame_for(asked)
         leads = {c.id: frame.lead(c) for c in citations}
         departments = departments_asked(asked, citations, self._competent, self._roles)
@@ -389,7 +389,6 @@ class Assistant:
 
     def _answer(self, turn: Turn, ranking: Ranking, text: str, citations: list[Citation], refused: bool,
                 body: str | None = None) -> Answer:
-        cited = [self.clause(c.id) for c in citations]
         return Answer(
             question=turn.masked,
             text=text,
@@ -397,7 +396,8 @@ class Assistant:
             refused=refused,
             retrieved=ranking.hits,
             validity_notes=validity_notes(citations),
-            responsible_units=units_of(cited),
+            # The units of what is quoted (a clause of several measures: the quoted measures' trailers).
+            responsible_units=list(dict.fromkeys(u for c in citations for u in c.responsible_units)),
             jurisdictions=jurisdictions_of(citations),
             notices=list(turn.notices),
             standalone_question=turn.standalone,

@@ -43,7 +43,8 @@ def units_of(clauses: Iterable[Clause]) -> list[str]:
     return out
 
 
-def make_citation(n: int, clause: Clause, today: date) -> Citation:
+def make_citation(n: int, clause: Clause, today: date, units: list[str] | None = None) -> Citation:
+    """`units`: the responsible units of what is quoted from the clause, when narrower than the whole clause's."""
     validity, expired = validity_of(clause.doc, today)
     return Citation(
         n=n,
@@ -54,7 +55,7 @@ def make_citation(n: int, clause: Clause, today: date) -> Citation:
         doc=dict(clause.doc),
         validity=validity,
         expired=expired,
-        responsible_units=units_of([clause]),
+        responsible_units=units or units_of([clause]),
         page=clause.page,
         ocr_confidence=clause.ocr_confidence,
     )

@@ -18,6 +18,7 @@ from functools import lru_cache
 from domain.validity import ASKS_TERM, UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
+from ingest.units import parse_trailer
 from rag.answerability import (AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots, asks_cutoff, asks_ratio,
                                salient_terms, states_cutoff, states_ratio, term_found)
 from rag.citations import Departments, department_phrase, flat_validity
@@ -343,6 +344,16 @@ def closing_trailers(units: list[str], chosen: list[int]) -> set[int]:
     the quoted measure's trailer says who is responsible for it; the others' would name bodies of measures not quoted."""
     found = {i for i, u in enumerate(units) if _TRAILER.match(u.strip())}
     return {min((j for j in found if j > i), default=-1) for i in chosen} - {-1}
+
+
+def quoted_units(ex: Extract) -> list[str]:
+    """The bodies responsible for what the extract quotes, when its clause closes several measures with a trailer
+    each: those of the trailers quoted (`closing_trailers`), not every body of the clause. Empty otherwise (the
+    clause's own units apply)."""
+    if len(ex.clause.trailers_raw) < 2:
+        return []
+    found = (parse_trailer(s.strip()) for s in ex.sentences if _TRAILER.match(s.strip()))
+    return list(dict.fromkeys(unit for trailer in found if trailer for unit in trailer.units))
 
 
 def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:

@@ -666,3 +666,18 @@ def test_a_quoted_measure_comes_with_its_own_trailer_not_the_trailers_of_measure
     quoted = "".join(found.sentences)
     assert "保函代替履约保证金" in quoted and "（责任单位：市财政局）" in quoted
     assert "市发改委" not in quoted and "市住建局" not in quoted
+
+
+def test_the_department_of_a_quoted_measure_is_its_own_trailers_not_every_body_of_the_clause():
+    from dataclasses import replace
+
+    from rag.extractive import Extract, quoted_units
+    from stubs.fake_index import clause, doc_meta
+
+    text = "推行告知承诺制。（责任单位：市住建局）\n支持以保函代替履约保证金。（责任单位：市财政局、市行政审批局）"
+    several = replace(clause(doc_meta("苏州市优化营商环境创新行动"), "三、26.", text),
+                      trailers_raw=["（责任单位：市住建局）", "（责任单位：市财政局、市行政审批局）"])
+    quoted = Extract(several, ["支持以保函代替履约保证金。", "（责任单位：市财政局、市行政审批局）"], 1.0)
+    assert quoted_units(quoted) == ["市财政局", "市行政审批局"]
+    one = replace(several, trailers_raw=["（责任单位：市财政局、市行政审批局）"])
+    assert quoted_units(Extract(one, quoted.sentences, 1.0)) == []  # one trailer: the clause's own units apply
