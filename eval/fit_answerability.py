@@ -151,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
         "cutoffs": {language: round(cutoff, 6) for language, cutoff in cutoffs.items()},
-        "means": {name: round(float(mean), 6) for name, mean in zip(Features.NAMES, x.mean(axis=0), strict=True)},
         "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
                       "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS, "splits": SPLITS,
                       "max_false_refusal": args.max_false_refusal},

@@ -280,9 +280,6 @@ class Model:
     bias: float
     cutoffs: dict[str, float]  # language ("zh", "en") → cutoff
     features: tuple[str, ...] = Features.NAMES
-    # Each feature's mean over the questions fitted on: the value of one a ranking does not measure (no dense
-    # retriever in a lexical-only baseline, hence no cosine) — 0 would read as "nothing like it", which it is not.
-    means: dict[str, float] = field(default_factory=dict)
 
     def probability(self, features: Features) -> float:
         z = self.bias + sum(w * x for w, x in zip(self.weights, features.vector(), strict=True))
@@ -297,8 +294,7 @@ class Model:
         if tuple(raw["features"]) != Features.NAMES or set(raw.get("cutoffs", {})) != set(LANGUAGES):
             raise ValueError(f"{path}: fitted on {raw['features']} with cutoffs {raw.get('cutoffs')}, the code has "
                              f"{Features.NAMES} and languages {LANGUAGES}; refit it (python -m eval.fit_answerability)")
-        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]),
-                   dict(raw.get("means", {})))
+        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]))
 
 
 LANGUAGES = ("zh", "en")
@@ -326,12 +322,13 @@ class Answerability:
         self.held = sorted({c.doc.get("doc_title") or "" for c in clauses.values()} - {""})
         self.mentioned = sorted({title for c in clauses.values() for title in named_titles(c.text)} - set(self.held))
 
-    def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True) -> Decision:
+    def decide(self, question: str, ranking: Ranking, nouns_are_topics: bool = True, message: str = "") -> Decision:
         """`nouns_are_topics`: the question's nouns are what it asks about (a chat question), not the setting a
-        caller describes in everyday words the documents need not use (a hotline message's 体育馆, 交通卡)."""
+        caller describes in everyday words the documents need not use (a hotline message's 体育馆, 交通卡).
+        `message`: the whole input the question comes from, when more than the question (see `features`)."""
         if not ranking.hits:
             return Decision(False, 0.0, ["未检索到任何条款"])
-        features, details = self.features(question, ranking)
+        features, details = self.features(question, ranking, message)
         if ranking.direct:  # the question named the clause (文号, document + 条): it is what was asked for
             return Decision(True, 1.0, terms=details["terms"], features=asdict(features))
         refusal = dict(reasons=details["reasons"], terms=details["terms"], missing_terms=details["missing"],
@@ -359,8 +356,10 @@ class Answerability:
             self._model = Model.load()
         return self._model
 
-    def features(self, question: str, ranking: Ranking) -> tuple[Features, dict]:
-        question = asking_part(question)
+    def features(self, question: str, ranking: Ranking, message: str = "") -> tuple[Features, dict]:
+        """The evidence for a question. A document the whole `message` names in 《》 is what the question's facts
+        must be stated about, though named before the asking (…按《X》要罚款。他问这个条例对…罚多少？)."""
+        whole, as_asked, question = message or question, question, asking_part(question)
         support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))
         terms = self._plain(salient_terms(question))
@@ -393,7 +392,7 @@ class Answerability:
         in_text = [t for t in found if term_found(t, texts, forms)] or list(found)
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
-        topic_forms = self._named_forms(question) or [form for t in topic for form in forms.get(t, (t,))]
+        topic_forms = self._named_forms(whole) or [form for t in topic for form in forms.get(t, (t,))]
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
         in_unit = asked_unit_figure(question)
@@ -418,7 +417,7 @@ class Answerability:
         things = nouns_of(question) if unknown else set()
         share_foreign = foreign_share(question)
         features = Features(
-            best_cosine=ranking.evidence.get("best_cosine", self.model.means.get("best_cosine", 0.0)),
+            best_cosine=ranking.evidence.get("best_cosine", 0.0),
             lexical_coverage=ranking.evidence.get("lexical_coverage", 0.0),
             clause_coverage=max(per_clause, default=0.0) if terms else 1.0,
             sentence_coverage=max(per_sentence, default=0.0) if terms else 1.0,
@@ -432,8 +431,10 @@ class Answerability:
             asked_unknown=self.asked_unknown(question),
         )
         missing = [t for t in terms if t not in found]
-        named = named_titles(question)
-        unheld = unheld_titles(question, self.held + self.mentioned) if named else []
+        # Refused outright only for a document the asking names: one named in a caller's story (朋友说按《X》…) may
+        # be no more than the setting of a question the documents do answer.
+        named = named_titles(as_asked)
+        unheld = unheld_titles(as_asked, self.held + self.mentioned) if named else []
         unheld = unheld if len(unheld) == len(named) else []  # one named document is held: it is about that one
         reasons = [f"本库未收录《{title}》，现有文件也未提及" for title in unheld]
         if foreign and (only_foreign or share_foreign > 0.5):
@@ -458,7 +459,7 @@ class Answerability:
         named = named_titles(question)
         if not named or any(titles_meant(title, self.held) for title in named):
             return []
-        return [full for title in named for full in titles_meant(title, self.mentioned)]
+        return [_compact(full) for title in named for full in titles_meant(title, self.mentioned)]
 
     def _enforcing(self, support: list[Clause]) -> dict[str, str]:
         """The penalty articles of the supporting articles, not themselves supporting: id → the text of the
@@ -767,7 +768,8 @@ _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|
 _COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
                                        r"\bship(?:s|ped|ping)?\s+to|\b(?:warehouses?|offices?|subsidiar(?:y|ies)|"
                                        r"branch(?:es)?|plants?|factor(?:y|ies)|sites?)\s+in)\s*$")
-_COUNTRY_AS_ORIGIN_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:奖|认证)|(?:[、和及与][\u4e00-\u9fff]{1,5})*的?(?:客户|市场|品牌|企业|公司|总部|工程师|专家|供应商|订单|建了|设立|"
+_COUNTRY_AS_ORIGIN_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:奖|认证)|(?:[、和及与](?:(?![、和及与]|的)[\u4e00-\u9fff]){1,5})*"
+                                      r"(?:的(?:客户|总部|工程师|专家|供应商|订单)|客户|市场|品牌|企业|公司|总部|工程师|专家|供应商|订单|建了|设立|"
                                       r"\s+(?:[a-z-]+\s+){0,2}?(?:award|prize|customers?|market|brand|compan(?:y|ies)|"
                                       r"firms?|engineers?|headquarters|partners?|suppliers?|clients?)\b)")
 

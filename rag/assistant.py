@@ -108,18 +108,18 @@ class Assistant:
         k = k or self.settings.top_k
         ranking, per_question = self._retrieve(turn, filters, retrieval, k)
         topical = turn.mode.nouns_are_topics
-        decision = self.answerability.decide(turn.mode.asked(turn), ranking, topical)
+        decision = self.answerability.decide(turn.mode.asked(turn), ranking, topical, turn.query)
         uncovered: list[str] = []
         per_question = _own_topics(per_question)
         if len(per_question) > 1 and not turn.mode.lists_questions and decision.answerable:
             # A chat question holding several is answered as one (on the dev set, judging its parts apart lost
             # more right clauses than it dropped wrong ones, and near-topic halves turned refusals into answers);
             # a part about what no document names, or about another place only, is said to be uncovered.
-            verdicts = [(q, self.answerability.decide(q, r, topical)) for q, r in per_question]
+            verdicts = [(q, self.answerability.decide(q, r, topical, turn.query)) for q, r in per_question]
             uncovered = [q for q, v in verdicts if not v.answerable and (v.unknown_terms or v.foreign_places)]
             uncovered = uncovered if len(uncovered) < len(verdicts) else []  # the whole was answered: not nothing
         elif len(per_question) > 1 and turn.mode.lists_questions:  # a message: answer what is covered, name the rest
-            verdicts = [(q, r, self.answerability.decide(q, r, topical)) for q, r in per_question]
+            verdicts = [(q, r, self.answerability.decide(q, r, topical, turn.query)) for q, r in per_question]
             # A message the documents do not cover as a whole is answered in part only by a question that stands
             # on its own: on the dev set every message saved by a bare follow-up (哪天截止？) was uncovered.
             carries = _answers_on_its_own if decision.answerable else _stands_on_its_own
@@ -145,7 +145,7 @@ class Assistant:
         if isinstance(turn, Answer):
             raise ValueError(f"not a usable question: {turn.notices}")
         ranking, _ = self._retrieve(turn, None, "hybrid", self.settings.top_k)
-        return self.answerability.features(turn.mode.asked(turn), ranking)[0]
+        return self.answerability.features(turn.mode.asked(turn), ranking, turn.query)[0]
 
     def warm_up(self) -> None:
         """Load the embedding model, jieba and the BM25 table now, so the first user's question is not charged
@@ -389,6 +389,7 @@ class Assistant:
 
     def _answer(self, turn: Turn, ranking: Ranking, text: str, citations: list[Citation], refused: bool,
                 body: str | None = None) -> Answer:
+        quoted = {u for c in citations for u in c.responsible_units}  # a clause of several measures: the quoted ones'
         return Answer(
             question=turn.masked,
             text=text,
@@ -396,8 +397,7 @@ class Assistant:
             refused=refused,
             retrieved=ranking.hits,
             validity_notes=validity_notes(citations),
-            # The units of what is quoted (a clause of several measures: the quoted measures' trailers).
-            responsible_units=list(dict.fromkeys(u for c in citations for u in c.responsible_units)),
+            responsible_units=[u for u in units_of([self.clause(c.id) for c in citations]) if u in quoted],
             jurisdictions=jurisdictions_of(citations),
             notices=list(turn.notices),
             standalone_question=turn.standalone,

@@ -305,7 +305,7 @@ def _extract_one(clause: Clause, units: list[str], query_weights: dict[str, floa
     top = sorted(answering, key=lambda x: (-x[0], x[1]))[:limit]
     chosen = [x for x in top if x[0] >= 0.5 * best] or top[:1]
     chosen += _slot_fillers(scored, chosen, slots)
-    closing = closing_trailers(units, [i for _, i, _ in chosen])
+    closing = closing_trailers(units, [i for _, i, _ in chosen], clause)
     chosen += [x for x in scored if x not in chosen and x[1] in closing]
     return Extract(clause, [u for _, _, u in sorted(chosen, key=lambda x: x[1])], best)
 
@@ -338,22 +338,33 @@ def _substantive(passage: str) -> bool:
     return True
 
 
-def closing_trailers(units: list[str], chosen: list[int]) -> set[int]:
-    """The 责任单位 trailers closing the chosen passages' measures: for each, the first trailer after it. A clause
+def is_trailer(passage: str, clause: Clause) -> bool:
+    """A 责任单位 trailer: by its words (责任单位, 牵头 …), or a bare list of bodies ingest read as one
+    (（市人社局、市财政局）)."""
+    text = passage.strip()
+    return bool(_TRAILER.match(text)) or text.rstrip("。；;") in clause.trailers_raw
+
+
+def closing_trailers(units: list[str], chosen: list[int], clause: Clause) -> set[int]:
+    """The 责任单位 trailers closing the chosen passages' measures: for each, the first trailer from it on. A clause
     of several measures closes each with its own (…保函代替履约保证金。（责任单位：市财政局…）下一项…（责任单位：…）):
     the quoted measure's trailer says who is responsible for it; the others' would name bodies of measures not quoted."""
-    found = {i for i, u in enumerate(units) if _TRAILER.match(u.strip())}
-    return {min((j for j in found if j > i), default=-1) for i in chosen} - {-1}
+    found = {i for i, u in enumerate(units) if is_trailer(u, clause)}
+    return {min((j for j in found if j >= i), default=-1) for i in chosen} - {-1}
 
 
 def quoted_units(ex: Extract) -> list[str]:
     """The bodies responsible for what the extract quotes, when its clause closes several measures with a trailer
-    each: those of the trailers quoted (`closing_trailers`), not every body of the clause. Empty otherwise (the
-    clause's own units apply)."""
-    if len(ex.clause.trailers_raw) < 2:
+    each and only some are quoted: those of the quoted trailers (`closing_trailers`) and the units the clause
+    inherits. Empty otherwise — one trailer, all of them quoted, or a quoted passage after the last — and the
+    clause's own units apply."""
+    clause = ex.clause
+    quoted = [s for s in ex.sentences if is_trailer(s, clause)]
+    if len(clause.trailers_raw) < 2 or len(quoted) >= len(clause.trailers_raw) or not ex.sentences \
+            or not is_trailer(ex.sentences[-1], clause):
         return []
-    found = (parse_trailer(s.strip()) for s in ex.sentences if _TRAILER.match(s.strip()))
-    return list(dict.fromkeys(unit for trailer in found if trailer for unit in trailer.units))
+    found = (parse_trailer(s.strip()) for s in quoted)
+    return list(dict.fromkeys([unit for trailer in found if trailer for unit in trailer.units] + clause.inherited_units))
 
 
 def compose(extracts: list[Extract], leads: dict[str, str], numbers: dict[str, int]) -> str:

@@ -110,8 +110,9 @@ class EnglishFrame(ChineseFrame):
         if places:
             why.append(f"it concerns {places}; this library holds the policy documents of Suzhou and its districts only")
         if decision.unheld_documents:
+            them = "them" if len(decision.unheld_documents) > 1 else "it"
             why.append("this library does not hold " + ", ".join(f"《{t}》" for t in decision.unheld_documents)
-                       + ", and no document here mentions it")
+                       + f", and no document here mentions {them}")
         if decision.unknown_terms:
             why.append("no document mentions " + ", ".join(f"“{t}”" for t in decision.unknown_terms))
         elif decision.missing_terms:

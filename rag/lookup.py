@@ -109,7 +109,7 @@ def documents_by_title(question: str, titles: dict[str, str]) -> list[str]:
 
 
 # A title in 《》 as people name a policy document: it ends in a kind of document.
-_NAMED_TITLE = re.compile(r"《([^《》]{2,60}?(?:法|条例|规定|办法|措施|意见|方案|计划|通知|细则|决定|规则|纲要|规划|目录|清单|"
+_NAMED_TITLE = re.compile(r"《([^《》]{1,60}?(?:法典|法|条例|规定|办法|措施|意见|方案|计划|通知|细则|决定|规则|纲要|规划|目录|清单|"
                           r"指南|政策|标准|解读))》")
 
 
@@ -126,11 +126,22 @@ def titles_meant(named: str, titles: Iterable[str]) -> list[str]:
             if _in_order(form, _match_form(title)) and len(_longest_common_substring(form, _match_form(title))) >= 2]
 
 
+# A national law's title starts with the state's name, which a local title (苏州市…) does not share.
+_NATIONAL = re.compile(r"^中华人民共和国")
+
+
 def unheld_titles(question: str, titles: Iterable[str]) -> list[str]:
-    """The documents a question names in 《》 that none of `titles` is: none holds all the named one's characters
-    in order, two of them together at least. People shorten titles (《燃气办法》 is 《苏州市燃气管理办法》)."""
+    """The documents a question names in 《》 that none of `titles` is. People shorten titles (《燃气办法》 is
+    《苏州市燃气管理办法》: all its characters in order) and misname them (《苏州市燃气管理条例》, 《人才落户实施细则》:
+    a distinctive stretch shared, as `documents_by_title` matches a title)."""
     titles = list(titles)
-    return [named for named in named_titles(question) if not titles_meant(named, titles)]
+    return [named for named in named_titles(question) if not stands_for(named, titles)]
+
+
+def stands_for(named: str, titles: Iterable[str]) -> bool:
+    """Whether a title as a question names it is one of `titles` (see `unheld_titles`)."""
+    titles = list(titles)
+    return bool(titles_meant(named, titles)) or bool(documents_by_title(_NATIONAL.sub("", named), {t: t for t in titles}))
 
 
 def _in_order(short: str, long: str) -> bool:

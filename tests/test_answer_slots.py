@@ -681,3 +681,8 @@ def test_the_department_of_a_quoted_measure_is_its_own_trailers_not_every_body_o
     assert quoted_units(quoted) == ["市财政局", "市行政审批局"]
     one = replace(several, trailers_raw=["（责任单位：市财政局、市行政审批局）"])
     assert quoted_units(Extract(one, quoted.sentences, 1.0)) == []  # one trailer: the clause's own units apply
+    bare = replace(several, trailers_raw=["（责任单位：市住建局）", "（市财政局、市行政审批局）"])  # no keyword
+    assert quoted_units(Extract(bare, ["支持以保函代替履约保证金。", "（市财政局、市行政审批局）"], 1.0)) == \
+        ["市财政局", "市行政审批局"]
+    assert quoted_units(Extract(several, ["推行告知承诺制。", "（责任单位：市住建局）", "支持以保函代替履约保证金。",
+                                          "（责任单位：市财政局、市行政审批局）"], 1.0)) == []  # all quoted: the clause's
