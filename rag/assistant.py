@@ -34,7 +34,9 @@ from rag.citations import (
     units_of,
     validity_notes,
 )
-from rag.extractive import Extract, answer_slots, compose, conclusion, english_conclusion, extract, quoted_units, sets_penalty
+from rag.extractive import (
+    Extract, answer_slots, compose, conclusion, english_conclusion, extract, quoted_units, sets_penalty,
+)
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
 from rag.hotline import find_questions
