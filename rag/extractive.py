@@ -449,7 +449,9 @@ def findings(question: str, extracts: list[Extract], numbers: dict[str, int],
                         continue
                     # A fact often runs on into the next fragment (…50%给予补贴，单个企业最高补贴100万元).
                     following = fragments[i + 1] if i + 1 < len(fragments) else ""
-                    if following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
+                    if following and fragment.endswith("的") and not _STARTS_ITEM.match(following):
+                        fragment = f"{fragment}，{following}"  # a condition (…以工代训的) says nothing without what follows
+                    elif following and fills(following, slot) and not negative_item and not _STARTS_ITEM.match(following):
                         fragment = f"{fragment}，{following}"
                         # … and on to the cap on the whole grant after it (按500元/人给予补贴，每家最多不超过5万元),
                         # not to the next item's (乙类服务最高不超过130万元)

@@ -686,3 +686,13 @@ def test_the_department_of_a_quoted_measure_is_its_own_trailers_not_every_body_o
         ["市财政局", "市行政审批局"]
     assert quoted_units(Extract(several, ["推行告知承诺制。", "（责任单位：市住建局）", "支持以保函代替履约保证金。",
                                           "（责任单位：市财政局、市行政审批局）"], 1.0)) == []  # all quoted: the clause's
+
+
+def test_a_condition_stating_a_figure_is_quoted_with_what_follows_it():
+    from rag.extractive import Extract, findings
+    from stubs.fake_index import clause, doc_meta
+
+    text = "对吸纳登记失业3个月以上人员就业并开展以工代训的，根据吸纳人数给予企业以工代训补贴。"
+    rule = clause(doc_meta("苏州市稳就业若干措施"), "二、（一）", text)
+    (finding,) = findings("以工代训最多多少？", [Extract(rule, passages(rule.text), 1.0)], {rule.id: 1}, lambda t: 1.0)
+    assert finding.text.endswith("根据吸纳人数给予企业以工代训补贴")  # not the bare condition (…以工代训的)
