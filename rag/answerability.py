@@ -358,7 +358,7 @@ class Answerability:
 
     def features(self, question: str, ranking: Ranking, message: str = "") -> tuple[Features, dict]:
         """The evidence for a question. A document the whole `message` names in 《》 is what the question's facts
-        must be stated about, though named before the asking (…按《X》要罚款。他问这个条例对…罚多少？)."""
+        must be stated about, though named before the asking (…依照《X》处理。请问该规定对…怎么罚？)."""
         whole, as_asked, question = message or question, question, asking_part(question)
         support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))

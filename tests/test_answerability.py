@@ -891,7 +891,7 @@ def test_a_fact_about_a_document_the_library_only_mentions_must_be_stated_in_a_s
     check = Answerability(index.clauses, lambda token: 1.0)
     ranking = ranking_of(index, [listing.id])
     # The fine in the clause is not the mentioned regulation's: no sentence naming 《苏州市丙丁条例》 states one.
-    message = "城管说按《苏州市丙丁条例》要罚款。他问这个条例罚多少钱？"
-    decision = check.decide("他问这个条例罚多少钱？", ranking, nouns_are_topics=False, message=message)
+    message = "店主称执法人员依照《苏州市丙丁条例》处理。请问该规定罚款金额多少钱？"
+    decision = check.decide("请问该规定罚款金额多少钱？", ranking, nouns_are_topics=False, message=message)
     assert "amount" in decision.unstated_slots and not decision.answerable
     assert "date" not in check.decide("《甲乙条例》哪天开始施行？", ranking).unstated_slots
