@@ -6,8 +6,9 @@ Every golden question is assessed by the real assistant exactly as a user would 
 features and whether it is answerable become one training row. A logistic regression (L2, numpy) is fitted;
 each language's cutoff is chosen on out-of-fold probabilities of a stratified 5-fold cross-validation: the
 highest refusal rate of that language's questions whose false-refusal rate stays within --max-false-refusal —
-chosen over 11 differently shuffled cross-validations, so that the budget holds on their average.
-The file records the features, the weights, the cutoffs and the cross-validated figures.
+chosen over 11 differently shuffled cross-validations, so that the budget holds on their average. Each language's
+caution line is chosen the same way with a budget of CAUTION_SHARE: answers below it are given as tentative.
+The file records the features, the weights, the cutoffs, the caution lines and the cross-validated figures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from settings import ROOT, Settings
 
 L2 = 0.1
 MAX_FALSE_REFUSAL = 0.02
+# Answers below the caution line say that their clauses may not answer the question. A tenth of the dev set's
+# answerable questions lie below it (a fifth of those refused outright); on the dev set the line marks about 40 % of
+# the Chinese and 30 % of the English unanswerable questions that the cutoff lets through.
+CAUTION_SHARE = 0.10
 FOLDS = 5
 SEED = 7
 SPLITS = 11
@@ -145,17 +150,23 @@ def main(argv: list[str] | None = None) -> int:
     splits = [np.where(ruled, 0.0, out_of_fold(x, y, seed=SEED + n)) for n in range(SPLITS)]
     cutoffs = {language: stable_cutoff([oof[languages == language] for oof in splits], y[languages == language],
                                        args.max_false_refusal) for language in LANGUAGES}
+    cautions = {language: max(cutoffs[language], stable_cutoff([oof[languages == language] for oof in splits],
+                                                                y[languages == language], CAUTION_SHARE))
+                for language in LANGUAGES}
     weights, bias = fit_logistic(x, y)
     model = {
         "features": list(Features.NAMES),
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
         "cutoffs": {language: round(cutoff, 6) for language, cutoff in cutoffs.items()},
+        "cautions": {language: round(caution, 6) for language, caution in cautions.items()},
         "fitted_on": {"golden": args.golden.name, "sha256": hashlib.sha256(args.golden.read_bytes()).hexdigest()[:16],
                       "items": len(items), "answerable": int(y.sum()), "l2": L2, "folds": FOLDS, "splits": SPLITS,
                       "max_false_refusal": args.max_false_refusal},
         "refused_by_rule": {"items": int(ruled.sum()), "answerable": int(y[ruled].sum())},
         "cross_validated": mean_rates([by_language(oof, y, languages, cutoffs) for oof in splits]),
+        # The same rates at the caution lines: "refused" there means refused or answered as tentative.
+        "cross_validated_cautions": mean_rates([by_language(oof, y, languages, cautions) for oof in splits]),
         "in_sample": by_language(np.where(ruled, 0.0, predict(x, weights, bias)), y, languages, cutoffs),
     }
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

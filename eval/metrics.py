@@ -138,9 +138,11 @@ def figure_first(item: GoldenItem, answer_text: str) -> float | None:
 
 
 def score_item(
-    item: GoldenItem, retrieved_texts: Sequence[str], cited_texts: Sequence[str], answer_text: str, refused: bool
+    item: GoldenItem, retrieved_texts: Sequence[str], cited_texts: Sequence[str], answer_text: str, refused: bool,
+    tentative: bool = False,
 ) -> dict:
-    """Every per-item score; None where the metric does not apply to this item."""
+    """Every per-item score; None where the metric does not apply to this item. `tentative`: answered with the
+    notice that its clauses may not answer the question."""
     scores: dict = {"evidence_ranks": [], "first_hit_rank": None}
     answerable_with_evidence = item.answerable and bool(item.evidence)
     ranks = evidence_ranks(retrieved_texts, item.evidence) if answerable_with_evidence else []
@@ -162,6 +164,10 @@ def score_item(
     scores["figure_first"] = None if refused else figure_first(item, answer_text)
     scores["refusal_accuracy"] = None if item.answerable else float(refused)
     scores["false_refusal_rate"] = float(refused) if item.answerable else None
+    # A question the documents do not cover is either refused or answered with a warning: what is left is a
+    # confident wrong answer. The warning's price: answerable questions answered as tentative.
+    scores["refused_or_warned"] = None if item.answerable else float(refused or tentative)
+    scores["tentative_rate"] = float(tentative) if item.answerable and not refused else None
     return scores
 
 
@@ -179,6 +185,8 @@ MEAN_METRICS = (
     "figure_first",
     "refusal_accuracy",
     "false_refusal_rate",
+    "refused_or_warned",
+    "tentative_rate",
     "faithfulness",
     "answer_correctness",
 )

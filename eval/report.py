@@ -24,16 +24,18 @@ from eval.runner import FULL, SYSTEM_NAMES  # noqa: E402
 SUMMARY_METRICS = (
     "hit@1", "hit@3", "hit@5", "hit@10", "mrr", "ndcg@10", "full_hit@5", "full_hit@10",
     "citation_precision", "citation_recall", "key_fact_coverage", "figures_from_cited", "department_in_answer",
-    "figure_first", "refusal_accuracy", "false_refusal_rate", "faithfulness", "answer_correctness", "latency_p50_ms", "latency_p95_ms", "errors",
+    "figure_first", "refusal_accuracy", "false_refusal_rate", "refused_or_warned", "tentative_rate", "faithfulness",
+    "answer_correctness", "latency_p50_ms", "latency_p95_ms", "errors",
 )
 BREAKDOWN_METRICS = (
     "n", "hit@1", "hit@5", "mrr", "ndcg@10", "citation_precision", "citation_recall", "key_fact_coverage",
     "figures_from_cited", "department_in_answer", "figure_first", "refusal_accuracy", "false_refusal_rate",
-    "latency_p50_ms",
+    "refused_or_warned", "tentative_rate", "latency_p50_ms",
 )
 # The plain LangChain baseline never cites and never refuses by construction: its zeros there say nothing.
 _NOT_MEANINGFUL = {
-    "langchain": {"citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate"},
+    "langchain": {"citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate", "refused_or_warned",
+                  "tentative_rate"},
 }
 TREND_METRICS = ("hit@5", "mrr", "ndcg@10", "refusal_accuracy", "false_refusal_rate", "key_fact_coverage")
 SNIPPET = 90

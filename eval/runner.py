@@ -119,11 +119,13 @@ def item_record(item: GoldenItem, answer: Answer, latency_ms: float, error: Exce
         "answer": answer.text,
         "cited": cited,
         "refused": answer.refused,
+        "tentative": answer.tentative,
         "latency_ms": round(latency_ms, 1),
         "error": f"{type(error).__name__}: {error}" if error else None,
     }
     # Key facts count in the answer body only: the reference list under it carries validity dates ("有效期至…")
     # that would be credited whether or not the answer states them.
     body = answer.body or answer.text
-    record |= score_item(item, [r["text"] for r in retrieved], [c["text"] for c in cited], body, answer.refused)
+    record |= score_item(item, [r["text"] for r in retrieved], [c["text"] for c in cited], body, answer.refused,
+                         answer.tentative)
     return record

@@ -268,6 +268,9 @@ class Decision:
     covered: bool = False
     covering: list[str] = field(default_factory=list)
     unheld_documents: list[str] = field(default_factory=list)  # named in 《》; no document here is or names it
+    # Answered on weak evidence: the probability lies below the model's caution line, where a tenth of the dev set's
+    # answerable questions lie and many of its unanswerable ones that are answered. The answer says so.
+    tentative: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,7 @@ class Model:
     weights: tuple[float, ...]
     bias: float
     cutoffs: dict[str, float]  # language ("zh", "en") → cutoff
+    cautions: dict[str, float]  # language → the probability below which an answer is tentative (≥ its cutoff)
     features: tuple[str, ...] = Features.NAMES
 
     def probability(self, features: Features) -> float:
@@ -288,13 +292,19 @@ class Model:
     def cutoff(self, features: Features) -> float:
         return self.cutoffs[language_of(features)]
 
+    def caution(self, features: Features) -> float:
+        return self.cautions[language_of(features)]
+
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> "Model":
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(raw["features"]) != Features.NAMES or set(raw.get("cutoffs", {})) != set(LANGUAGES):
-            raise ValueError(f"{path}: fitted on {raw['features']} with cutoffs {raw.get('cutoffs')}, the code has "
-                             f"{Features.NAMES} and languages {LANGUAGES}; refit it (python -m eval.fit_answerability)")
-        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), tuple(raw["features"]))
+        if (tuple(raw["features"]) != Features.NAMES or set(raw.get("cutoffs", {})) != set(LANGUAGES)
+                or set(raw.get("cautions", {})) != set(LANGUAGES)):
+            raise ValueError(f"{path}: fitted on {raw['features']} with cutoffs {raw.get('cutoffs')} and cautions "
+                             f"{raw.get('cautions')}, the code has {Features.NAMES} and languages {LANGUAGES}; refit "
+                             f"it (python -m eval.fit_answerability)")
+        return cls(tuple(raw["weights"]), raw["bias"], dict(raw["cutoffs"]), dict(raw["cautions"]),
+                   tuple(raw["features"]))
 
 
 LANGUAGES = ("zh", "en")
@@ -347,7 +357,9 @@ class Answerability:
         foreign = details["foreign"] if features.foreign_share > 0.5 else []
         if answerable:
             return Decision(True, round(probability, 4), terms=details["terms"], missing_terms=details["missing"],
-                            features=asdict(features), missing_slot=details["slot"], unstated_slots=details["unstated"])
+                            features=asdict(features), missing_slot=details["slot"], unstated_slots=details["unstated"],
+                            unknown_terms=details["unknown"],
+                            tentative=self.cutoff is None and probability < model.caution(features))
         return Decision(False, round(probability, 4), foreign_places=foreign, **refusal)
 
     @property

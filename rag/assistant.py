@@ -134,12 +134,15 @@ class Assistant:
             yield from _as_events(self._refusal(turn, ranking, decision))
             return
         answer = self._extractive(turn, ranking, decision.unstated_slots)
+        weak = frame_for(turn.mode.asked(turn)).tentative(decision) if decision.tentative else None
+        if weak:
+            _mark_tentative(answer, weak)
         if uncovered:
             _mention_uncovered(answer, uncovered)
         if self.llm is None:
             yield from _as_events(answer)
             return
-        yield from self._llm(turn, ranking, answer)
+        yield from self._llm(turn, ranking, answer, weak)
 
     def evidence(self, question: str, mode: str = "chat") -> Features:
         """The answerability evidence for a question as a user would ask it (what `fit_answerability` fits on)."""
@@ -335,8 +338,9 @@ class Assistant:
                     notes.append(f"{c.citation}经{item.citation}修改{when}，修改后为：“{wording}”。")
         return "\n".join(notes)
 
-    def _llm(self, turn: Turn, ranking: Ranking, fallback: Answer) -> Iterator[StreamEvent]:
-        """Stream the LLM's answer (or reply script), then validate it into the final Answer."""
+    def _llm(self, turn: Turn, ranking: Ranking, fallback: Answer, weak: str | None = None) -> Iterator[StreamEvent]:
+        """Stream the LLM's answer (or reply script), then validate it into the final Answer; `weak`: the notice of
+        an answer on weak evidence, which the LLM's answer carries too."""
         today = self.settings.current_date()
         shown = self._clauses(ranking.hits[: self.settings.top_k])
         context = [(make_citation(n, clause, today), clause) for n, clause in enumerate(shown, start=1)]
@@ -369,6 +373,8 @@ class Assistant:
         if support.dropped and not refused:
             answer.notices.append(NOTICE_DROPPED.format(n=len(support.dropped)))
         answer.answerer = "llm"
+        if weak and not refused:
+            _mark_tentative(answer, weak)
         turn.mode.finish_llm(answer, checked.text)
         yield FinalAnswer(answer)
 
@@ -438,6 +444,15 @@ def _mention_uncovered(answer: Answer, questions: list[str]) -> None:
     if answer.reply_script:
         said = CHINESE.uncovered(asked)  # the reply script is read out in Chinese whatever the message's language
         answer.reply_script = answer.reply_script.replace("感谢您的来电！", said + "感谢您的来电！")
+
+
+def _mark_tentative(answer: Answer, notice: str) -> None:
+    """An answer on weak evidence is given, but says so where the answer's warnings are shown (under the chat
+    answer; beside the hotline reply, for the operator rather than the caller): a hotline operator must not read
+    out a clause that may be about something else as the answer."""
+    answer.tentative = True
+    answer.notices.append(notice)
+    answer.reasons.append(notice)
 
 
 def _as_events(answer: Answer) -> Iterator[StreamEvent]:

@@ -28,6 +28,17 @@ class ChineseFrame:
         """The line naming the questions of a message the documents do not cover (`asked`: them, quoted)."""
         return f"另外，关于“{asked}”，{REFUSAL_PREFIX}相关规定。"
 
+    def tentative(self, decision: Decision) -> str:
+        """The notice on an answer given on weak evidence (`Decision.tentative`): its clauses may not answer what
+        was asked, and what they lack, when the question names it."""
+        if decision.unknown_terms:
+            why = f"（现有文件均未提及“{'”“'.join(decision.unknown_terms[:3])}”）"
+        elif decision.missing_terms:
+            why = f"（所引条款未涉及“{'”“'.join(decision.missing_terms[:3])}”）"
+        else:
+            why = ""
+        return f"以下条款与所问内容的对应不够明确{why}，可能并不直接回答该问题，请对照条款原文核实。"
+
     def departments(self, found: Departments | None) -> str:
         if found is None:
             return ""
@@ -78,6 +89,13 @@ class EnglishFrame(ChineseFrame):
 
     def uncovered(self, asked: str) -> str:
         return f"As for “{asked}”, the policy documents here do not cover it."
+
+    def tentative(self, decision: Decision) -> str:
+        # The missing terms of an English question are the term map's Chinese words: only its own words are named.
+        unknown = [t for t in decision.unknown_terms if t.isascii()][:3]
+        why = " (no document mentions " + ", ".join(f"“{t}”" for t in unknown) + ")" if unknown else ""
+        return (f"The clauses below match the question only weakly{why}; they may not answer it directly. "
+                "Check the clause text.")
 
     def lead(self, citation: Citation) -> str:
         validity = english_validity(citation.doc, citation.validity, citation.expired)

@@ -60,7 +60,8 @@ class Answer:
     unsupported_sentences: list[str] = field(default_factory=list)  # LLM sentences with no valid marker
     body: str = ""  # the answer text without the reference list (what a stream sends as text deltas)
     answerable: bool = True  # the answerability decision (rag/answerability.py) …
-    reasons: list[str] = field(default_factory=list)  # … and, when not answerable, why
+    reasons: list[str] = field(default_factory=list)  # … and, when not answerable or tentative, why
+    tentative: bool = False  # answered on weak evidence: the clauses may not answer the question (see notices)
 
     def to_dict(self) -> dict:
         return asdict(self)

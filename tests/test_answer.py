@@ -185,6 +185,52 @@ def test_llm_rewrites_the_follow_up_when_configured(settings):
     assert answer.standalone_question == "苏州市大专学历人才落户的条件是什么？"
 
 
+# --- answers on weak evidence ------------------------------------------------------------------------------------
+
+
+def _judged_at_even_odds(assistant: Assistant, caution: float) -> Assistant:
+    """The assistant with a model giving every question probability 0.5, answered, tentative below `caution`."""
+    from rag.answerability import Features, Model
+
+    assistant.answerability.cutoff = None
+    assistant.answerability._model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.4, "en": 0.4},
+                                           {"zh": caution, "en": caution})
+    return assistant
+
+
+def test_an_answer_on_weak_evidence_is_given_with_a_notice_saying_so(assistant):
+    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道的保护范围内能不能种树？")
+    assert not answer.refused and answer.answerable and answer.tentative and answer.citations
+    notice = next(n for n in answer.notices if "对应不够明确" in n)
+    assert notice in answer.reasons and notice not in answer.body  # shown as a warning, not as part of the answer
+
+
+def test_an_answer_above_the_caution_line_carries_no_such_notice(assistant):
+    answer = _judged_at_even_odds(assistant, 0.45).ask("燃气管道的保护范围内能不能种树？")
+    assert not answer.refused and not answer.tentative
+    assert not any("对应不够明确" in n for n in answer.notices)
+
+
+def test_a_hotline_reply_on_weak_evidence_warns_the_operator_not_the_caller(assistant):
+    message = "市民来电，家住姑苏区。问燃气管道的保护范围内能不能种树？"
+    answer = _judged_at_even_odds(assistant, 0.6).ask(message, mode="hotline")
+    assert answer.tentative and any("对应不够明确" in n for n in answer.notices)
+    assert answer.reply_script and "对应不够明确" not in answer.reply_script
+
+
+def test_an_llm_answer_on_weak_evidence_carries_the_notice_too(settings):
+    chat = FakeListChatModel(responses=["燃气管道设施的保护范围由本办法规定[1]。"])
+    assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=chat)
+    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道的保护范围内能不能种树？")
+    assert answer.answerer == "llm" and answer.tentative and any("对应不够明确" in n for n in answer.notices)
+
+
+def test_an_english_answer_on_weak_evidence_warns_in_english(assistant):
+    answer = _judged_at_even_odds(assistant, 0.6).ask("Can trees be planted within the gas pipeline protection zone?")
+    assert not answer.refused and answer.tentative and any(n.startswith("The clauses below match the question only weakly")
+                                    for n in answer.notices)
+
+
 # --- the LCEL runnable -----------------------------------------------------------------------------------------
 
 

@@ -349,8 +349,41 @@ def test_a_reviewed_absent_term_is_found_with_a_word_between_its_words(question,
     assert A.absent_policy_terms([], question) == named
 
 
+def test_model_file_caution_lines_lie_above_the_cutoffs_within_their_budget():
+    from eval.fit_answerability import CAUTION_SHARE
+
+    raw = json.loads(A.MODEL_FILE.read_text(encoding="utf-8"))
+    model = Model.load()
+    for language in ("zh", "en"):
+        assert model.cutoffs[language] <= model.cautions[language] < 1.0
+        flagged = raw["cross_validated_cautions"][language]
+        assert flagged["false_refusal_rate"] <= CAUTION_SHARE  # answerable questions refused or marked tentative
+        assert flagged["refusal_accuracy"] > raw["cross_validated"][language]["refusal_accuracy"]
+
+
+def _even_odds(cutoff: float, caution: float) -> Model:
+    """A model giving every question probability 0.5, answered at `cutoff`, tentative below `caution`."""
+    return Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": cutoff, "en": cutoff}, {"zh": caution, "en": caution})
+
+
+@pytest.mark.parametrize(("caution", "tentative"), [(0.6, True), (0.45, False)])
+def test_an_answer_below_the_caution_line_is_tentative_and_names_what_its_clauses_lack(caution, tentative):
+    index = FakeIndex(sample_clauses())
+    check = Answerability(index.clauses, lambda token: 1.0, model=_even_odds(0.4, caution))
+    decision = check.decide("燃气管道的保护范围内能不能种树？", ranking_of(index, list(index.clauses)[:3]))
+    assert decision.answerable and decision.probability == 0.5
+    assert decision.tentative is tentative
+
+
+def test_a_fixed_cutoff_from_the_settings_marks_no_answer_tentative():
+    index = FakeIndex(sample_clauses())
+    check = Answerability(index.clauses, lambda token: 1.0, model=_even_odds(0.4, 0.6), cutoff=0.4)
+    decision = check.decide("燃气管道的保护范围内能不能种树？", ranking_of(index, list(index.clauses)[:3]))
+    assert decision.answerable and not decision.tentative
+
+
 def test_each_language_is_judged_at_its_own_cutoff():
-    model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4})  # every probability is 0.5
+    model = Model(tuple([0.0] * len(Features.NAMES)), 0.0, {"zh": 0.6, "en": 0.4}, {"zh": 0.6, "en": 0.4})  # p = 0.5
     chinese = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=0.0, english_absent=0.0, unknown_things=0.0,
                        figure_unstated=0.0, absent_term=0.0, asked_unknown=0.0)
     english = Features(0.9, 0.5, 0.9, 0.9, 0.0, 0.0, latin=1.0, english_absent=0.0, unknown_things=0.0,

@@ -142,6 +142,20 @@ def test_unanswerable_item_is_scored_only_on_refusal():
     assert scores["hit@5"] is None and scores["mrr"] is None and scores["citation_precision"] is None
 
 
+def test_an_uncovered_question_answered_with_a_warning_is_warned_but_not_refused():
+    warned = score_item(UNANSWERABLE, ["某条款"], ["某条款"], "某条款", refused=False, tentative=True)
+    assert warned["refusal_accuracy"] == 0.0 and warned["refused_or_warned"] == 1.0
+    confident = score_item(UNANSWERABLE, ["某条款"], ["某条款"], "某条款", refused=False)
+    assert confident["refused_or_warned"] == 0.0 and confident["tentative_rate"] is None
+
+
+def test_the_warning_s_price_counts_answerable_questions_answered_as_tentative():
+    tentative = score_item(ANSWERABLE, ["补贴标准为50%"], ["补贴标准为50%"], "补贴50%", refused=False, tentative=True)
+    assert tentative["tentative_rate"] == 1.0 and tentative["refused_or_warned"] is None
+    refused = score_item(ANSWERABLE, ["补贴标准为50%"], [], "未在现有政策文件中找到", refused=True)
+    assert refused["tentative_rate"] is None  # a refusal is counted as a false refusal, not as a warning
+
+
 def test_summary_means_each_metric_over_the_items_it_applies_to():
     records = [
         {**score_item(ANSWERABLE, ["无关", "补贴标准为50%"], ["补贴标准为50%"], "补贴50%", False), "latency_ms": 10.0},
