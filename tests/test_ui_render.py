@@ -84,3 +84,14 @@ def test_badges_say_in_force_or_expired_in_the_questions_language():
     assert ">In force<" in render.badge("有效（有效期至2027年12月31日）", False, "en")
     assert ">Expired<" in render.badge("已过期（有效期至2020年12月31日）", True, "en")
     assert ">No end date stated<" in render.badge("未注明有效期", False, "en")
+
+
+def test_the_notice_of_a_tentative_answer_is_shown_as_a_warning_and_other_notices_as_information():
+    weak = "以下条款与所问内容的对应不够明确，可能并不直接回答该问题，请对照条款原文核实。"
+    typo = "已按“人才”理解“人材”。"
+    answer = Answer(question="问", text="答", citations=[], refused=False, retrieved=[], notices=[typo, weak],
+                    reasons=[weak], tentative=True)
+    shown = render.notices_md(answer).splitlines()
+    assert shown == [f"> ℹ️ {typo}", f"> ⚠️ {weak}"]
+    answer.tentative = False
+    assert render.notices_md(answer).splitlines()[1].startswith("> ℹ️")

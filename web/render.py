@@ -137,7 +137,11 @@ def sources_panel(sources: list[Citation]) -> str:
 
 
 def notices_md(answer: Answer) -> str:
-    lines = [f"> ⚠️ {verbatim(n)}" for n in answer.validity_notes] + [f"> ℹ️ {verbatim(n)}" for n in answer.notices]
+    """Validity warnings and notices under a chat answer; the notice of a tentative answer (its clauses may not
+    answer the question) is a warning too."""
+    warnings = set(answer.reasons) if answer.tentative else set()
+    lines = [f"> ⚠️ {verbatim(n)}" for n in answer.validity_notes]
+    lines += [f"> {'⚠️' if n in warnings else 'ℹ️'} {verbatim(n)}" for n in answer.notices]
     return "\n".join(lines)
 
 
