@@ -520,6 +520,18 @@ def test_chat_completion_appends_references_and_returns_citations(client):
     assert body["citations"][0]["id"].startswith("gas:") and body["object"] == "chat.completion"
 
 
+def test_a_tentative_answer_s_warning_reaches_an_openai_client_which_shows_no_notices():
+    from rag.types import Answer
+    from web.openai_api import _tail
+
+    weak = "以下条款与所问内容的对应不够明确，可能并不直接回答该问题，请对照条款原文核实。"
+    answer = Answer(question="问", text="答", citations=[], refused=False, retrieved=[], notices=[weak],
+                    reasons=[weak], tentative=True)
+    assert _tail(answer) == f"\n\n⚠️ {weak}"
+    answer.tentative = False
+    assert _tail(answer) == ""
+
+
 def test_chat_completion_uses_earlier_turns_as_history(server):
     client = server.client
     messages = [

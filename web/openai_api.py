@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rag.types import Answer, TextDelta
 from web.answering import AnsweringService
 from web.inputs import MAX_MESSAGE_CHARS, MAX_MESSAGES, Text, check_total, total_chars
-from web.render import references_block
+from web.render import references_block, tentative_notices
 
 MODELS = {"policyqa": "chat", "policyqa-hotline": "hotline"}
 
@@ -67,9 +67,11 @@ class ChatCompletionRequest(BaseModel):
 
 
 def _tail(answer: Answer) -> str:
-    """What follows the answer text: the 答复口径 (hotline mode) and the 参考条款 block."""
+    """What follows the answer text: the warning of a tentative answer (a client shows no notices), the 答复口径
+    (hotline mode) and the 参考条款 block."""
+    warning = "".join(f"\n\n⚠️ {n}" for n in tentative_notices(answer))
     script = f"\n\n答复口径：\n{answer.reply_script}" if answer.mode == "hotline" and answer.reply_script else ""
-    return script + references_block(answer)
+    return warning + script + references_block(answer)
 
 
 def _citations(answer: Answer) -> list[dict]:

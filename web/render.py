@@ -136,10 +136,14 @@ def sources_panel(sources: list[Citation]) -> str:
     )
 
 
+def tentative_notices(answer: Answer) -> list[str]:
+    """The notice of a tentative answer: its clauses may not answer the question."""
+    return [n for n in answer.notices if n in answer.reasons] if answer.tentative else []
+
+
 def notices_md(answer: Answer) -> str:
-    """Validity warnings and notices under a chat answer; the notice of a tentative answer (its clauses may not
-    answer the question) is a warning too."""
-    warnings = set(answer.reasons) if answer.tentative else set()
+    """Validity warnings and notices under a chat answer; the notice of a tentative answer is a warning too."""
+    warnings = set(tentative_notices(answer))
     lines = [f"> ⚠️ {verbatim(n)}" for n in answer.validity_notes]
     lines += [f"> {'⚠️' if n in warnings else 'ℹ️'} {verbatim(n)}" for n in answer.notices]
     return "\n".join(lines)
