@@ -506,8 +506,11 @@ class Answerability:
         """Each term no document uses, in the written form of its spoken one: a noun's suffix dropped (车子 → 车,
         事儿 → 事; 电子 or 院子, words the documents use, stay whole) and a verb's 掉 as 除 (拆掉 → 拆除, 扣掉 → 扣除)."""
         written = [self._written(term) if term not in self.corpus else term for term in terms]
-        # A verb with its complement (交到, 拿到, 办完) names no thing: unknown to the documents, it is no topic.
-        return [t for t in written if not (len(t) == 2 and t[1] in _COMPLEMENTS and t not in self.corpus)]
+        # A verb with its complement (交到, 拿到, 办完) names no thing: unknown to the documents, it is no topic. Nor
+        # does a negated word the documents do not use (不算, 没什么, 不能自己): it is how the caller asks, while
+        # the documents' own 不动产 and 不正当 stay terms.
+        return [t for t in written if t in self.corpus
+                or not (len(t) == 2 and t[1] in _COMPLEMENTS or t[0] in _NEGATIONS)]
 
     def _written(self, term: str) -> str:
         if len(term) == 2 and term[1] in "子儿" and term[0] in self.corpus:
@@ -572,6 +575,7 @@ _A_NOT_A = re.compile(r"^(.)[不没]\1.?$")
 
 _LOCATIVE = re.compile(r"^(.+?)[里上内]$")
 _COMPLEMENTS = "到了着过完"
+_NEGATIONS = "不没"
 
 
 # A demonstrative with a measure word (这两块, 那几项, 这三点) points back at what the question named before: it

@@ -786,6 +786,15 @@ def test_a_verb_with_its_complement_no_document_uses_is_no_topic():
     assert "交到" not in decision.terms and not decision.unknown_terms
 
 
+def test_a_negated_word_no_document_uses_is_how_the_caller_asks_not_a_topic():
+    doc = doc_meta("关于进一步优化营商环境的实施意见")
+    index = FakeIndex([clause(doc, "一、", "推进不动产登记、交易和缴税一窗受理，坚决查处不正当竞争行为。")])
+    check = Answerability(index.clauses, lambda token: 1.0)
+    assert check._plain(["不算", "不能自己", "没什么", "不动产", "不正当"]) == ["不动产", "不正当"]
+    decision = check.decide("不动产登记能不能自己在网上办？", ranking_of(index, list(index.clauses)))
+    assert "不动产" in decision.terms and not any(t.startswith("不") and t != "不动产" for t in decision.terms)
+
+
 def test_words_of_intent_are_no_topic_terms():
     terms = salient_terms("我们准备包车接工人回来，打算申请交通补贴，起码要多少人？")
     assert not {"准备", "打算", "起码"} & set(terms) and {"包车", "工人"} <= set(terms)
