@@ -284,6 +284,14 @@ def test_english_place_names_match_whole_words_and_abbreviations_only_in_capital
     assert names("Suzhou") == ["苏州市"]  # 宿州 is "Suzhou, Anhui", not "Suzhou"
 
 
+def test_a_district_of_a_big_city_near_suzhou_or_a_foreign_city_is_a_place_outside_suzhou():
+    for text, name in (("萧山的企业有什么补贴？", "萧山区"), ("江宁区开公司要几天？", "江宁区"),
+                       ("徐汇那边的政策", "徐汇区"), ("Our parent company is in Tokyo.", "东京")):
+        found = places_named(text)
+        assert [p.name for p in found] == [name] and not in_suzhou(found[0])
+    assert names("西湖边的茶叶和钟楼") == []  # short forms that are common words name no district
+
+
 def test_common_words_are_not_read_as_places():
     assert names("产业园区和高新区的企业") == []
     assert names("城南的一家工厂") == []
