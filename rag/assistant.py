@@ -39,7 +39,7 @@ from rag.extractive import (
 )
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
-from rag.hotline import find_questions
+from rag.hotline import find_questions, tentative_script
 from rag.lookup import amendment_links, article_number, penalty_links
 from rag.llm import NOTICE_UNCITED, LLMAnswerer, LLMUnavailable, context_block
 from rag.modes import MODES, Mode, Turn
@@ -134,11 +134,11 @@ class Assistant:
             yield from _as_events(self._refusal(turn, ranking, decision))
             return
         answer = self._extractive(turn, ranking, decision.unstated_slots)
+        if uncovered:
+            _mention_uncovered(answer, uncovered)
         weak = frame_for(turn.mode.asked(turn)).tentative(decision) if decision.tentative else None
         if weak:
             _mark_tentative(answer, weak)
-        if uncovered:
-            _mention_uncovered(answer, uncovered)
         if self.llm is None:
             yield from _as_events(answer)
             return
@@ -373,9 +373,9 @@ class Assistant:
         if support.dropped and not refused:
             answer.notices.append(NOTICE_DROPPED.format(n=len(support.dropped)))
         answer.answerer = "llm"
+        turn.mode.finish_llm(answer, checked.text)
         if weak and not refused:
             _mark_tentative(answer, weak)
-        turn.mode.finish_llm(answer, checked.text)
         yield FinalAnswer(answer)
 
     def _refusal(self, turn: Turn, ranking: Ranking, decision: Decision) -> Answer:
@@ -453,6 +453,8 @@ def _mark_tentative(answer: Answer, notice: str) -> None:
     answer.tentative = True
     answer.notices.append(notice)
     answer.reasons.append(notice)
+    if answer.reply_script:
+        answer.reply_script = tentative_script(answer.reply_script)
 
 
 def _as_events(answer: Answer) -> Iterator[StreamEvent]:

@@ -118,6 +118,20 @@ def reply_script(questions: list[str], extracts: list[Extract], citations: dict[
     return "您好！" + "\n".join(paragraphs) + "感谢您的来电！"
 
 
+_GREETING, _THANKS = "您好！", "感谢您的来电！"
+_HEDGE = "您反映的问题，现有政策文件中没有找到直接对应的规定，以下相关规定仅供参考。"
+_REFERRED = "我们会将您的诉求转交相关主管部门进一步核实答复，"
+
+
+def tentative_script(script: str) -> str:
+    """The reply script of an answer on weak evidence (`Decision.tentative`): the caller is told that the rules
+    read out are related, not a rule found for the question, and that the request goes on to the competent
+    department — not a clause that may be about something else, read out as the answer."""
+    if not script.startswith(_GREETING) or not script.endswith(_THANKS):
+        return script
+    return _GREETING + _HEDGE + script[len(_GREETING):-len(_THANKS)] + _REFERRED + _THANKS
+
+
 def _by_question(questions: list[str], extracts: list[Extract]) -> list[tuple[str, list[Extract]]]:
     """Each extract goes to the question whose words its clause shares most (ties: the earlier question);
     questions keep the caller's order. A question without a topic of its own ("找哪个部门？") gets no paragraph:

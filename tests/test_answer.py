@@ -215,7 +215,13 @@ def test_a_hotline_reply_on_weak_evidence_warns_the_operator_not_the_caller(assi
     message = "市民来电，家住姑苏区。问燃气管道的保护范围内能不能种树？"
     answer = _judged_at_even_odds(assistant, 0.6).ask(message, mode="hotline")
     assert answer.tentative and any("对应不够明确" in n for n in answer.notices)
-    assert answer.reply_script and "对应不够明确" not in answer.reply_script
+    script = answer.reply_script
+    assert "对应不够明确" not in script  # the operator's warning is not read out …
+    # … but the caller is told the rules read out are related ones, and that the request goes on
+    assert script.startswith("您好！您反映的问题，现有政策文件中没有找到直接对应的规定，以下相关规定仅供参考。关于")
+    assert script.endswith("我们会将您的诉求转交相关主管部门进一步核实答复，感谢您的来电！")
+    confident = _judged_at_even_odds(assistant, 0.45).ask(message, mode="hotline").reply_script
+    assert "仅供参考" not in confident and "转交" not in confident
 
 
 def test_an_llm_answer_on_weak_evidence_carries_the_notice_too(settings):

@@ -157,3 +157,11 @@ def test_topic_words_the_caller_writes_side_by_side_are_read_out_as_the_policys_
                   "中介服务机构提交入驻申请后，中介超市运营机构应当在2个工作日内进行核对。")
     topic = _topic("公司递交了中介超市入驻申请，多久能核对完？", [rule])
     assert "中介超市" in topic and "中介、超市" not in topic
+
+
+def test_a_reply_script_not_in_the_extractive_shape_is_left_as_it_is_when_tentative():
+    from rag.hotline import tentative_script
+
+    assert tentative_script("根据相关规定，请向主管部门咨询。") == "根据相关规定，请向主管部门咨询。"  # e.g. an LLM's
+    hedged = tentative_script("您好！关于您咨询的燃气问题：根据…。感谢您的来电！")
+    assert hedged.count("您好！") == 1 and hedged.count("感谢您的来电！") == 1 and "仅供参考" in hedged
