@@ -129,7 +129,9 @@ class Assistant:
             covered = [r for (_, r, _), ok in zip(verdicts, carried) if ok]
             uncovered = [q for (q, _, _), ok in zip(verdicts, carried) if not ok]
             if covered and uncovered:
-                ranking, decision = _interleave(covered, k), Decision(True, 1.0)
+                # Answered only on the weak evidence of its parts, the message is answered as tentative.
+                weak = decision.tentative or all(v.tentative for (_, _, v), ok in zip(verdicts, carried) if ok)
+                ranking, decision = _interleave(covered, k), Decision(True, 1.0, tentative=weak)
         if not decision.answerable:
             yield from _as_events(self._refusal(turn, ranking, decision))
             return
@@ -487,11 +489,12 @@ def _answers_on_its_own(decision: Decision) -> bool:
 
 
 def _stands_on_its_own(decision: Decision) -> bool:
-    """A question that can carry a partial answer of a message refused as a whole: answered on its own, and with
+    """A question that can carry a partial answer of a message refused as a whole: answered on its own with
+    confidence (not tentative: the whole message's evidence already says the documents do not cover it), and with
     at least two of its words found in its clauses. A lone 截止 or 社保 continues the caller's story (what deadline,
     whose social insurance); found anywhere, it does not show that the documents cover what was asked."""
     found = len(decision.terms) - len(decision.missing_terms)
-    return _answers_on_its_own(decision) and found >= 2
+    return _answers_on_its_own(decision) and not decision.tentative and found >= 2
 
 
 def _carrying(verdicts: list[tuple[str, Ranking, Decision]], carries: Callable[[Decision], bool]) -> list[bool]:

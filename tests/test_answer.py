@@ -224,6 +224,22 @@ def test_a_hotline_reply_on_weak_evidence_warns_the_operator_not_the_caller(assi
     assert "仅供参考" not in confident and "转交" not in confident
 
 
+def test_a_question_answered_only_tentatively_does_not_carry_a_message_refused_as_a_whole():
+    from rag.answerability import Decision
+    from rag.assistant import _stands_on_its_own
+
+    found = dict(terms=["燃气", "管道"], missing_terms=[], features={"clause_coverage": 0.8})
+    assert _stands_on_its_own(Decision(True, 0.9, **found))
+    assert not _stands_on_its_own(Decision(True, 0.5, tentative=True, **found))
+
+
+def test_a_message_answered_in_part_on_weak_evidence_is_tentative(assistant):
+    message = "市民来电，家住姑苏区。问燃气管道的保护范围内能不能种树？另外火星移民补贴怎么申请？"
+    answer = _judged_at_even_odds(assistant, 0.6).ask(message, mode="hotline")
+    assert not answer.refused and "火星" in answer.body  # the uncovered part is named …
+    assert answer.tentative  # … and what is answered is answered on weak evidence
+
+
 def test_an_llm_answer_on_weak_evidence_carries_the_notice_too(settings):
     chat = FakeListChatModel(responses=["燃气管道设施的保护范围由本办法规定[1]。"])
     assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=chat)
