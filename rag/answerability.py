@@ -794,11 +794,14 @@ def _mentions(place, text: str) -> int:
     """How often the text names the place as a jurisdiction: not as where someone comes from or goes, nor, for a
     foreign country, as a thing's origin or market."""
     lowered = text.lower()
+    starts = _word_starts(lowered)
     forms = sorted(set(place.surface_forms), key=len, reverse=True)
     count = 0
     for form in forms:  # longest first, each occurrence blanked so a shorter form does not count it again
         target = form.lower() if form.isascii() else form
         for match in re.finditer(re.escape(target), lowered):
+            if not form.isascii() and match.start() not in starts:
+                continue  # inside another word: 算法国家 names no 法国
             travelled = (_TRAVELLED_BEFORE.search(lowered, 0, match.start())
                          or _TRAVELLED_AFTER.match(lowered, match.end()))
             origin = place.level == "country" and (_COUNTRY_AS_ORIGIN_BEFORE.search(lowered, 0, match.start())
@@ -806,6 +809,15 @@ def _mentions(place, text: str) -> int:
             count += not (travelled or origin)
         lowered = lowered.replace(target, " " * len(target))
     return count
+
+
+def _word_starts(text: str) -> frozenset[int]:
+    """The positions where jieba starts a word in `text`."""
+    starts, at = set(), 0
+    for word, _ in _pos_cut(text):
+        starts.add(at)
+        at += len(word)
+    return frozenset(starts)
 
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,

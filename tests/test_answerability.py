@@ -94,6 +94,13 @@ def test_another_city_named_alone_is_foreign():
     assert foreign_places("What subsidies does Hangzhou give?")[0] == ["杭州市"]
 
 
+def test_a_place_name_inside_another_word_names_no_place():
+    # 算法国家备案 is 算法 + 国家备案: 法国 is no country asked about; 去法国 and 法国的 are.
+    assert foreign_places("生成式算法国家备案市里打算做到多少个？") == ([], True)
+    assert foreign_share("生成式算法国家备案市里打算做到多少个？") == 0.0
+    assert foreign_places("法国的养老金怎么领？")[0] == ["法国"]
+
+
 def test_a_suzhou_question_naming_another_place_on_the_way_is_not_foreign_only():
     names, only = foreign_places("我从杭州搬到苏州工作，落户苏州要什么条件？")
     assert names == [] and not only  # where the caller came from is no jurisdiction asked about
