@@ -779,15 +779,20 @@ _TRAVELLED_BEFORE = re.compile(r"(?:(?:去|到|回|从|来自|离开|户口在|�
                                r"|(?:对接|联合)(?:(?:(?![、和及与])[\u4e00-\u9fff]){1,8}[、和及与])*)\s*$")  # partners, listed
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
                               r"\s+(?:months|years)\b")
-# A foreign country named as a thing's origin, market or site (日本的设计奖项, 美国客户, 出口到日本, 在德国建了仓库, a
-# warehouse in Germany) is no jurisdiction asked about; named otherwise (德国的养老金, Japan's minimum wage) it is.
-_COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
+# A foreign country (or Hong Kong, Macao) named as a thing's origin, market or site (日本的设计奖项, 美国客户, 出口到日本,
+# 在德国建了仓库, a warehouse in Germany), as where a company lists (赴港上市, a Hong Kong IPO) or as a person's home
+# (香港居民) is no jurisdiction asked about; named otherwise (德国的养老金, Japan's minimum wage) it is.
+_COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|赴|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
+                                       r"\blist(?:s|ed|ing)?\s+in|"
                                        r"\bship(?:s|ped|ping)?\s+to|\b(?:warehouses?|offices?|subsidiar(?:y|ies)|"
                                        r"branch(?:es)?|plants?|factor(?:y|ies)|sites?)\s+in)\s*$")
 _COUNTRY_AS_ORIGIN_AFTER = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:奖|认证)|(?:[、和及与](?:(?![、和及与]|的)[\u4e00-\u9fff]){1,5})*"
                                       r"(?:的(?:客户|总部|工程师|专家|供应商|订单)|客户|市场|品牌|企业|公司|总部|工程师|专家|供应商|订单|建了|设立|"
-                                      r"\s+(?:[a-z-]+\s+){0,2}?(?:award|prize|customers?|market|brand|compan(?:y|ies)|"
-                                      r"firms?|engineers?|headquarters|partners?|suppliers?|clients?)\b)")
+                                      r"上市|居民|\s+(?:[a-z-]+\s+){0,2}?(?:award|prize|customers?|market|brand|compan(?:y|ies)|"
+                                      r"firms?|engineers?|headquarters|partners?|suppliers?|clients?|ipo|listing|residents?)\b)")
+
+
+_MARKETS = ("country", "sar")  # where a thing comes from, sells or lists (香港上市) as well as a jurisdiction
 
 
 def _mentions(place, text: str) -> int:
@@ -804,7 +809,7 @@ def _mentions(place, text: str) -> int:
                 continue  # inside another word: 算法国家 names no 法国
             travelled = (_TRAVELLED_BEFORE.search(lowered, 0, match.start())
                          or _TRAVELLED_AFTER.match(lowered, match.end()))
-            origin = place.level == "country" and (_COUNTRY_AS_ORIGIN_BEFORE.search(lowered, 0, match.start())
+            origin = place.level in _MARKETS and (_COUNTRY_AS_ORIGIN_BEFORE.search(lowered, 0, match.start())
                                                    or _COUNTRY_AS_ORIGIN_AFTER.match(lowered, match.end()))
             count += not (travelled or origin)
         lowered = lowered.replace(target, " " * len(target))

@@ -94,6 +94,16 @@ def test_another_city_named_alone_is_foreign():
     assert foreign_places("What subsidies does Hangzhou give?")[0] == ["杭州市"]
 
 
+@pytest.mark.parametrize(("question", "foreign"), [
+    ("我们想赴港上市，苏州有什么支持？", []),
+    ("We are weighing a Hong Kong IPO. Does Suzhou help companies list in Hong Kong?", []),
+    ("香港居民在苏州创业有补贴吗？", []),
+    ("香港的最低工资是多少？", ["香港特别行政区"]),
+])
+def test_hong_kong_as_a_listing_venue_or_a_person_s_home_is_no_jurisdiction_asked_about(question, foreign):
+    assert foreign_places(question)[0] == foreign
+
+
 def test_a_place_name_inside_another_word_names_no_place():
     # 算法国家备案 is 算法 + 国家备案: 法国 is no country asked about; 去法国 and 法国的 are.
     assert foreign_places("生成式算法国家备案市里打算做到多少个？") == ([], True)
