@@ -806,7 +806,7 @@ def _mentions(place, text: str) -> int:
         target = form.lower() if form.isascii() else form
         for match in re.finditer(re.escape(target), lowered):
             if not form.isascii() and match.start() not in starts:
-                continue  # inside another word: 算法国家 names no 法国
+                continue  # inside another word: 算法国家标准 names no 法国
             travelled = (_TRAVELLED_BEFORE.search(lowered, 0, match.start())
                          or _TRAVELLED_AFTER.match(lowered, match.end()))
             origin = place.level in _MARKETS and (_COUNTRY_AS_ORIGIN_BEFORE.search(lowered, 0, match.start())

@@ -199,20 +199,20 @@ def _judged_at_even_odds(assistant: Assistant, caution: float) -> Assistant:
 
 
 def test_an_answer_on_weak_evidence_is_given_with_a_notice_saying_so(assistant):
-    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道的保护范围内能不能种树？")
+    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道保护范围内能不能堆放物品？")
     assert not answer.refused and answer.answerable and answer.tentative and answer.citations
     notice = next(n for n in answer.notices if "对应不够明确" in n)
     assert notice in answer.reasons and notice not in answer.body  # shown as a warning, not as part of the answer
 
 
 def test_an_answer_above_the_caution_line_carries_no_such_notice(assistant):
-    answer = _judged_at_even_odds(assistant, 0.45).ask("燃气管道的保护范围内能不能种树？")
+    answer = _judged_at_even_odds(assistant, 0.45).ask("燃气管道保护范围内能不能堆放物品？")
     assert not answer.refused and not answer.tentative
     assert not any("对应不够明确" in n for n in answer.notices)
 
 
 def test_a_hotline_reply_on_weak_evidence_warns_the_operator_not_the_caller(assistant):
-    message = "市民来电，家住姑苏区。问燃气管道的保护范围内能不能种树？"
+    message = "市民来电，家住姑苏区。问燃气管道保护范围内能不能堆放物品？"
     answer = _judged_at_even_odds(assistant, 0.6).ask(message, mode="hotline")
     assert answer.tentative and any("对应不够明确" in n for n in answer.notices)
     script = answer.reply_script
@@ -234,7 +234,7 @@ def test_a_question_answered_only_tentatively_does_not_carry_a_message_refused_a
 
 
 def test_a_message_answered_in_part_on_weak_evidence_is_tentative(assistant):
-    message = "市民来电，家住姑苏区。问燃气管道的保护范围内能不能种树？另外火星移民补贴怎么申请？"
+    message = "市民来电，家住姑苏区。问燃气管道保护范围内能不能堆放物品？另外火星移民补贴怎么申请？"
     answer = _judged_at_even_odds(assistant, 0.6).ask(message, mode="hotline")
     assert not answer.refused and "火星" in answer.body  # the uncovered part is named …
     assert answer.tentative  # … and what is answered is answered on weak evidence
@@ -243,7 +243,7 @@ def test_a_message_answered_in_part_on_weak_evidence_is_tentative(assistant):
 def test_an_llm_answer_on_weak_evidence_carries_the_notice_too(settings):
     chat = FakeListChatModel(responses=["燃气管道设施的保护范围由本办法规定[1]。"])
     assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=chat)
-    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道的保护范围内能不能种树？")
+    answer = _judged_at_even_odds(assistant, 0.6).ask("燃气管道保护范围内能不能堆放物品？")
     assert answer.answerer == "llm" and answer.tentative and any("对应不够明确" in n for n in answer.notices)
 
 

@@ -95,8 +95,8 @@ def test_another_city_named_alone_is_foreign():
 
 
 @pytest.mark.parametrize(("question", "foreign"), [
-    ("我们想赴港上市，苏州有什么支持？", []),
-    ("We are weighing a Hong Kong IPO. Does Suzhou help companies list in Hong Kong?", []),
+    ("公司准备赴港上市，市里怎么奖励？", []),
+    ("Our board wants a Hong Kong IPO next year; does Suzhou reward firms listing in Hong Kong?", []),
     ("香港居民在苏州创业有补贴吗？", []),
     ("香港的最低工资是多少？", ["香港特别行政区"]),
 ])
@@ -105,9 +105,9 @@ def test_hong_kong_as_a_listing_venue_or_a_person_s_home_is_no_jurisdiction_aske
 
 
 def test_a_place_name_inside_another_word_names_no_place():
-    # 算法国家备案 is 算法 + 国家备案: 法国 is no country asked about; 去法国 and 法国的 are.
-    assert foreign_places("生成式算法国家备案市里打算做到多少个？") == ([], True)
-    assert foreign_share("生成式算法国家备案市里打算做到多少个？") == 0.0
+    # 推荐算法国家标准 is 推荐 + 算法 + 国家标准: 法国 is no country asked about; 法国的养老金 is.
+    assert foreign_places("推荐算法国家标准什么时候出？") == ([], True)
+    assert foreign_share("推荐算法国家标准什么时候出？") == 0.0
     assert foreign_places("法国的养老金怎么领？")[0] == ["法国"]
 
 
