@@ -67,8 +67,9 @@ def failure_reasons(item: dict) -> list[str]:
         reasons.append("evidence not in the top 5")
     if item.get("false_refusal_rate") == 1.0:
         reasons.append("refused an answerable question")
-    if item.get("refusal_accuracy") == 0.0:
-        reasons.append("answered a question the documents do not cover")
+    if item.get("refusal_accuracy") == 0.0:  # a confident wrong answer is the worse failure of the two
+        how = "with a warning" if item.get("tentative") else "confidently"
+        reasons.append(f"answered {how} a question the documents do not cover")
     return reasons
 
 

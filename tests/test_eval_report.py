@@ -150,3 +150,13 @@ def test_failed_item_shows_its_top_five_retrieved_citations(written):
     assert "g2" in failed and "evidence not in the top 5" in failed
     assert "《文件》条5" in failed and "《文件》条6" not in failed
     assert "g1 (" not in failed
+
+
+def test_an_uncovered_question_answered_with_a_warning_is_told_apart_from_a_confident_wrong_answer():
+    from eval.report import failure_reasons
+
+    wrong = {"refusal_accuracy": 0.0, "tentative": False}
+    assert failure_reasons(wrong) == ["answered confidently a question the documents do not cover"]
+    warned = failure_reasons({**wrong, "tentative": True})
+    assert warned == ["answered with a warning a question the documents do not cover"]
+    assert failure_reasons({"refusal_accuracy": 1.0, "tentative": False}) == []
