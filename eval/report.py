@@ -34,8 +34,8 @@ BREAKDOWN_METRICS = (
 )
 # The plain LangChain baseline never cites and never refuses by construction: its zeros there say nothing.
 _NOT_MEANINGFUL = {
-    "langchain": {"citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate", "refused_or_warned",
-                  "tentative_rate"},
+    "langchain": {"citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate",
+                  "refused_or_warned", "tentative_rate"},
 }
 TREND_METRICS = ("hit@5", "mrr", "ndcg@10", "refusal_accuracy", "false_refusal_rate", "key_fact_coverage")
 SNIPPET = 90
