@@ -148,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     # One cross-validation's cutoff hangs on how its folds fell (one answerable question more or less in a fold
     # moves it): each language's cutoff is chosen over SPLITS shuffles, and the figures are their mean at it.
     splits = [np.where(ruled, 0.0, out_of_fold(x, y, seed=SEED + n)) for n in range(SPLITS)]
-    cutoffs = {language: stable_cutoff([oof[languages == language] for oof in splits], y[languages == language],
-                                       args.max_false_refusal) for language in LANGUAGES}
-    cautions = {language: max(cutoffs[language], stable_cutoff([oof[languages == language] for oof in splits],
-                                                                y[languages == language], CAUTION_SHARE))
-                for language in LANGUAGES}
+    def per_language(budget: float) -> dict[str, float]:
+        return {language: stable_cutoff([oof[languages == language] for oof in splits], y[languages == language],
+                                        budget) for language in LANGUAGES}
+
+    cutoffs = per_language(args.max_false_refusal)
+    cautions = {language: max(cutoffs[language], caution) for language, caution in per_language(CAUTION_SHARE).items()}
     weights, bias = fit_logistic(x, y)
     model = {
         "features": list(Features.NAMES),

@@ -780,7 +780,7 @@ _TRAVELLED_BEFORE = re.compile(r"(?:(?:去|到|回|从|来自|离开|户口在|�
 _TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
                               r"\s+(?:months|years)\b")
 # A foreign country (or Hong Kong, Macao) named as a thing's origin, market or site (日本的设计奖项, 美国客户, 出口到日本,
-# 在德国建了仓库, a warehouse in Germany), as where a company lists (赴港上市, a Hong Kong IPO) or as a person's home
+# 在德国设立的工厂, a warehouse in Germany), as where a company lists (赴港上市, a Hong Kong IPO) or as a person's home
 # (香港居民) is no jurisdiction asked about; named otherwise (德国的养老金, Japan's minimum wage) it is.
 _COUNTRY_AS_ORIGIN_BEFORE = re.compile(r"(?:出口|出口到|销往|卖到|发往|进口自|赴|\bexport(?:s|ed|ing)?\s+to|\bsell(?:s|ing)?\s+to|"
                                        r"\blist(?:s|ed|ing)?\s+in|"
