@@ -189,7 +189,10 @@ SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
     # slot: (words that ask for it, what states it in a clause)
     "deadline": (("多久", "多长时间", "多少时间", "期限", "几天", "多少天", "几个月", "多少个工作日", "几个工作日", "时限", "时间限制", "截止",
                   "什么时候", "何时", "多少年", "多少个月", "多少小时", "多少周", "多少岁", "几年", "几岁", "how long",
-                  "how many days", "how many years", "how many months", "how many hours", "deadline", "when"),
+                  "how many days", "how many years", "how many months", "how many hours", "deadline", "when",
+                  # an age limit, stated as a span too (45周岁以下); 多大 alone may ask a sum or an area (规模多大)
+                  "多大年纪", "多大年龄", "年龄多大", "年纪多大", "多大以内", "多大以下", "多大以上", "多大的孩子",
+                  "how old", "what age", "age limit"),
                  _DURATION),
     "amount": (("多少钱", "多少万", "多少补贴", "多少奖励", "多少资助", "多少补助", "多少资金", "多少费", "多少押金",
                 "多少罚款", "金额", *(f"{verb}多少" for verb in _MONEY_VERBS),

@@ -900,6 +900,15 @@ def test_ji_before_a_unit_of_time_or_age_asks_even_in_a_clause_that_goes_on(ques
     assert asked_slots(question) == slots
 
 
+@pytest.mark.parametrize(("question", "slots"), [
+    ("孩子多大以内才允许带？", ["deadline"]), ("多大年纪可以申请？", ["deadline"]),
+    ("What is the age limit for master's graduates?", ["deadline"]), ("How old must the applicant be?", ["deadline"]),
+    ("这个基金规模多大？", []), ("能盖多大面积？", []),
+])
+def test_an_age_asked_with_duo_da_is_a_span_slot_but_a_size_is_not(question, slots):
+    assert asked_slots(question) == slots
+
+
 @pytest.mark.parametrize(("question", "level"), [
     ("在国家层面有没有相关补贴政策？", ["国家层面"]), ("在省级层面有什么支持？", ["江苏省"]),
     ("工伤赔偿是不是按国家统一标准？", []), ("我们是国家高新技术企业，补贴多少？", []),
