@@ -963,3 +963,9 @@ def test_a_fact_about_a_document_the_library_only_mentions_must_be_stated_in_a_s
     decision = check.decide("请问该规定罚款金额多少钱？", ranking, nouns_are_topics=False, message=message)
     assert "amount" in decision.unstated_slots and not decision.answerable
     assert "date" not in check.decide("《甲乙条例》哪天开始施行？", ranking).unstated_slots
+
+
+def test_a_month_or_weekday_named_in_an_english_question_is_no_topic_the_documents_lack():
+    assert not A.is_absent("december") and not A.is_absent("friday")
+    assert "december" not in A.english_terms("does the subsidy still apply after december 2026?")
+    assert A.is_absent("kindergarten")  # a topic word the corpus lacks still is one
