@@ -51,6 +51,13 @@ def test_family_words_name_no_topic_in_english_as_in_chinese():
     assert "father" not in salient_terms("My father runs a small shop. Is there a rent subsidy for it?")
 
 
+def test_the_people_of_a_callers_story_name_no_topic():
+    """老伴, 表弟, 学长 are who the caller speaks of, like 老公 or 邻居; the documents need not name them."""
+    terms = salient_terms("我老伴和表弟听学长说有长期护理保险，怎么申请？")
+    assert not {"老伴", "表弟", "学长"} & set(terms)
+    assert "护理" in "".join(terms)
+
+
 def test_asking_words_with_a_locative_or_a_complement_are_not_topic_terms():
     """镇上 is 镇 (a word of the caller's setting), 还有 is a connective, and 顺延到 is 顺延 with a complement:
     none is a second topic term the documents would have to use."""
