@@ -84,6 +84,12 @@ def test_several_slots_are_recognised_in_one_question():
     assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
+def test_asking_what_follows_a_breach_asks_for_the_penalty():
+    """会怎么样 after a wrong done is asked of its consequence: the sentence that sets it answers (取消资格, 注销)."""
+    assert "penalty" in answer_slots("材料造假被查出来会怎么样？")
+    assert "penalty" in answer_slots("What happens if a company breaks its commitment?")
+
+
 def test_how_a_breach_is_handled_asks_for_the_penalty_but_how_a_matter_is_handled_does_not():
     assert "penalty" in answer_slots("单位违反了这个规定会怎么处理？")
     assert "penalty" in answer_slots("要是违规经营，如何处置？")
