@@ -84,6 +84,11 @@ def test_several_slots_are_recognised_in_one_question():
     assert "penalty" in answer_slots("What is the fine for a taxi driver who refuses passengers?")
 
 
+def test_a_plans_target_is_asked_as_a_figure():
+    assert "figure" in answer_slots("这份行动计划对孵化器有什么目标？")
+    assert "figure" in answer_slots("What targets does the plan set for data centres?")
+
+
 def test_asking_what_follows_a_breach_asks_for_the_penalty():
     """会怎么样 after a wrong done is asked of its consequence: the sentence that sets it answers (取消资格, 注销)."""
     assert "penalty" in answer_slots("材料造假被查出来会怎么样？")
