@@ -68,7 +68,7 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
 ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_SLOTS}
 # More ways of asking for an answerability slot than that model was fitted on (who issues, who explains).
 MORE_ASKS: dict[str, tuple[str, ...]] = {
-    "department": ("哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
+    "department": ("谁牵头", "哪个部门牵头", "牵头部门", "牵头单位", "哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
                    "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
     # 规模多大 asks a sum (多大 alone is no longer a length, see "measure"); a plan's target is a figure to reach
     "figure": ("规模多大", "多大规模", "规模有多大", "什么目标", "目标是什么", "有没有目标", "数量目标", "target"),
@@ -115,8 +115,8 @@ _DOCUMENT_STARTS = re.compile(r"(?:政策|办法|规定|措施|意见|方案|计
 # 有补贴吗？ / 有没有奖励？ asks, if there is one, how much: the 结论 states the sum the clause grants.
 _ASKS_BENEFIT = re.compile(r"有(?:没有)?[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补|支持|扶持)(?:吗|么|没有|呢)|"
                            r"有没有[^，。？?；]{0,8}(?:补贴|补助|奖励|资助|奖补|支持|扶持)")
-# 违规了怎么处理？ asks for the penalty as much as 怎么罚 does.
-_BREACH_HANDLED = re.compile(r"违(?:规|反|法|章)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
+# 违规了怎么处理？ (and 查出来怎么处理？) asks for the penalty as much as 怎么罚 does.
+_BREACH_HANDLED = re.compile(r"(?:违(?:规|反|法|章)|查出|查到|查实)[^。？?！!]{0,12}(?:怎么|如何|咋)(?:处理|处置|办)")
 
 
 def answer_slots(question: str) -> list[str]:

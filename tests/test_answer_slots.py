@@ -99,6 +99,11 @@ def test_how_a_breach_is_handled_asks_for_the_penalty_but_how_a_matter_is_handle
     assert "penalty" in answer_slots("单位违反了这个规定会怎么处理？")
     assert "penalty" in answer_slots("要是违规经营，如何处置？")
     assert "penalty" not in answer_slots("这种纠纷怎么处理？")
+    assert "penalty" in answer_slots("无证经营被查出来会怎么处理？")
+
+
+def test_who_leads_asks_for_the_department():
+    assert "department" in answer_slots("展会补贴这块谁牵头？")
 
 
 @pytest.mark.parametrize("question", ["本办法执行至何时？", "这些措施截止到哪一天？", "办法有效期到哪天？"])
