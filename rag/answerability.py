@@ -511,7 +511,7 @@ class Answerability:
         """Each term no document uses, in the written form of its spoken one: a noun's suffix dropped (车子 → 车,
         事儿 → 事; 电子 or 院子, words the documents use, stay whole) and a verb's 掉 as 除 (拆掉 → 拆除, 扣掉 → 扣除)."""
         written = [self._written(term) if term not in self.corpus else term for term in terms]
-        # A verb with its complement (交到, 拿到, 办完) names no thing: unknown to the documents, it is no topic. Nor
+        # A verb with its complement (交到, 拿到, 办完, 办好, 拿走) names no thing: unknown to the documents, it is no topic. Nor
         # does a negated word the documents do not use (不算, 没什么, 不能自己): it is how the caller asks, while
         # the documents' own 不动产 and 不正当 stay terms.
         return [t for t in written if t in self.corpus
@@ -579,7 +579,7 @@ _A_NOT_A = re.compile(r"^(.)[不没]\1.?$")
 
 
 _LOCATIVE = re.compile(r"^(.+?)[里上内]$")
-_COMPLEMENTS = "到了着过完"
+_COMPLEMENTS = "到了着过完好走"
 _NEGATIONS = "不没"
 
 

@@ -806,6 +806,7 @@ def test_a_verb_with_its_complement_no_document_uses_is_no_topic():
     index = FakeIndex([clause(doc, "第九条", "申请人应当向所在单位注册地的公共就业和人才服务机构提交申请材料，材料齐全的当场办完。")])
     check = Answerability(index.clauses, lambda token: 1.0)
     assert check._plain(["交到", "拿到", "办理", "办完"]) == ["办理", "办完"]  # 办完 is the documents' word
+    assert check._plain(["办好", "拿走", "材料"]) == ["材料"]
     decision = check.decide("落户材料交到哪里？", ranking_of(index, list(index.clauses)))
     assert "交到" not in decision.terms and not decision.unknown_terms
 
