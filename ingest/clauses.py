@@ -12,7 +12,8 @@ first marker is the 序言, the 施行/解释 sentences after the last item are 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from domain.numerals import cn_to_int
 from ingest.model import Clause, ClauseKind, Document, Paragraph
@@ -419,6 +420,46 @@ def _windows(paragraphs: list[Paragraph], max_chars: int) -> list[tuple[str, int
         current_size += piece_size
     windows.append(current)
     return [(_join(w), w[0].line, w[0].page) for w in windows]
+
+
+def window_ids(clause: Clause) -> list[str]:
+    """The ids of all the windows of the clause that `clause` is a window of, in order (its own id when whole)."""
+    n, total = (int(k) for k in clause.window.split("/"))
+    base = clause.id.removesuffix(f"#{n}") if n > 1 else clause.id
+    return [base] + [f"{base}#{k}" for k in range(2, total + 1)]
+
+
+def whole_clause(windows: list[Clause]) -> Clause:
+    """The clause its windows (in order) were cut from, as one: what a reader opens and what an answer cites.
+
+    A window going on inside the paragraph the one before it ends in joins it directly, less the sentence it
+    repeats (see `_windows`); one starting a new paragraph follows a newline. Which is which the windows' first
+    lines tell when the window before holds one paragraph (or part of one); after a window of several paragraphs,
+    only a repeated sentence tells it, so a paragraph cut without one reads as two there."""
+    text, last_line = windows[0].text, None if "\n" in windows[0].text else windows[0].line
+    for window in windows[1:]:
+        repeated = _repeated(text, window.text)
+        same_paragraph = window.line == last_line if last_line is not None else repeated > 0
+        text += window.text[repeated:] if same_paragraph else "\n" + window.text
+        last_line = None if "\n" in window.text else window.line
+    return replace(windows[0], id=window_ids(windows[0])[0], text=text,
+                   embed_text=windows[0].embed_text.removesuffix(windows[0].text) + text, window="1/1")
+
+
+def whole_of(clause: Clause, clauses: Mapping[str, Clause]) -> Clause:
+    """The whole clause that `clause` is a window of (itself when it is whole), its windows looked up in `clauses`
+    (an index's clauses by id)."""
+    return clause if clause.window == "1/1" else whole_clause([clauses[i] for i in window_ids(clause)])
+
+
+def _repeated(text: str, window: str) -> int:
+    """The length of the piece (a sentence, else a part between commas) that `text` ends on and `window` starts
+    with again; 0 when it does not."""
+    for ends in ("。；！？\n", "。；！？，,\n"):
+        tail = text[max(text.rfind(c, 0, len(text) - 1) for c in ends) + 1:]
+        if tail and window.startswith(tail):
+            return len(tail)
+    return 0
 
 
 def _pieces(paragraphs: list[Paragraph], max_chars: int) -> list[_Piece]:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.clauses import chunk_document, size
+from ingest.clauses import chunk_document, size, whole_clause, window_ids
 from ingest.documents import merge_duplicates, parse_text
 from ingest.model import Clause, Document, Paragraph, Part
 from ingest.paragraphs import to_paragraphs
@@ -423,6 +423,23 @@ def test_overlong_paragraph_is_cut_at_sentence_ends_repeating_the_last_sentence(
     assert all(s in covered for s in sentences)
 
 
+def test_the_windows_of_a_long_clause_join_back_into_the_whole_clause():
+    sentences = [f"第{i}项措施要求各部门切实加强协调配合，形成工作合力，确保政策落地见效。" for i in "一二三四五六七八"]
+    paragraph = "1．" + "".join(sentences)
+    (whole,) = outline(paragraph)
+    windows = outline(paragraph, max_chars=120)
+    assert len(windows) > 2
+    joined = whole_clause(windows)
+    assert joined.text == whole.text and joined.id == whole.id and joined.window == "1/1"
+    assert joined.embed_text == whole.embed_text
+    assert [window_ids(w) for w in windows] == [[w.id for w in windows]] * len(windows)
+
+    paragraphs = ["（九）强化企业创新主体地位。" + SENTENCE * 3] + [SENTENCE * 4 for _ in range(4)]
+    clauses = outline("三、重点任务", *paragraphs, max_chars=200)
+    parts = [c for c in clauses if c.label == "三、（九）"]
+    assert len(parts) > 1 and whole_clause(parts).text == "\n".join(paragraphs)
+
+
 def test_sentence_longer_than_a_window_is_cut_at_commas():
     sentence = "，".join(["对符合条件的企业给予资金支持"] * 12) + "。"
     windows = outline("1．" + sentence, max_chars=60)
@@ -592,3 +609,15 @@ def test_corpus_ids_are_unique(corpus):
 
 def test_corpus_chunks_in_well_under_a_second(corpus):
     assert corpus[2] < 1.0
+
+
+def test_corpus_windows_join_back_into_each_long_clause_as_written(corpus):
+    """Every long clause of the bundled corpus, cut into windows and joined again, reads as chunked whole."""
+    docs, clauses, _ = corpus
+    whole = {c.id: c for d in docs for c in chunk_document(d, max_chars=10**6)}
+    windowed = [c for c in clauses if c.window.startswith("1/") and c.window != "1/1"]
+    assert windowed  # the corpus has long clauses
+    by_id = {c.id: c for c in clauses}
+    for first in windowed:
+        joined = whole_clause([by_id[i] for i in window_ids(first)])
+        assert joined.text == whole[first.id].text, first.citation
