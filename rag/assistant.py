@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from domain.places import places_named
 from domain.validity import cn_date
+from ingest.clauses import whole_of
 from ingest.model import Clause
 from rag.citations import (
     check_markers,
@@ -35,7 +36,8 @@ from rag.citations import (
     validity_notes,
 )
 from rag.extractive import (
-    Extract, answer_slots, compose, conclusion, english_conclusion, extract, quoted_units, sets_penalty,
+    Extract, answer_slots, compose, conclusion, english_conclusion, extract, one_per_clause, quoted_units,
+    sets_penalty,
 )
 from rag.followup import carry_topic
 from rag.frames import CHINESE, REFUSAL_PREFIX, english_validity, frame_for
@@ -264,6 +266,7 @@ class Assistant:
         extracts = extract(asked, self._clauses(shown), self.lexical.idf, whole_first=ranking.direct,
                            firsts=ranking.firsts)
         extracts += self._penalty_extracts(asked, extracts)
+        extracts = one_per_clause(extracts, lambda clause: whole_of(clause, self.index.clauses))
         numbers = {ex.clause.id: n for n, ex in enumerate(extracts, start=1)}
         citations = [make_citation(numbers[ex.clause.id], ex.clause, today, quoted_units(ex)) for ex in extracts]
         frame = frame_for(asked)
@@ -344,7 +347,9 @@ class Assistant:
         """Stream the LLM's answer (or reply script), then validate it into the final Answer; `weak`: the notice of
         an answer on weak evidence, which the LLM's answer carries too."""
         today = self.settings.current_date()
-        shown = self._clauses(ranking.hits[: self.settings.top_k])
+        # A long clause's windows are one source, given whole under one number.
+        whole = (whole_of(w, self.index.clauses) for w in self._clauses(ranking.hits[: self.settings.top_k]))
+        shown = list({c.id: c for c in whole}.values())
         context = [(make_citation(n, clause, today), clause) for n, clause in enumerate(shown, start=1)]
         pieces: list[str] = []
         try:

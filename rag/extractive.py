@@ -241,6 +241,23 @@ def extract(
     return _for_each_part(question, clauses[:CANDIDATE_CLAUSES], chosen, idf, firsts or {})
 
 
+def one_per_clause(extracts: list[Extract], whole: Callable[[Clause], Clause]) -> list[Extract]:
+    """Each extract on the `whole` clause it is a window of, windows of one clause merged into one extract at the
+    first one's place: a long clause is one source, cited once and opened whole."""
+    merged: list[Extract] = []
+    at: dict[str, int] = {}
+    for ex in extracts:
+        clause = whole(ex.clause)
+        if clause.id not in at:
+            at[clause.id] = len(merged)
+            merged.append(Extract(clause, ex.sentences, ex.best))
+            continue
+        kept = merged[at[clause.id]]
+        quoted = sorted(set(kept.sentences) | set(ex.sentences), key=clause.text.find)
+        merged[at[clause.id]] = Extract(clause, quoted, max(kept.best, ex.best))
+    return merged
+
+
 def _whole_if_short(ex: Extract) -> Extract:
     """A short article carrying the leading one's matter on is read whole: it is there for what the question's
     words miss (施工时共同制定保护措施; 位置不明的，应当人工探挖)."""

@@ -273,6 +273,20 @@ def corpus_assistant(corpus_index, embeddings) -> Assistant:
     return Assistant(settings, corpus_index, embeddings)
 
 
+def test_real_corpus_a_long_clause_asked_by_its_label_is_cited_once_and_whole(corpus_assistant):
+    """A long clause is searched as windows; the answer cites it once, with its whole text to open."""
+    clauses = corpus_assistant.index.clauses
+    long_ones = sorted((c for c in clauses.values() if c.window.startswith("1/") and c.window != "1/1"
+                        and c.kind in ("article", "item")), key=lambda c: c.id)[:4]
+    assert long_ones
+    for first in long_ones:
+        last = clauses[f"{first.id}#{first.window.split('/')[1]}"]
+        answer = corpus_assistant.ask(f"《{first.doc['doc_title']}》{first.label}是怎么规定的？")
+        cited = [c for c in answer.citations if c.citation == first.citation]
+        assert len(cited) == 1, first.citation
+        assert cited[0].id == first.id and last.text[-30:] in cited[0].text
+
+
 def test_real_corpus_clearly_uncovered_question_is_refused(corpus_assistant):
     answer = corpus_assistant.ask("火星移民有什么补贴？")
     assert answer.refused and answer.text.startswith(REFUSAL_PREFIX) and "可能相关" in answer.text
