@@ -64,7 +64,8 @@ TODAY = date(2025, 9, 1)
 
 
 def clause(doc: dict, label: str, text: str, line: int, units: list[str] | None = None, window: str = "1/1") -> Clause:
-    suffix = "" if window == "1/1" else f"#{window}"
+    n = int(window.split("/")[0])
+    suffix = "" if n == 1 else f"#{n}"  # as ingest names windows
     return Clause(
         id=f"{doc['doc_id']}:{label}{suffix}",
         doc_id=doc["doc_id"],
@@ -323,8 +324,9 @@ def test_documents_filter_by_status_kind_and_jurisdiction(client):
 def test_document_lists_its_clauses_in_reading_order(client):
     body = client.get("/api/documents/gas").json()
     assert [c["label"] for c in body["clauses"]] == ["第三十五条", "第三十六条"]
-    windows = [c["window"] for c in client.get("/api/documents/car").json()["clauses"]]
-    assert windows == ["1/1", "1/2", "2/2"]
+    clauses = client.get("/api/documents/car").json()["clauses"]
+    assert [c["label"] for c in clauses] == ["一、（四）", "一、（五）"]  # a long clause once, whole
+    assert clauses[1]["text"].endswith("（第一部分）测试里程达到要求的，另行奖励。（第二部分）")  # one paragraph (line 20)
     assert client.get("/api/documents/nope").status_code == 404
 
 
@@ -334,7 +336,9 @@ def test_clause_endpoint_returns_full_text_with_document_validity(client):
     body = r.json()
     assert body["text"].startswith("对认定的生产性服务业领军企业")
     assert body["doc"]["doc_number"] == "苏府规字〔2020〕5号" and body["doc"]["validity"] == "已过期"
-    assert client.get("/api/clauses/" + quote("car:一、（五）#2/2")).json()["window"] == "2/2"
+    second = client.get("/api/clauses/" + quote("car:一、（五）#2")).json()  # a window opens as its whole clause
+    assert second["id"] == "car:一、（五）" and second["window"] == "1/1"
+    assert "（第一部分）" in second["text"] and "（第二部分）" in second["text"]
     assert client.get("/api/clauses/nope:第一条").status_code == 404
 
 

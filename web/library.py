@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.validity import EXPIRED, status_of
+from ingest.clauses import whole_of
 from settings import Settings
 from web.live import LiveIndex
 
@@ -42,12 +43,15 @@ class LibraryService:
         return next((d for d in self.documents() if d["doc_id"] == doc_id), None)
 
     def document_clauses(self, doc_id: str) -> list[Any]:
-        """A document's clauses in reading order (long clauses' windows in sequence)."""
-        clauses = [c for c in self.live.index.clauses.values() if c.doc_id == doc_id]
-        return sorted(clauses, key=lambda c: (c.line, int(c.window.split("/")[0])))
+        """A document's clauses in reading order, a long clause whole (not as the windows it is searched in)."""
+        index = self.live.index
+        firsts = [c for c in index.clauses.values() if c.doc_id == doc_id and c.window.startswith("1/")]
+        return [whole_of(c, index.clauses) for c in sorted(firsts, key=lambda c: c.line)]
 
     def clause(self, clause_id: str) -> Any | None:
-        return self.live.index.clauses.get(clause_id)
+        """The clause with that id, whole: a window of a long clause opens as the clause it was cut from."""
+        found = self.live.index.clauses.get(clause_id)
+        return found and whole_of(found, self.live.index.clauses)
 
     def search_clauses(self, keywords: str, limit: int = 50) -> list[Any]:
         """Clauses whose citation or text contains every whitespace-separated keyword, in document order.

@@ -251,9 +251,8 @@ def document_html(doc: dict, clauses: list[Any]) -> str:
         if path and path != section:
             body.append(f'<h4 class="pq-section">{escape(path)}</h4>')
             section = path
-        window = f"（{c.window}）" if c.window != "1/1" else ""
         body.append(
-            f'<div class="pq-doc-clause" id="{escape(c.id)}"><div class="pq-label">{escape(c.label)}{window}</div>'
+            f'<div class="pq-doc-clause" id="{escape(c.id)}"><div class="pq-label">{escape(c.label)}</div>'
             f"{clause_body(c.text)}{units_line(c.responsible_units)}</div>"
         )
     return f'<article class="pq-doc">{head}{"".join(body) or "<p>（无条款）</p>"}</article>'
