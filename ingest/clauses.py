@@ -447,9 +447,12 @@ def whole_clause(windows: list[Clause]) -> Clause:
 
 
 def whole_of(clause: Clause, clauses: Mapping[str, Clause]) -> Clause:
-    """The whole clause that `clause` is a window of (itself when it is whole), its windows looked up in `clauses`
-    (an index's clauses by id)."""
-    return clause if clause.window == "1/1" else whole_clause([clauses[i] for i in window_ids(clause)])
+    """The whole clause that `clause` is a window of, its windows looked up in `clauses` (an index's clauses by
+    id); `clause` itself when it is whole, or when a window is missing (then no whole can be told)."""
+    ids = window_ids(clause)
+    if len(ids) == 1 or any(i not in clauses for i in ids):
+        return clause
+    return whole_clause([clauses[i] for i in ids])
 
 
 def _repeated(text: str, window: str) -> int:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.clauses import chunk_document, size, whole_clause, window_ids
+from ingest.clauses import chunk_document, size, whole_clause, whole_of, window_ids
 from ingest.documents import merge_duplicates, parse_text
 from ingest.model import Clause, Document, Paragraph, Part
 from ingest.paragraphs import to_paragraphs
@@ -433,6 +433,10 @@ def test_the_windows_of_a_long_clause_join_back_into_the_whole_clause():
     assert joined.text == whole.text and joined.id == whole.id and joined.window == "1/1"
     assert joined.embed_text == whole.embed_text
     assert [window_ids(w) for w in windows] == [[w.id for w in windows]] * len(windows)
+    by_id = {w.id: w for w in windows}
+    assert whole_of(windows[1], by_id).text == whole.text
+    del by_id[windows[-1].id]
+    assert whole_of(windows[1], by_id) is windows[1]  # a window missing: no whole to tell
 
     paragraphs = ["（九）强化企业创新主体地位。" + SENTENCE * 3] + [SENTENCE * 4 for _ in range(4)]
     clauses = outline("三、重点任务", *paragraphs, max_chars=200)
