@@ -389,10 +389,11 @@ class Assistant:
         """Say what is not covered and why, and show the nearest clauses as related, not as the answer; a question
         about another place is told that the library holds Suzhou's documents, with Suzhou's nearest rule."""
         frame = frame_for(turn.mode.asked(turn))
-        text = frame.refusal(decision, ranking.hits[:NEARBY_SHOWN], self.settings.current_date())
+        nearest = _one_per_source(ranking.hits)[:NEARBY_SHOWN]
+        text = frame.refusal(decision, nearest, self.settings.current_date())
         answer = self._answer(turn, ranking, text, [], refused=True)
         answer.answerable, answer.reasons = False, list(decision.reasons)
-        nearest_units = units_of(self._clauses(ranking.hits[:NEARBY_SHOWN]))
+        nearest_units = units_of(self._clauses(nearest))
         turn.mode.finish_refusal(answer, turn, decision, nearest_units)
         return answer
 
@@ -426,6 +427,14 @@ def _new_wording(amendment: str) -> str:
     """The new wording an amendment item quotes (修改为：“…”), without the quote marks that open its paragraphs."""
     quoted = amendment.split("“", 1)[1] if "“" in amendment else ""
     return re.sub(r"\n“", "\n", quoted).rstrip("”。\n") + ("。" if quoted else "")
+
+
+def _one_per_source(hits: list[Retrieved]) -> list[Retrieved]:
+    """The hits with each citation once, at its best rank: a long clause's windows are one source."""
+    kept: dict[str, Retrieved] = {}
+    for hit in hits:
+        kept.setdefault(hit.citation, hit)
+    return list(kept.values())
 
 
 def _bare(text: str) -> str:

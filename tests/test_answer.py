@@ -445,3 +445,17 @@ def test_every_missing_slot_a_refusal_can_name_has_english_words():
     from rag.answerability import SLOT_ENGLISH, SLOT_NAMES
 
     assert SLOT_ENGLISH.keys() == SLOT_NAMES.keys()
+
+
+
+def test_a_refusal_names_each_nearest_clause_once():
+    """Both windows of a long clause may rank near an uncovered question; the related clauses list it once."""
+    from rag.assistant import _one_per_source
+    from rag.types import Retrieved
+
+    def hit(rank: int, clause_id: str, citation: str) -> Retrieved:
+        return Retrieved(rank, clause_id, citation, "文件", citation[-3:], "…", 1.0 / rank)
+
+    hits = [hit(1, "d:三、21.", "《文件》三、21."), hit(2, "d:三、22.", "《文件》三、22."),
+            hit(3, "d:三、21.#2", "《文件》三、21."), hit(4, "d:三、23.", "《文件》三、23.")]
+    assert [h.id for h in _one_per_source(hits)] == ["d:三、21.", "d:三、22.", "d:三、23."]
