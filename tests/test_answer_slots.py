@@ -91,7 +91,7 @@ def test_a_plans_target_is_asked_as_a_figure():
 
 def test_asking_what_follows_a_breach_asks_for_the_penalty():
     """会怎么样 after a wrong done is asked of its consequence: the sentence that sets it answers (取消资格, 注销)."""
-    assert "penalty" in answer_slots("材料造假被查出来会怎么样？")
+    assert "penalty" in answer_slots("承诺不实被发现了会怎么样？")
     assert "penalty" in answer_slots("What happens if a company breaks its commitment?")
 
 
@@ -99,11 +99,11 @@ def test_how_a_breach_is_handled_asks_for_the_penalty_but_how_a_matter_is_handle
     assert "penalty" in answer_slots("单位违反了这个规定会怎么处理？")
     assert "penalty" in answer_slots("要是违规经营，如何处置？")
     assert "penalty" not in answer_slots("这种纠纷怎么处理？")
-    assert "penalty" in answer_slots("无证经营被查出来会怎么处理？")
+    assert "penalty" in answer_slots("没按期备案，查实了怎么处理？")
 
 
 def test_who_leads_asks_for_the_department():
-    assert "department" in answer_slots("展会补贴这块谁牵头？")
+    assert "department" in answer_slots("这项工作谁牵头？")
 
 
 @pytest.mark.parametrize("question", ["本办法执行至何时？", "这些措施截止到哪一天？", "办法有效期到哪天？"])
