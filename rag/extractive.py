@@ -68,8 +68,9 @@ MORE_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {
 ANSWER_SLOTS: dict[str, tuple[tuple[str, ...], re.Pattern]] = {**SLOTS, **MORE_SLOTS}
 # More ways of asking for an answerability slot than that model was fitted on (who issues, who explains).
 MORE_ASKS: dict[str, tuple[str, ...]] = {
-    "department": ("谁牵头", "牵头部门", "牵头单位", "哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位", "哪个局", "由谁", "谁来", "谁解释",
-                   "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉", "哪里反映", "哪里举报"),
+    "department": ("谁牵头", "牵头部门", "牵头单位", "哪个单位", "哪些单位", "什么单位", "哪个机构", "哪家单位",
+                   "哪个局", "由谁", "谁来", "谁解释", "负责解释", "哪里管", "归谁", "向哪里", "找哪里", "向谁", "哪里投诉",
+                   "哪里反映", "哪里举报"),
     # 规模多大 asks a sum (多大 alone is no longer a length, see "measure"); a plan's target is a figure to reach
     "figure": ("规模多大", "多大规模", "规模有多大", "什么目标", "目标是什么", "有没有目标", "数量目标", "target"),
     "deadline": ("时间要求", "时限要求", "有没有期限"),
