@@ -153,15 +153,18 @@ _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小
                         r"平方米|公里|米))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b")
 
 
+def asked_unit(question: str) -> str | None:
+    """The unit a question asks a figure in (多少个工作日 → 工作日), or None when it names none (多少钱, 多久). A 几
+    that asks nothing (请了几家单位报价，…) names no asked unit: it is read as `asked_slots` reads it."""
+    match = _ASKS_UNIT.search(_INDEFINITE.sub(" ", unasked_ji(question.lower())))
+    return None if match is None else next(group for group in match.groups() if group)
+
+
 def asked_unit_figure(question: str) -> re.Pattern | None:
     """What states the figure a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日), or None when
-    it names no unit (多少钱, 多久 are the slots' own patterns). A 几 that asks nothing (请了几家单位报价，…) names no
-    asked unit either: it is read as `asked_slots` reads it."""
-    match = _ASKS_UNIT.search(_INDEFINITE.sub(" ", unasked_ji(question.lower())))
-    if match is None:
-        return None
-    unit = next(group for group in match.groups() if group)
-    return re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
+    it names no unit (多少钱, 多久 are the slots' own patterns)."""
+    unit = asked_unit(question)
+    return None if unit is None else re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
 
 
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
@@ -406,7 +409,11 @@ class Answerability:
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
         texts = _compact("".join(c.text for c in support))
-        in_text = [t for t in found if term_found(t, texts, forms)] or list(found)
+        # The unit asked in (多少个工作日) is what the figure is counted in, not what it is about: 80个工作日 for
+        # approving a building project does not say how many working days another procedure takes.
+        unit = asked_unit(question)
+        about = [t for t in found if t != unit] or list(found)
+        in_text = [t for t in about if term_found(t, texts, forms)] or about
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
         topic_forms = self._named_forms(whole) or [form for t in topic for form in forms.get(t, (t,))]

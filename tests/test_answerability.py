@@ -745,6 +745,17 @@ def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
     assert not A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司要雇多少人？"))
 
 
+def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_answer():
+    """80个工作日 for approving building projects is counted in the asked unit, but is no answer to how many
+    working days a talent's registration takes: the unit says what a figure is counted in, not what it is about."""
+    talent, business = doc_meta("苏州市人才落户管理办法"), doc_meta("苏州市优化营商环境创新行动")
+    index = FakeIndex([clause(talent, "第九条", "申请人才落户的，向人才服务中心提交申请材料。"),
+                       clause(business, "三、21.", "工程建设项目从立项到竣工验收，审批时间控制在80个工作日内。")])
+    decision = Answerability(index.clauses, lambda token: 1.0).decide("人才落户交了申请材料后要多少个工作日？",
+                                                                       ranking_of(index, list(index.clauses)))
+    assert "deadline" in decision.unstated_slots
+
+
 def test_a_things_own_classifier_is_no_asked_unit():
     assert A.asked_unit_figure("每个服务窗口要配多少个座位？") is None  # 个 is the classifier of 座位
     assert A.asked_unit_figure("每年要用多少天然气？") is None
