@@ -15,6 +15,7 @@ from domain.terms import (
     REVIEWED_FILE,
     Term,
     absent_chinese,
+    absent_everyday,
     absent_phrases,
     absent_words,
     build_term_map,
@@ -343,3 +344,14 @@ def test_a_reviewed_phrase_the_corpus_says_in_its_words_own_terms_is_not_absent(
 def test_the_reviewed_chinese_terms_the_corpus_lacks_are_listed_for_the_tokenizer():
     reviewed = {"maternity leave": ["产假"], "public rental housing": ["公租房", "租房"], "subsidy": ["补贴"]}
     assert absent_chinese(reviewed, {"补贴": 9, "租房": 3}) == ["产假", "公租房"]
+
+
+def test_everyday_words_jieba_would_cut_and_the_corpus_lacks_are_listed_for_the_tokenizer():
+    synonyms = {"开公司": ["企业开办"], "出租车": ["出租汽车"], "钱": ["资金"], "找哪个部门": ["责任单位"],
+                "创新券": ["科技创新券"], "taxi": ["出租汽车"]}
+    cut = {"开公司": ["开", "公司"], "出租车": ["出租车"], "钱": ["钱"], "找哪个部门": ["找", "哪个", "部门"],
+           "创新券": ["创新", "券"]}.get
+    text = "企业开办时间压缩至1个工作日。科技创新券可用于检验检测。"
+    # 出租车 and 钱 are jieba's words already (raised, 钱 would win over 多少钱); 找哪个部门 asks; the corpus
+    # uses 创新券, whose tokens must not change; an English key is no word for jieba.
+    assert absent_everyday(synonyms, text, cut) == ["开公司"]

@@ -81,3 +81,11 @@ def test_a_term_the_corpus_lacks_is_kept_whole_in_a_question_and_no_clause_conta
     assert "公租房" in tokenize("公租房怎么申请？")  # not just 公 + 租房
     corpus = "".join(path.read_text(encoding="utf-8") for path in DATA.glob("*.txt"))
     assert not [word for word in absent if word in corpus]  # so no clause's tokens change
+
+
+def test_an_everyday_word_of_the_synonym_map_is_one_token_of_a_question_so_its_synonyms_are_reached():
+    from domain.terms import load_synonyms
+
+    assert "企业开办" in load_synonyms()["开公司"]
+    assert "开公司" in tokenize("在相城区开公司要几天？")  # jieba alone: 开 / 公司
+    assert "多少钱" in tokenize("每月补多少钱？")  # a word jieba knows (钱) is not raised over longer ones
