@@ -134,6 +134,7 @@ _ASKS_SPAN = re.compile(r"多久|多长时间|几天|多少天|几个月|多少�
 # 每年初 or 定期 tells how often, not when.
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月(?:份|\d{1,2}\s*日)?|[一二三四五六七八九十]{1,2}月(?:份|[一二三四五六七八九十]{1,3}日)?|"
                    r"\d{1,2}\s*[:：]\s*\d{2}|[上下]午\s*\d|\d{1,2}\s*(?:时|点)(?!\d)|周[一二三四五六日末]")
+_CLOCK = r"(?:点|时)(?!\d)|[:：]\s*\d{2}"  # after a number: 9点, 17时, 9:00
 # The unit a question asks its figure in (多少个工作日, 几辆, how many working days): a figure in another unit is
 # about something else (6个月 of social insurance does not say how many working days an approval takes, 60家 is no
 # number of vehicles). Units of the same kind of quantity answer each other (几天: 5个工作日; 几个月: 1年).
@@ -145,12 +146,15 @@ ASKED_UNITS: dict[str, str] = {
     "公里": "公里|千米", "米": "米",
     "working day": _DAYS, "day": _DAYS, "week": f"周|星期|{_DAYS}", "month": "个月|月|年", "year": "年",
     "hour": "小时|分钟", "vehicle": "辆", "car": "辆", "taxi": "辆", "people": "人|名", "person": "人|名",
+    # A time of day (几点开门, what time): a clock time, not a date — 2023年 says nothing of opening hours.
+    "几点": _CLOCK, "what time": _CLOCK,
 }
 # 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个窗口): after it only a
 # time unit is the asked unit.
 _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小时|星期)|(工作日|自然日|天(?!然)|日(?![期子常])|"
                         r"周(?![边围末])|星期|年(?![级龄底初])|小时|分钟|周?岁|辆|家|人(?![民员才])|名(?![单称字])|次|台|套|"
-                        r"平方米|公里|米))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b")
+                        r"平方米|公里|米))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b|"
+                        r"(几点)(?=钟|[开关上下前到以之后可能起？?，,])|\b(what time)\b")
 
 
 def asked_unit(question: str) -> str | None:
@@ -177,7 +181,7 @@ FIGURE_SLOTS = {"amount", "count", "figure"}
 # Facts that are there or not, letter for letter: a figure with its unit, a phone number, an address, a web address.
 # A question asking only for such facts, none of which a supporting clause states, is refused by rule.
 EXACT_SLOTS = FIGURE_SLOTS | {"contact"}
-UNIT_SLOTS = {"deadline", "count", "figure"}  # kinds of fact a question may ask in a unit of its own
+UNIT_SLOTS = {"deadline", "count", "figure", "date"}  # kinds of fact a question may ask in a unit of its own
 # Which ones, by number (哪几家, 哪5个): stated only by a list naming them — three or more items in a
 # row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
 _WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六七八九十", *map(str, range(2, 21)))

@@ -756,6 +756,17 @@ def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_
     assert "deadline" in decision.unstated_slots
 
 
+def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
+    doc = doc_meta("关于推动就业的若干措施")
+    dated = clause(doc, "三、（十六）", "2023年起在社区设立就业服务站，提供岗位信息和政策咨询。")
+    timed = clause(doc, "三、（十七）", "就业服务站工作日上午9:00至下午5:00开放。")
+    for question in ("就业服务站每天几点开门？", "What time does the employment service station open?"):
+        asked = A.asked_unit_figure(question)
+        assert not A.stated("date", ["就业服务站"], [dated], in_unit=asked)
+        assert A.stated("date", ["就业服务站"], [timed], in_unit=asked)
+    assert A.asked_unit_figure("申请有几点要求？") is None  # 几点 here counts points, it asks no time
+
+
 def test_a_things_own_classifier_is_no_asked_unit():
     assert A.asked_unit_figure("每个服务窗口要配多少个座位？") is None  # 个 is the classifier of 座位
     assert A.asked_unit_figure("每年要用多少天然气？") is None
