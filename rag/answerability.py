@@ -164,6 +164,13 @@ def asked_unit(question: str) -> str | None:
     return None if match is None else next(group for group in match.groups() if group)
 
 
+def names_asked_unit(term: str, question: str) -> bool:
+    """Whether a question's term is only the unit it asks its figure in (工作日, 工作日内, 小时 of "how many
+    hours"): what the figure is counted in, not what it is about."""
+    unit = asked_unit(question)
+    return unit is not None and re.fullmatch(rf"(?:{ASKED_UNITS[unit]})(?:内|以内)?", term) is not None
+
+
 def asked_unit_figure(question: str) -> re.Pattern | None:
     """What states the figure a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日), or None when
     it names no unit (多少钱, 多久 are the slots' own patterns)."""
@@ -415,8 +422,7 @@ class Answerability:
         texts = _compact("".join(c.text for c in support))
         # The unit asked in (多少个工作日) is what the figure is counted in, not what it is about: 80个工作日 for
         # approving a building project does not say how many working days another procedure takes.
-        unit = asked_unit(question)
-        about = [t for t in found if t != unit] or list(found)
+        about = [t for t in found if not names_asked_unit(t, question)] or list(found)
         in_text = [t for t in about if term_found(t, texts, forms)] or about
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)

@@ -756,6 +756,13 @@ def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_
     assert "deadline" in decision.unstated_slots
 
 
+def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
+    assert A.names_asked_unit("工作日内", "复核要在多少个工作日内完成？")
+    assert A.names_asked_unit("小时", "How many hours does the review take?")
+    assert not A.names_asked_unit("复核", "复核要在多少个工作日内完成？")
+    assert not A.names_asked_unit("工作日", "复核结果多久出来？")  # no unit asked: 工作日 is a word like any other
+
+
 def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
     doc = doc_meta("关于推动就业的若干措施")
     dated = clause(doc, "三、（十六）", "2023年起在社区设立就业服务站，提供岗位信息和政策咨询。")
