@@ -149,6 +149,7 @@ ASKED_UNITS: dict[str, str] = {
     # A time of day (几点开门, what time): a clock time, not a date — 2023年 says nothing of opening hours.
     "几点": _CLOCK, "what time": _CLOCK,
 }
+CLOCK_UNITS = ("几点", "what time")
 # 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个窗口): after it only a
 # time unit is the asked unit.
 _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小时|星期)|(工作日|自然日|天(?!然)|日(?![期子常])|"
@@ -164,18 +165,20 @@ def asked_unit(question: str) -> str | None:
     return None if match is None else next(group for group in match.groups() if group)
 
 
-def names_asked_unit(term: str, question: str) -> bool:
-    """Whether a question's term is only the unit it asks its figure in (工作日, 工作日内, 小时 of "how many
+def is_unit_word(term: str, unit: str | None) -> bool:
+    """Whether a question's term is only the `unit` it asks its figure in (工作日, 工作日内, 小时 of "how many
     hours"): what the figure is counted in, not what it is about."""
-    unit = asked_unit(question)
     return unit is not None and re.fullmatch(rf"(?:{ASKED_UNITS[unit]})(?:内|以内)?", term) is not None
 
 
-def asked_unit_figure(question: str) -> re.Pattern | None:
-    """What states the figure a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日), or None when
-    it names no unit (多少钱, 多久 are the slots' own patterns)."""
+def asked_unit_figure(question: str, slot: str) -> re.Pattern | None:
+    """What states the `slot` a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日; 几点 → 9:00),
+    or None when it names no unit for that slot (多少钱, 多久 are the slots' own patterns). A time of day is a
+    date's unit only; the others are units of a deadline, a count or a figure."""
     unit = asked_unit(question)
-    return None if unit is None else re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
+    if unit is None or slot not in (("date",) if unit in CLOCK_UNITS else UNIT_SLOTS):
+        return None
+    return re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
 
 
 # A sentence speaking of its own document (本办法自…施行) is about what the document's title names — when the
@@ -188,7 +191,7 @@ FIGURE_SLOTS = {"amount", "count", "figure"}
 # Facts that are there or not, letter for letter: a figure with its unit, a phone number, an address, a web address.
 # A question asking only for such facts, none of which a supporting clause states, is refused by rule.
 EXACT_SLOTS = FIGURE_SLOTS | {"contact"}
-UNIT_SLOTS = {"deadline", "count", "figure", "date"}  # kinds of fact a question may ask in a unit of its own
+UNIT_SLOTS = {"deadline", "count", "figure"}  # kinds of fact a question may ask in a unit of its own
 # Which ones, by number (哪几家, 哪5个): stated only by a list naming them — three or more items in a
 # row (研发设计、检验检测、知识产权) or an enumeration — not by the count alone (建设首批9个实验室).
 _WHICH_ONES = tuple(f"哪{n}{unit}" for n in ("几", "两", *"一二三四五六七八九十", *map(str, range(2, 21)))
@@ -422,14 +425,14 @@ class Answerability:
         texts = _compact("".join(c.text for c in support))
         # The unit asked in (多少个工作日) is what the figure is counted in, not what it is about: 80个工作日 for
         # approving a building project does not say how many working days another procedure takes.
-        about = [t for t in found if not names_asked_unit(t, question)] or list(found)
+        unit = asked_unit(question)
+        about = [t for t in found if not is_unit_word(t, unit)] or list(found)
         in_text = [t for t in about if term_found(t, texts, forms)] or about
         topic = [t for t in in_text if weights[t] >= TOPIC_WEIGHT * max(weights[u] for u in in_text)]
         asked = asked_slots(question)
         topic_forms = self._named_forms(whole) or [form for t in topic for form in forms.get(t, (t,))]
         validity = bool(ASKS_VALIDITY.search(question))
         span = bool(_ASKS_SPAN.search(question.lower()))
-        in_unit = asked_unit_figure(question)
         ratio, cutoff = asks_ratio(question), asks_cutoff(question)
         # A regulation fines the breach of an article in a penalty article of its own
         # (违反本办法第二十六条规定的，…罚款): asked what a breach costs, that article states it about the
@@ -441,10 +444,12 @@ class Answerability:
                 in_context.append(sum(weights[t] for t in terms
                                       if term_found(t, _compact(sentence + enforced), forms)) / total)
         slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
+        in_unit = {slot: asked_unit_figure(question, slot) for slot in asked}
         unstated = [slot for slot in asked
-                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit, enforcing, cutoff, ratio)
-                    or (slot in FIGURE_SLOTS or in_unit is not None and slot in UNIT_SLOTS)
-                    and not on_topic(_figure(slot, in_unit, ratio=ratio), sentences, in_context)]
+                    if not stated(slot, topic_forms, slot_support, validity, span, in_unit[slot], enforcing, cutoff,
+                                  ratio)
+                    or (slot in FIGURE_SLOTS or in_unit[slot] is not None)
+                    and not on_topic(_figure(slot, in_unit[slot], ratio=ratio), sentences, in_context)]
         slot = unstated[0] if unstated else None
         slot_missing = slot is not None
         english = [t for t in terms if t.isascii()]  # English words whose Chinese no document uses stay as themselves
@@ -881,7 +886,7 @@ def _figure(slot: str, in_unit: re.Pattern | None, span: bool = False, cutoff: b
             ratio: bool = False) -> re.Pattern:
     """What states the asked slot: a figure in the unit the question names for it, a span for a deadline asked
     as one, a cutoff for one asked as a cutoff, a share for an amount asked as one, else the slot's own pattern."""
-    if in_unit is not None and slot in UNIT_SLOTS:
+    if in_unit is not None:
         return in_unit
     if slot == "amount" and ratio:
         return _RATIO

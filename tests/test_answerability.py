@@ -735,14 +735,14 @@ def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
     doc = doc_meta("苏州市人才落户管理办法")
     months = clause(doc, "第五条", "申请人才落户的，应当在本市连续缴纳社会保险满6个月。")
     days = clause(doc, "第十二条", "受理后，人才落户申请应当在5个工作日内办结。")
-    asked = A.asked_unit_figure("人才落户交材料以后多少个工作日能批下来？")
+    asked = A.asked_unit_figure("人才落户交材料以后多少个工作日能批下来？", "deadline")
     assert not A.stated("deadline", ["人才落户"], [months], span=True, in_unit=asked)
     assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=asked)
     assert A.stated("deadline", ["人才落户"], [months], span=True)  # 多久 asks for any span
-    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=A.asked_unit_figure("几天能办好？"))
+    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=A.asked_unit_figure("几天能办好？", "deadline"))
     taxis = clause(doc_meta("苏州市客运出租汽车管理办法"), "第八条", "出租汽车企业应当有50辆以上的车辆，并设有60家服务网点。")
-    assert A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司至少要多少辆车？"))
-    assert not A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司要雇多少人？"))
+    assert A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司至少要多少辆车？", "count"))
+    assert not A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司要雇多少人？", "count"))
 
 
 def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_answer():
@@ -757,10 +757,10 @@ def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_
 
 
 def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
-    assert A.names_asked_unit("工作日内", "复核要在多少个工作日内完成？")
-    assert A.names_asked_unit("小时", "How many hours does the review take?")
-    assert not A.names_asked_unit("复核", "复核要在多少个工作日内完成？")
-    assert not A.names_asked_unit("工作日", "复核结果多久出来？")  # no unit asked: 工作日 is a word like any other
+    assert A.is_unit_word("工作日内", A.asked_unit("复核要在多少个工作日内完成？"))
+    assert A.is_unit_word("小时", A.asked_unit("How many hours does the review take?"))
+    assert not A.is_unit_word("复核", A.asked_unit("复核要在多少个工作日内完成？"))
+    assert not A.is_unit_word("工作日", A.asked_unit("复核结果多久出来？"))  # no unit asked: a word like any other
 
 
 def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
@@ -768,22 +768,25 @@ def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
     dated = clause(doc, "三、（十六）", "2023年起在社区设立就业服务站，提供岗位信息和政策咨询。")
     timed = clause(doc, "三、（十七）", "就业服务站工作日上午9:00至下午5:00开放。")
     for question in ("就业服务站每天几点开门？", "What time does the employment service station open?"):
-        asked = A.asked_unit_figure(question)
+        asked = A.asked_unit_figure(question, "date")
         assert not A.stated("date", ["就业服务站"], [dated], in_unit=asked)
         assert A.stated("date", ["就业服务站"], [timed], in_unit=asked)
-    assert A.asked_unit_figure("申请有几点要求？") is None  # 几点 here counts points, it asks no time
+    assert A.asked_unit_figure("申请有几点要求？", "date") is None  # 几点 here counts points, it asks no time
+    # A question asking a date and a span: the span's unit is not the date's, nor the time of day the span's.
+    assert A.asked_unit_figure("哪天开始受理，多少个工作日办完？", "date") is None
+    assert A.asked_unit_figure("几点开门，要排多久？", "deadline") is None
 
 
 def test_a_things_own_classifier_is_no_asked_unit():
-    assert A.asked_unit_figure("每个服务窗口要配多少个座位？") is None  # 个 is the classifier of 座位
-    assert A.asked_unit_figure("每年要用多少天然气？") is None
-    assert A.asked_unit_figure("How many working days does the approval take?").search("3个工作日")
+    assert A.asked_unit_figure("每个服务窗口要配多少个座位？", "count") is None  # 个 is the classifier of 座位
+    assert A.asked_unit_figure("每年要用多少天然气？", "figure") is None
+    assert A.asked_unit_figure("How many working days does the approval take?", "count").search("3个工作日")
 
 
 def test_a_few_of_a_telling_clause_is_no_asked_unit():
     # "请了几家单位" tells of a few bodies; what is asked (最多多少) is a sum, not a count of them.
-    assert A.asked_unit_figure("我们请了几家单位报价，最多补多少？") is None
-    assert A.asked_unit_figure("我们请了几家单位报价，能报几家？").search("3家")
+    assert A.asked_unit_figure("我们请了几家单位报价，最多补多少？", "amount") is None
+    assert A.asked_unit_figure("我们请了几家单位报价，能报几家？", "count").search("3家")
 
 
 def test_a_phone_number_address_or_website_is_asked_and_stated_only_letter_for_letter():
