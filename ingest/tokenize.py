@@ -5,9 +5,10 @@ Segmentation is jieba's `cut_for_search`, not `cut`: it emits a long word *and* 
 it (车路云一体化 → 一体, 一体化, 车路云一体化). A question that names only part of a term (创新券, 一体化) then
 still shares tokens with the clause, while an exact full-term match shares more tokens and so scores higher.
 A user dictionary of policy terms (`userdict.txt`) keeps terms such as 专精特新 or 科技创新券 from being cut
-into meaningless halves (专精 / 特新). Terms of everyday questions that no document uses (公租房, 产假; generated
-in `domain/data/zh_absent.txt`) are kept whole too, so that a question about them is not read as one about the
-words inside them (租房); being absent from the corpus, they change no clause's tokens.
+into meaningless halves (专精 / 特新). Terms of everyday questions that no document uses (公租房, 产假, and the
+synonym map's 开公司 or 煤气瓶; generated in `domain/data/zh_absent.txt`) are kept whole too, so that a question
+about them is not read as one about the words inside them (租房), and a synonym's key is one token to look up;
+being absent from the corpus, they change no clause's tokens.
 """
 
 from __future__ import annotations
