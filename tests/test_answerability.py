@@ -747,11 +747,11 @@ def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
 
 def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_answer():
     """80个工作日 for approving building projects is counted in the asked unit, but is no answer to how many
-    working days a talent's registration takes: the unit says what a figure is counted in, not what it is about."""
-    talent, business = doc_meta("苏州市人才落户管理办法"), doc_meta("苏州市优化营商环境创新行动")
-    index = FakeIndex([clause(talent, "第九条", "申请人才落户的，向人才服务中心提交申请材料。"),
+    working days a gas licence takes: the unit says what a figure is counted in, not what it is about."""
+    gas, business = doc_meta("苏州市燃气管理办法"), doc_meta("苏州市优化营商环境创新行动")
+    index = FakeIndex([clause(gas, "第十五条", "从事燃气经营活动的，应当依法取得燃气经营许可证。"),
                        clause(business, "三、21.", "工程建设项目从立项到竣工验收，审批时间控制在80个工作日内。")])
-    decision = Answerability(index.clauses, lambda token: 1.0).decide("人才落户交了申请材料后要多少个工作日？",
+    decision = Answerability(index.clauses, lambda token: 1.0).decide("燃气经营许可证递交以后要多少个工作日？",
                                                                        ranking_of(index, list(index.clauses)))
     assert "deadline" in decision.unstated_slots
 
@@ -764,13 +764,13 @@ def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
 
 
 def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
-    doc = doc_meta("关于推动就业的若干措施")
-    dated = clause(doc, "三、（十六）", "2023年起在社区设立就业服务站，提供岗位信息和政策咨询。")
-    timed = clause(doc, "三、（十七）", "就业服务站工作日上午9:00至下午5:00开放。")
-    for question in ("就业服务站每天几点开门？", "What time does the employment service station open?"):
+    doc = doc_meta("关于加快推进政务服务便利化的实施方案")
+    dated = clause(doc, "三、（四）", "2023年起政务服务大厅推行周末不打烊服务。")
+    timed = clause(doc, "三、（五）", "政务服务大厅周六上午9:00至12:00提供延时服务。")
+    for question in ("政务服务大厅周六几点开？", "What time does the government service hall open on Saturdays?"):
         asked = A.asked_unit_figure(question, "date")
-        assert not A.stated("date", ["就业服务站"], [dated], in_unit=asked)
-        assert A.stated("date", ["就业服务站"], [timed], in_unit=asked)
+        assert not A.stated("date", ["政务服务大厅"], [dated], in_unit=asked)
+        assert A.stated("date", ["政务服务大厅"], [timed], in_unit=asked)
     assert A.asked_unit_figure("申请有几点要求？", "date") is None  # 几点 here counts points, it asks no time
     # A question asking a date and a span: the span's unit is not the date's, nor the time of day the span's.
     assert A.asked_unit_figure("哪天开始受理，多少个工作日办完？", "date") is None
