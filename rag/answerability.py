@@ -49,6 +49,10 @@ SUPPORT_DEPTH = 3  # clauses that may carry the answer
 # A question's topic terms: those weighing at least this share of its rarest found term's IDF (dev set, 5-fold
 # cross-validated refusal at the same false-refusal budget: 0.6 → 46.5 %, 0.9 → 44.6 %, any term → 42.6 %).
 TOPIC_WEIGHT = 0.6
+# A synonym this common (IDF below it: in about one clause in twelve or more, such as 申请, 办理, 企业) ties a figure
+# to no topic (see `stated`). Dev set: 2.5 refused one more near-topic question than 0 and nothing else moved; 3.0
+# also put a warning on a right answer.
+BROAD_IDF = 2.5
 UNKNOWN_MAJORITY = 0.5  # see `mostly_unknown`
 MISTAGGED_PLACE_USES = 20  # a street or landmark is named a few times by the documents, if at all; 上市 254 times
 # A figure's sentence must hold this share of the best-matching sentence's term weight (see `on_topic`; dev set,
@@ -445,9 +449,10 @@ class Answerability:
                                       if term_found(t, _compact(sentence + enforced), forms)) / total)
         slot_support = support + [self.clauses[clause_id] for clause_id in enforcing]
         in_unit = {slot: asked_unit_figure(question, slot) for slot in asked}
+        broad = self._broad_synonyms(topic_forms)
         unstated = [slot for slot in asked
                     if not stated(slot, topic_forms, slot_support, validity, span, in_unit[slot], enforcing, cutoff,
-                                  ratio)
+                                  ratio, broad)
                     or (slot in FIGURE_SLOTS or in_unit[slot] is not None)
                     and not on_topic(_figure(slot, in_unit[slot], ratio=ratio), sentences, in_context)]
         slot = unstated[0] if unstated else None
@@ -545,6 +550,12 @@ class Answerability:
         if len(term) == 2 and term[1] == "掉" and term[0] + "除" in self.corpus:
             return term[0] + "除"
         return term
+
+    def _broad_synonyms(self, terms: list[str]) -> frozenset[str]:
+        """The terms' synonyms that are broad words of the documents (报名 → 申请): found beside a figure, they do
+        not show the figure is about what was asked."""
+        synonyms = load_synonyms()
+        return frozenset(s for t in terms for s in synonyms.get(t, ()) if self._weight(s) < BROAD_IDF)
 
     def _weight(self, term: str) -> float:
         """A term's IDF; a term no document uses (an absent English word too) weighs as the rarest word."""
@@ -854,7 +865,7 @@ def _word_starts(text: str) -> frozenset[int]:
 
 def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = False, span: bool = False,
            in_unit: re.Pattern | None = None, about: dict[str, str] | None = None, cutoff: bool = False,
-           ratio: bool = False) -> bool:
+           ratio: bool = False, broad: frozenset[str] = frozenset()) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
     with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
@@ -863,7 +874,8 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
     document (本办法自…起施行) is about what the title names. A deadline asked as a span (`span`: 多久, how long)
     needs a span or a date, not just words of time (在有效期内, 规定期限); one asked in a unit of its own
     (`in_unit`: 多少个工作日, 几辆) needs a figure in that unit. `about`: clause id → the text a clause's
-    sentences are about besides their own (a penalty article's, the article it enforces)."""
+    sentences are about besides their own (a penalty article's, the article it enforces). A `broad` synonym of a
+    term (报名 → 申请) does not name it here: 2个工作日内 of checking an application says nothing of signing up."""
     pattern = _figure(slot, in_unit, span, cutoff, ratio)
     for clause in support:
         if slot == "department":
@@ -877,7 +889,7 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
                 continue
             context = sentence + ("" if lead is None else sentences[lead]) + (  # an item is about what its lead names
                 title if validity and _SELF_REFERENCE.search(sentence) else "") + (about or {}).get(clause.id, "")
-            if not terms or any(term_found(t, _compact(context)) for t in terms):
+            if not terms or any(term_found(t, _compact(context), unless=broad) for t in terms):
                 return True
     return False
 
@@ -1013,11 +1025,12 @@ _ASKS = [(ask, slot, re.compile(_ENGLISH_ASKS.get(ask, rf"\b{re.escape(ask)}\b")
                                  key=lambda pair: -len(pair[0]))]
 
 
-def term_found(term: str, text: str | SubstringIndex, forms: dict[str, tuple[str, ...]] | None = None) -> bool:
-    """The term, one of its other `forms` (an English phrase's corpus terms) or one of their synonyms occurs in
-    the (compacted, so lower-cased: IPO as ipo) text."""
+def term_found(term: str, text: str | SubstringIndex, forms: dict[str, tuple[str, ...]] | None = None,
+               unless: frozenset[str] = frozenset()) -> bool:
+    """The term, one of its other `forms` (an English phrase's corpus terms) or one of their synonyms (less those
+    in `unless`) occurs in the (compacted, so lower-cased: IPO as ipo) text."""
     synonyms = load_synonyms()
-    return any(form in text or any(_holds(text, s) for s in synonyms.get(form, ()))
+    return any(form in text or any(_holds(text, s) for s in synonyms.get(form, ()) if s not in unless)
                for form in (forms or {}).get(term, (term,)))
 
 

@@ -756,6 +756,21 @@ def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_
     assert "deadline" in decision.unstated_slots
 
 
+def test_a_broad_synonym_beside_a_figure_does_not_tie_the_figure_to_the_topic():
+    """报名 may be said 申请 (synonyms.tsv), but where most clauses say 申请, 2个工作日 of checking an application
+    does not say how long signing up stays open. The same synonym, rare in the documents, still does."""
+    doc = doc_meta("苏州市网上中介服务超市管理办法")
+    index = FakeIndex([clause(doc, "第十五条", "运营机构收到入驻申请后，应当在2个工作日内完成核对。")])
+    ranking = ranking_of(index, list(index.clauses))
+
+    def decided(broad_idf: float):
+        idf = {"申请": broad_idf}.get
+        return Answerability(index.clauses, lambda token: idf(token, 6.0)).decide("展会报名多少天内能办完？", ranking)
+
+    assert "deadline" in decided(1.2).unstated_slots  # 申请 in most clauses: broad
+    assert "deadline" not in decided(6.0).unstated_slots
+
+
 def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
     assert A.is_unit_word("工作日内", A.asked_unit("复核要在多少个工作日内完成？"))
     assert A.is_unit_word("小时", A.asked_unit("How many hours does the review take?"))
