@@ -49,9 +49,9 @@ SUPPORT_DEPTH = 3  # clauses that may carry the answer
 # A question's topic terms: those weighing at least this share of its rarest found term's IDF (dev set, 5-fold
 # cross-validated refusal at the same false-refusal budget: 0.6 → 46.5 %, 0.9 → 44.6 %, any term → 42.6 %).
 TOPIC_WEIGHT = 0.6
-# A synonym this common (IDF below it: in about one clause in twelve or more, such as 申请, 办理, 企业) ties a figure
-# to no topic (see `stated`). Dev set: 2.5 refused one more near-topic question than 0 and nothing else moved; 3.0
-# also put a warning on a right answer.
+# A synonym this common (IDF below it: in one clause in thirteen or more, such as 申请, 办理, 企业) ties a figure to
+# no topic (see `stated`). Dev set: 2.5 refused one more near-topic question than no such limit and nothing else
+# moved; 3.0 also put a warning on a right answer.
 BROAD_IDF = 2.5
 UNKNOWN_MAJORITY = 0.5  # see `mostly_unknown`
 MISTAGGED_PLACE_USES = 20  # a street or landmark is named a few times by the documents, if at all; 上市 254 times
