@@ -130,9 +130,12 @@ class Assistant:
             carried = _carrying(verdicts, carries)
             covered = [r for (_, r, _), ok in zip(verdicts, carried) if ok]
             uncovered = [q for (q, _, _), ok in zip(verdicts, carried) if not ok]
-            if covered and uncovered:
-                # Answered only on the weak evidence of its parts, the message is answered as tentative.
-                weak = decision.tentative or all(v.tentative for (_, _, v), ok in zip(verdicts, carried) if ok)
+            if covered and (uncovered or not decision.answerable):
+                # Answered only on the weak evidence of its parts, the message is answered as tentative. So is a
+                # message each of whose questions stands on its own though the whole did not (the clause stating
+                # a question's fact was below the whole's first few): the whole's evidence still speaks against.
+                weak = decision.tentative or not uncovered or all(
+                    v.tentative for (_, _, v), ok in zip(verdicts, carried) if ok)
                 ranking, decision = _interleave(covered, k), Decision(True, 1.0, tentative=weak)
         if not decision.answerable:
             yield from _as_events(self._refusal(turn, ranking, decision))

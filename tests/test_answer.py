@@ -240,6 +240,26 @@ def test_a_message_answered_in_part_on_weak_evidence_is_tentative(assistant):
     assert answer.tentative  # … and what is answered is answered on weak evidence
 
 
+def test_a_message_each_of_whose_questions_stands_on_its_own_is_answered_though_the_whole_was_not(assistant,
+                                                                                                  monkeypatch):
+    """The whole message's first clauses may miss the one stating a question's fact (it is third for that
+    question alone): when every question is answered with confidence on its own, the message is answered — with
+    the operator's warning, as the whole's evidence spoke against it."""
+    from rag.answerability import Decision
+
+    found = dict(terms=["燃气", "管道"], missing_terms=[], features={"clause_coverage": 0.8})
+
+    def decide(question, ranking, nouns_are_topics=True, message=""):
+        whole = "\n" in question  # the hotline judges its questions joined, then each alone
+        return Decision(False, 0.1, reasons=["相关条款未写明具体期限"]) if whole else Decision(True, 0.9, **found)
+
+    monkeypatch.setattr(assistant.answerability, "decide", decide)
+    message = "市民来电，家住姑苏区。问燃气管道保护范围内能不能堆放物品？燃气管道多久检查一次？"
+    answer = assistant.ask(message, mode="hotline")
+    assert not answer.refused and answer.citations
+    assert answer.tentative and any("对应不够明确" in n for n in answer.notices)
+
+
 def test_an_llm_answer_on_weak_evidence_carries_the_notice_too(settings):
     chat = FakeListChatModel(responses=["燃气管道设施的保护范围由本办法规定[1]。"])
     assistant = Assistant(settings, FakeIndex(sample_clauses()), BigramEmbeddings(), chat_model=chat)
