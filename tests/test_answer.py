@@ -254,7 +254,7 @@ def test_a_message_each_of_whose_questions_stands_on_its_own_is_answered_though_
         return Decision(False, 0.1, reasons=["相关条款未写明具体期限"]) if whole else Decision(True, 0.9, **found)
 
     monkeypatch.setattr(assistant.answerability, "decide", decide)
-    message = "市民来电，家住姑苏区。问燃气管道保护范围内能不能堆放物品？燃气管道多久检查一次？"
+    message = "市民来电，家住姑苏区。问燃气管道保护范围内能不能堆放物品？管道燃气经营许可要什么条件？"
     answer = assistant.ask(message, mode="hotline")
     assert not answer.refused and answer.citations
     assert answer.tentative and any("对应不够明确" in n for n in answer.notices)
