@@ -257,14 +257,14 @@ def absent_chinese(reviewed: Mapping[str, Sequence[str]], vocabulary: Mapping[st
     return sorted({t for targets in reviewed.values() for t in targets if not vocabulary.get(t)})
 
 
-# How a question asks (找哪个部门, 给多少钱, 谁负责): an everyday phrase holding an asking word is left to the
+# How a question asks (哪个部门管, 给多少钱, 谁负责): an everyday phrase holding an asking word is left to the
 # tokenizer's cut, so that its asking words are read as such.
 _ASKING = re.compile(r"哪|多少|谁|什么|几|怎|吗")
 
 
 def absent_everyday(synonyms: Mapping[str, Sequence[str]], text: str, cut: Callable[[str], list[str]]) -> list[str]:
     """The synonym map's Chinese everyday words the corpus `text` does not contain and jieba's dictionary `cut`s
-    in pieces (开公司 → 开 / 公司, 煤气瓶, 出租车公司): kept whole, a question's word is looked up as the map writes
+    in pieces (开公司 → 开 / 公司, 煤气瓶, 交社保): kept whole, a question's word is looked up as the map writes
     it; cut, its synonyms (企业开办) were never reached. A word jieba already knows is left at its own frequency:
     raised, it would win over longer words (钱 over 多少钱)."""
     return sorted(word for word in synonyms
