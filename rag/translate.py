@@ -137,9 +137,37 @@ _ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", "e"), ("ed
             ("ion", ""), ("ion", "e"), ("ment", ""))  # protection → protect, regulation → regulate, investment → invest
 
 
+# British spellings and their American forms, which the term map (CC-CEDICT) mostly knows: recognised → recognized,
+# analyse → analyze, labour → labor, programme → program, licence → license, advisor → adviser. Only tried after
+# the word as written; -re → -er is not among them (a metre is no taxi meter).
+_AMERICAN = tuple((re.compile(pattern), replacement) for pattern, replacement in (
+    (r"(?<=\w{3})is(e|es|ed|ing|er|ers|ation|ations)\b", r"iz\1"),
+    (r"(?<=\w{2})ys(e|es|ed|ing)\b", r"yz\1"),
+    (r"(?<=\w{3})our(s|ed|ing|able)?\b", r"or\1"),  # not hour, four, your
+    (r"(?<=\w{4})mme(s?)\b", r"m\1"),
+    (r"\b(lic|def|off|pret)ence(s?)\b", r"\1ense\2"),
+    (r"visor(s?)\b", r"viser\1"),
+))
+
+
+def american(phrase: str) -> str:
+    """The phrase in American spelling (see _AMERICAN); the phrase itself when it has no British spelling."""
+    for pattern, replacement in _AMERICAN:
+        phrase = pattern.sub(replacement, phrase)
+    return phrase
+
+
 def base_forms(phrase: str) -> list[str]:
     """Candidate base forms of a phrase's last word by the regular English endings (subsidies → subsidy;
-    classes → class; prices → price; improving → improve; planned → plan; protection → protect)."""
+    classes → class; prices → price; improving → improve; planned → plan; protection → protect), then the same
+    for its American spelling (recognised → recognized, recognize)."""
+    forms = _endings(phrase)
+    spelled = american(phrase)
+    return forms + [spelled, *_endings(spelled)] if spelled != phrase else forms
+
+
+def _endings(phrase: str) -> list[str]:
+    """The phrase with its last word's regular ending taken off (see base_forms)."""
     forms = []
     for suffix, replacement in _ENDINGS:
         if phrase.endswith(suffix) and len(phrase) > len(suffix) + 2:

@@ -36,6 +36,14 @@ def test_inflected_words_fall_back_to_their_base_form():
     assert "提高" in _terms("improving quality")["improving"]
 
 
+def test_british_spellings_reach_the_american_entries_of_the_map():
+    assert _terms("Is the lab recognised by the city?")["recognised"] == _terms("Is the lab recognized?")["recognized"]
+    assert _terms("Who are the labour inspectors?")["labour"] == _terms("labor")["labor"]
+    assert _terms("Can advisors help?")["advisors"] == _terms("adviser")["adviser"]
+    assert "analyse" in base_forms("analysed") and "analyze" in base_forms("analysed")
+    assert base_forms("metre") == [] and base_forms("hour") == []  # a metre is no taxi meter; hour is no hor
+
+
 def test_function_words_alone_are_never_looked_up():
     assert english_phrases("What is it that you would do for them?") == []
 
