@@ -651,7 +651,7 @@ def salient_terms(question: str) -> list[str]:
 def split_words(question: str) -> list[str]:
     """Words jieba does not know fall apart into single characters (以工代训 → 以 工 代 训): each run of three or
     more such characters (two are mostly particles: 条的, 能拿), to be taken as a term where the corpus uses it
-    whole."""
+    whole. A run naming a place (在相城 from 在 相 城) is the jurisdiction's signal, not a term, as a place word is."""
     runs, current = [], ""
     for word, _ in _tagged(question):
         if len(word) == 1 and "\u4e00" <= word <= "\u9fff":
@@ -660,7 +660,7 @@ def split_words(question: str) -> list[str]:
         runs.append(current)
         current = ""
     runs.append(current)
-    return [run for run in runs if len(run) >= 3]
+    return [run for run in runs if len(run) >= 3 and not places_named(run)]
 
 
 def place_like_words(question: str) -> list[str]:
@@ -815,8 +815,9 @@ def foreign_share(question: str) -> float:
 _TRAVELLED_BEFORE = re.compile(r"(?:(?:去|到|回|从|来自|离开|户口在|户籍在|老家在|老家是|原籍|比|than|compared with|compared to|"
                                r"\b(?:from|worked in|lived in|studied in)|\b(?:my|our|his|her|their))"
                                r"|(?:对接|联合)(?:(?:(?![、和及与])[\u4e00-\u9fff]){1,8}[、和及与])*)\s*$")  # partners, listed
-_TRAVELLED_AFTER = re.compile(r"老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
-                              r"\s+(?:months|years)\b")
+_TRAVELLED_AFTER = re.compile(r"(?:那边|那里|那儿|当地)?"  # the same after 那边: 南京那边交的养老保险
+                              r"(?:老家|户口|户籍|籍|人(?![民才])|来的|过来|交的|缴的|交了|缴了|缴纳的|那段|那几年|期间|的时候|"
+                              r"\s+(?:months|years)\b)")
 # A foreign country (or Hong Kong, Macao) named as a thing's origin, market or site (日本的设计奖项, 美国客户, 出口到日本,
 # 在德国设立的工厂, a warehouse in Germany), as where a company lists (赴港上市, a Hong Kong IPO) or as a person's home
 # (香港居民) is no jurisdiction asked about; named otherwise (德国的养老金, Japan's minimum wage) it is.

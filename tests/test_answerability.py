@@ -599,6 +599,11 @@ def test_an_english_term_is_found_by_any_corpus_term_of_its_phrase():
 
 def test_a_word_jieba_splits_into_characters_is_a_term_where_the_corpus_uses_it_whole():
     assert "以工代训" in A.split_words("以工代训补贴每人每月能拿多少钱？")
+
+
+def test_a_run_of_single_characters_naming_a_place_is_no_term():
+    # jieba cuts 在相城 into single characters; the place is the jurisdiction's signal, as a place word is
+    assert not [run for run in A.split_words("想在相城开个店，执照几天能拿到？") if "相城" in run]
     doc = doc_meta("关于深化放管服改革的实施方案")
     index = FakeIndex([clause(doc, "二、", "开展以工代训的，根据吸纳人数给予企业以工代训补贴。"),
                        clause(doc, "三、", "人力资源机构输送劳动力的，按照每人500元标准给予规模输送补贴。")])
@@ -887,6 +892,8 @@ def test_a_place_someone_comes_from_or_travels_to_is_no_jurisdiction_asked_about
     assert foreign_share("苏州的人才补贴比成都高吗？") == 0.0
     assert foreign_share("之前在武汉交了两年社保，武汉缴纳的能不能接续算？") == 0.0  # where it was paid
     assert foreign_share("落户时武汉那段社保能算进去吗？") == 0.0  # a time spent there
+    assert foreign_share("南京那边交的养老保险在苏州认不认？") == 0.0  # paid there, with 那边 between
+    assert foreign_places("南京那边对养老护理员有什么补贴？")[0] == ["南京市"]  # 那边 alone leaves it asked about
     assert foreign_places("想对接杭州、义乌的跨境电商资源，行动计划里哪个部门负责？")[0] == []  # partners, listed
     assert foreign_places("杭州、义乌对跨境电商有什么补贴？")[0] == ["杭州市", "义乌市"]
     assert foreign_share("Do my Wuhan years count toward the Suzhou requirement?") == 0.0
