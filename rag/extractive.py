@@ -19,10 +19,11 @@ from domain.validity import ASKS_TERM, UNSTATED, cn_date
 from ingest.model import Clause
 from ingest.tokenize import split_sentences, tokenize
 from ingest.units import parse_trailer
-from rag.answerability import (AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots, asks_cutoff, asks_ratio,
-                               salient_terms, states_cutoff, states_ratio, term_found)
+from rag.answerability import salient_terms, term_found
 from rag.citations import Departments, department_phrase, flat_validity
 from rag.lookup import article_number
+from rag.slots import (AMOUNT, SLOT_ENGLISH, SLOT_NAMES, SLOTS, asked_slots, asks_cutoff, asks_ratio, states_cutoff,
+                       states_ratio)
 from rag.translate import is_latin, to_chinese
 from rag.types import Citation
 

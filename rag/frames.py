@@ -12,8 +12,9 @@ from domain.numerals import cn_to_int
 from domain.places import places_named
 from domain.terms import department_english
 from domain.validity import validity_of
-from rag.answerability import SLOT_ENGLISH, SLOT_NAMES, Decision
+from rag.answerability import Decision
 from rag.citations import Departments, flat_validity, jurisdictions_of
+from rag.slots import SLOT_ENGLISH, SLOT_NAMES
 from rag.translate import is_latin
 from rag.types import Citation, Retrieved
 

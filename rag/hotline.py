@@ -12,6 +12,7 @@ from domain.jurisdiction import jurisdiction_label, jurisdiction_of
 from domain.terms import load_synonyms
 from ingest.model import Clause
 from rag.citations import Departments, departments_of, flat_validity
+from rag.slots import SLOT_NAMES
 from rag.types import Citation
 
 if TYPE_CHECKING:  # rag.answerability (and rag.extractive, through it) reads find_questions here
@@ -191,8 +192,6 @@ def refusal_script(questions: list[str], decision: Decision, units: list[str] = 
     """What staff read out when the library does not answer the question: about what (in its topic words, not the
     caller's sentence), why — the policy exists but does not state the asked fact, or no rule was found — and
     where the caller may ask (the departments the clauses on the topic name, when the policy exists)."""
-    from rag.answerability import SLOT_NAMES
-
     if decision.covered:
         found = f"现有政策文件对此有相关规定，但没有写明{'、'.join(SLOT_NAMES[s] for s in decision.unstated_slots)}。"
     else:

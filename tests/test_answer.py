@@ -462,7 +462,7 @@ def test_real_corpus_follow_up_asking_for_the_department_names_the_previous_clau
 
 
 def test_every_missing_slot_a_refusal_can_name_has_english_words():
-    from rag.answerability import SLOT_ENGLISH, SLOT_NAMES
+    from rag.slots import SLOT_ENGLISH, SLOT_NAMES
 
     assert SLOT_ENGLISH.keys() == SLOT_NAMES.keys()
 

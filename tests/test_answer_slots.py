@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from rag.answerability import asks_cutoff, asks_ratio, states_cutoff, states_ratio
+from rag.slots import asks_cutoff, asks_ratio, states_cutoff, states_ratio
 from rag.assistant import Assistant
 from rag.citations import charged_with, units_in_text
 from rag.extractive import answer_slots, comparison, passages

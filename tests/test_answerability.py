@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 from rag import answerability as A
+from rag import slots as S
 from domain.terms import load_absent_reviewed
 from domain.validity import ASKS_VALIDITY
-from rag.answerability import Answerability, Features, Model, asked_slots, foreign_places, foreign_share, salient_terms
+from rag.answerability import Answerability, Features, Model, foreign_places, foreign_share, salient_terms
 from rag.retrieval import Ranking
 from rag.runtime import make_assistant
+from rag.slots import asked_slots
 from rag.types import Retrieved
 from settings import Settings
 from stubs.fake_index import FakeIndex, clause, doc_meta, sample_clauses
@@ -221,7 +223,7 @@ def test_asked_slots_are_recognised_longest_asking_words_first(question, slots):
     ("到2027年", False, False, True), ("每二年不得少于一次检查", False, False, True),  # how often, every N years
 ])
 def test_figures_are_told_apart_from_ordinals_years_and_a_bare_one(text, count, amount, duration):
-    assert (bool(A._COUNT.search(text)), bool(A.AMOUNT.search(text)), bool(A._DURATION.search(text))) == \
+    assert (bool(S._COUNT.search(text)), bool(S.AMOUNT.search(text)), bool(S._DURATION.search(text))) == \
         (count, amount, duration)
 
 
@@ -269,7 +271,7 @@ def test_term_the_corpus_never_uses_lowers_coverage_and_is_named_in_the_reasons(
 
 def test_missing_figure_is_a_missing_slot(fake):
     index, check = fake
-    wordy = [cid for cid, c in index.clauses.items() if not A.AMOUNT.search(c.text)][:1]
+    wordy = [cid for cid, c in index.clauses.items() if not S.AMOUNT.search(c.text)][:1]
     features, details = check.features("这项补贴最高多少钱？", ranking_of(index, wordy))
     assert features.slot_missing == 1.0 and details["slot"] == "amount"
 
@@ -582,7 +584,7 @@ def test_refusal_for_an_unstated_fact_says_the_clauses_cover_the_topic_in_either
 
 def test_an_unstated_fact_about_a_term_no_document_uses_is_not_called_covered(fake):
     index, check = fake
-    wordy = [cid for cid, c in index.clauses.items() if not A.AMOUNT.search(c.text)][:1]
+    wordy = [cid for cid, c in index.clauses.items() if not S.AMOUNT.search(c.text)][:1]
     decision = check.decide("契税最高多少钱？", ranking_of(index, wordy, cosine=0.99))
     assert not decision.answerable and not decision.covered
 
@@ -665,8 +667,8 @@ def test_how_long_is_stated_by_a_span_or_a_date_but_when_also_by_an_event():
     signed_only = clause(doc, "第九条", "告知承诺书经行政审批部门和申请人双方签章后生效。")
     assert A.stated("deadline", ["告知承诺书"], [signed_only])  # the event alone answers "when"
     assert not A.stated("deadline", ["告知承诺书"], [signed_only], span=True)  # but not "how long"
-    assert A._ASKS_SPAN.search("燃气表多久检定一次？") and not A._ASKS_SPAN.search("什么时候生效？")
-    assert A._ASKS_SPAN.search("how long is the licence valid?")
+    assert S.ASKS_SPAN.search("燃气表多久检定一次？") and not S.ASKS_SPAN.search("什么时候生效？")
+    assert S.ASKS_SPAN.search("how long is the licence valid?")
 
 
 def test_a_date_or_time_of_day_is_stated_only_by_one_not_by_how_often():
@@ -740,14 +742,14 @@ def test_a_figure_asked_in_a_unit_of_its_own_is_stated_only_in_that_unit():
     doc = doc_meta("苏州市人才落户管理办法")
     months = clause(doc, "第五条", "申请人才落户的，应当在本市连续缴纳社会保险满6个月。")
     days = clause(doc, "第十二条", "受理后，人才落户申请应当在5个工作日内办结。")
-    asked = A.asked_unit_figure("人才落户交材料以后多少个工作日能批下来？", "deadline")
+    asked = S.asked_unit_figure("人才落户交材料以后多少个工作日能批下来？", "deadline")
     assert not A.stated("deadline", ["人才落户"], [months], span=True, in_unit=asked)
     assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=asked)
     assert A.stated("deadline", ["人才落户"], [months], span=True)  # 多久 asks for any span
-    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=A.asked_unit_figure("几天能办好？", "deadline"))
+    assert A.stated("deadline", ["人才落户"], [days], span=True, in_unit=S.asked_unit_figure("几天能办好？", "deadline"))
     taxis = clause(doc_meta("苏州市客运出租汽车管理办法"), "第八条", "出租汽车企业应当有50辆以上的车辆，并设有60家服务网点。")
-    assert A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司至少要多少辆车？", "count"))
-    assert not A.stated("count", ["出租汽车"], [taxis], in_unit=A.asked_unit_figure("出租汽车公司要雇多少人？", "count"))
+    assert A.stated("count", ["出租汽车"], [taxis], in_unit=S.asked_unit_figure("出租汽车公司至少要多少辆车？", "count"))
+    assert not A.stated("count", ["出租汽车"], [taxis], in_unit=S.asked_unit_figure("出租汽车公司要雇多少人？", "count"))
 
 
 def test_the_unit_a_figure_is_asked_in_does_not_make_another_matters_figure_the_answer():
@@ -777,10 +779,10 @@ def test_a_broad_synonym_beside_a_figure_does_not_tie_the_figure_to_the_topic():
 
 
 def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
-    assert A.is_unit_word("工作日内", A.asked_unit("复核要在多少个工作日内完成？"))
-    assert A.is_unit_word("小时", A.asked_unit("How many hours does the review take?"))
-    assert not A.is_unit_word("复核", A.asked_unit("复核要在多少个工作日内完成？"))
-    assert not A.is_unit_word("工作日", A.asked_unit("复核结果多久出来？"))  # no unit asked: a word like any other
+    assert S.is_unit_word("工作日内", S.asked_unit("复核要在多少个工作日内完成？"))
+    assert S.is_unit_word("小时", S.asked_unit("How many hours does the review take?"))
+    assert not S.is_unit_word("复核", S.asked_unit("复核要在多少个工作日内完成？"))
+    assert not S.is_unit_word("工作日", S.asked_unit("复核结果多久出来？"))  # no unit asked: a word like any other
 
 
 def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
@@ -788,25 +790,25 @@ def test_a_time_of_day_is_stated_only_by_a_clock_time_not_by_a_date():
     dated = clause(doc, "三、（四）", "2023年起政务服务大厅推行周末不打烊服务。")
     timed = clause(doc, "三、（五）", "政务服务大厅周六上午9:00至12:00提供延时服务。")
     for question in ("政务服务大厅周六几点开？", "What time does the government service hall open on Saturdays?"):
-        asked = A.asked_unit_figure(question, "date")
+        asked = S.asked_unit_figure(question, "date")
         assert not A.stated("date", ["政务服务大厅"], [dated], in_unit=asked)
         assert A.stated("date", ["政务服务大厅"], [timed], in_unit=asked)
-    assert A.asked_unit_figure("申请有几点要求？", "date") is None  # 几点 here counts points, it asks no time
+    assert S.asked_unit_figure("申请有几点要求？", "date") is None  # 几点 here counts points, it asks no time
     # A question asking a date and a span: the span's unit is not the date's, nor the time of day the span's.
-    assert A.asked_unit_figure("哪天开始受理，多少个工作日办完？", "date") is None
-    assert A.asked_unit_figure("几点开门，要排多久？", "deadline") is None
+    assert S.asked_unit_figure("哪天开始受理，多少个工作日办完？", "date") is None
+    assert S.asked_unit_figure("几点开门，要排多久？", "deadline") is None
 
 
 def test_a_things_own_classifier_is_no_asked_unit():
-    assert A.asked_unit_figure("每个服务窗口要配多少个座位？", "count") is None  # 个 is the classifier of 座位
-    assert A.asked_unit_figure("每年要用多少天然气？", "figure") is None
-    assert A.asked_unit_figure("How many working days does the approval take?", "count").search("3个工作日")
+    assert S.asked_unit_figure("每个服务窗口要配多少个座位？", "count") is None  # 个 is the classifier of 座位
+    assert S.asked_unit_figure("每年要用多少天然气？", "figure") is None
+    assert S.asked_unit_figure("How many working days does the approval take?", "count").search("3个工作日")
 
 
 def test_a_few_of_a_telling_clause_is_no_asked_unit():
     # "请了几家单位" tells of a few bodies; what is asked (最多多少) is a sum, not a count of them.
-    assert A.asked_unit_figure("我们请了几家单位报价，最多补多少？", "amount") is None
-    assert A.asked_unit_figure("我们请了几家单位报价，能报几家？", "count").search("3家")
+    assert S.asked_unit_figure("我们请了几家单位报价，最多补多少？", "amount") is None
+    assert S.asked_unit_figure("我们请了几家单位报价，能报几家？", "count").search("3家")
 
 
 def test_a_phone_number_address_or_website_is_asked_and_stated_only_letter_for_letter():
