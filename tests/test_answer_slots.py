@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 
-from rag.slots import asks_cutoff, asks_ratio, states_cutoff, states_ratio
+from rag import slots
 from rag.assistant import Assistant
 from rag.citations import charged_with, units_in_text
 from rag.extractive import answer_slots, comparison, passages
+from rag.slots import asks_cutoff, asks_ratio, states_cutoff, states_ratio
 from settings import Settings
 
 TODAY = date(2026, 6, 1)
@@ -712,3 +713,33 @@ def test_a_condition_stating_a_figure_is_quoted_with_what_follows_it():
     rule = clause(doc_meta("苏州市稳就业若干措施"), "二、（一）", text)
     (finding,) = findings("以工代训最多多少？", [Extract(rule, passages(rule.text), 1.0)], {rule.id: 1}, lambda t: 1.0)
     assert finding.text.endswith("根据吸纳人数给予企业以工代训补贴")  # not the bare condition (…以工代训的)
+
+
+@pytest.mark.parametrize("text, count, amount, duration", [
+    ("建成60家以上", True, False, False), ("一式两份", True, False, False), ("新增2万辆", True, False, False),
+    ("依照本办法第二十六条", False, False, False), ("第二批名单", False, False, False), ("一个入口", False, False, False),
+    ("给予一万元奖励", False, True, False), ("最高3.5万元", False, True, False), ("一个月内办结", False, False, True),
+    ("到2027年", False, False, True), ("每二年不得少于一次检查", False, False, True),  # how often, every N years
+])
+def test_figures_are_told_apart_from_ordinals_years_and_a_bare_one(text, count, amount, duration):
+    assert (bool(slots._COUNT.search(text)), bool(slots.AMOUNT.search(text)), bool(slots._DURATION.search(text))) == \
+        (count, amount, duration)
+
+
+def test_a_term_that_is_only_the_asked_unit_is_told_from_the_topic():
+    assert slots.is_unit_word("工作日内", slots.asked_unit("复核要在多少个工作日内完成？"))
+    assert slots.is_unit_word("小时", slots.asked_unit("How many hours does the review take?"))
+    assert not slots.is_unit_word("复核", slots.asked_unit("复核要在多少个工作日内完成？"))
+    assert not slots.is_unit_word("工作日", slots.asked_unit("复核结果多久出来？"))  # no unit asked: a word like any other
+
+
+def test_a_things_own_classifier_is_no_asked_unit():
+    assert slots.asked_unit_figure("每个服务窗口要配多少个座位？", "count") is None  # 个 is the classifier of 座位
+    assert slots.asked_unit_figure("每年要用多少天然气？", "figure") is None
+    assert slots.asked_unit_figure("How many working days does the approval take?", "count").search("3个工作日")
+
+
+def test_a_few_of_a_telling_clause_is_no_asked_unit():
+    # "请了几家单位" tells of a few bodies; what is asked (最多多少) is a sum, not a count of them.
+    assert slots.asked_unit_figure("我们请了几家单位报价，最多补多少？", "amount") is None
+    assert slots.asked_unit_figure("我们请了几家单位报价，能报几家？", "count").search("3家")
