@@ -150,7 +150,7 @@ _AMERICAN = tuple((re.compile(pattern), replacement) for pattern, replacement in
 ))
 
 
-def american(phrase: str) -> str:
+def _american(phrase: str) -> str:
     """The phrase in American spelling (see _AMERICAN); the phrase itself when it has no British spelling."""
     for pattern, replacement in _AMERICAN:
         phrase = pattern.sub(replacement, phrase)
@@ -162,7 +162,7 @@ def base_forms(phrase: str) -> list[str]:
     classes → class; prices → price; improving → improve; planned → plan; protection → protect), then the same
     for its American spelling (recognised → recognized, recognize)."""
     forms = _endings(phrase)
-    spelled = american(phrase)
+    spelled = _american(phrase)
     return forms + [spelled, *_endings(spelled)] if spelled != phrase else forms
 
 
