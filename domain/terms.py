@@ -371,6 +371,30 @@ def load_synonyms() -> dict[str, list[str]]:
     return synonyms
 
 
+# A measure word a speaker puts between a verb and its object (开个公司, 注册个公司, 开家店, 办一个证): the everyday
+# word the synonym map knows (开公司, 注册公司, 开店) is the verb and the object written together.
+_MEASURE = "(?:一)?[个家间]"
+
+
+def without_measure_words(text: str) -> str:
+    """The text with each measure word taken out of an everyday word of the synonym map (开个公司 → 开公司), so
+    that the word is looked up as the map writes it. Only the map's own words are joined: 开个会 stays as it is
+    unless 开会 is one of them."""
+    keys, pattern = _measured_keys()
+    return pattern.sub(lambda m: m["verb"] + m["thing"] if m["verb"] + m["thing"] in keys else m[0], text)
+
+
+@lru_cache(maxsize=1)
+def _measured_keys() -> tuple[frozenset[str], re.Pattern]:
+    """The synonym map's Chinese keys, and a pattern for a verb (the first one or two characters of a key), a
+    measure word and a thing (the rest of a key)."""
+    keys = frozenset(k for k in load_synonyms() if not k.isascii())
+    splits = [(k[:i], k[i:]) for k in keys for i in (1, 2) if len(k) > i]
+    verbs = "|".join(sorted({re.escape(v) for v, _ in splits}, key=len, reverse=True))
+    things = "|".join(sorted({re.escape(t) for _, t in splits}, key=len, reverse=True))
+    return keys, re.compile(f"(?P<verb>{verbs}){_MEASURE}(?P<thing>{things})")
+
+
 @lru_cache(maxsize=1)
 def load_department_names() -> dict[str, str]:
     """Chinese department name (short or full, as the corpus writes it) → English name."""

@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from domain.places import places_named
+from domain.terms import without_measure_words
 from domain.validity import cn_date
 from ingest.clauses import whole_of
 from ingest.model import Clause
@@ -193,7 +194,7 @@ class Assistant:
         question, cut = mode.trim(question)
         notices = [cut] if cut else []
         masked = mask_pii(question)
-        masked, repairs = self.typos.repair(masked)
+        masked, repairs = self.typos.repair(without_measure_words(masked))
         if repairs:
             notices.append(NOTICE_TYPOS.format("、".join(f"“{r.typed}”按“{r.meant}”" for r in repairs)))
         log.info("question mode=%s chars=%d text=%s", mode.name, len(masked), masked[:300])

@@ -26,6 +26,7 @@ from domain.terms import (
     load_synonyms,
     load_term_map,
     parse_term_tsv,
+    without_measure_words,
 )
 from ingest.tokenize import normalise
 
@@ -355,3 +356,11 @@ def test_everyday_words_jieba_would_cut_and_the_corpus_lacks_are_listed_for_the_
     # 出租车 and 钱 are jieba's words already (raised, 钱 would win over 多少钱); 找哪个部门 asks; the corpus
     # uses 创新券, whose tokens must not change; an English key is no word for jieba.
     assert absent_everyday(synonyms, text, cut) == ["开公司"]
+
+
+def test_a_measure_word_between_the_verb_and_thing_of_an_everyday_word_is_taken_out():
+    assert "开店" in load_synonyms() and "开公司" in load_synonyms()  # the map's own words
+    assert without_measure_words("想开家店，要办哪些手续？") == "想开店，要办哪些手续？"
+    assert without_measure_words("我们准备开一家公司。") == "我们准备开公司。"
+    assert without_measure_words("明天开个会再说。") == "明天开个会再说。"  # 开会 is no word of the map
+    assert without_measure_words("这个公司在哪里？") == "这个公司在哪里？"
