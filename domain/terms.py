@@ -378,10 +378,21 @@ _MEASURE = "(?:一)?[个家间]"
 
 def without_measure_words(text: str) -> str:
     """The text with each measure word taken out of an everyday word of the synonym map (开个公司 → 开公司), so
-    that the word is looked up as the map writes it. Only the map's own words are joined: 开个会 stays as it is
-    unless 开会 is one of them."""
+    that the word is looked up as the map writes it. Only the map's own words are joined (开个会 stays as it is
+    unless 开会 is one of them), and only where 个 stands as a word of its own: 退个税 is 退 个税."""
     keys, pattern = _measured_keys()
-    return pattern.sub(lambda m: m["verb"] + m["thing"] if m["verb"] + m["thing"] in keys else m[0], text)
+    return pattern.sub(lambda m: m["verb"] + m["thing"] if m["verb"] + m["thing"] in keys and _apart(m) else m[0], text)
+
+
+def _apart(match: re.Match) -> bool:
+    """Whether the tokenizer cuts the matched words at both ends of the measure word."""
+    from ingest.tokenize import words  # the tokenizer reads this module's word lists
+
+    ends, at = set(), 0
+    for word in words(match[0]):
+        at += len(word)
+        ends.add(at)
+    return {match.end("verb") - match.start(), match.start("thing") - match.start()} <= ends
 
 
 @lru_cache(maxsize=1)

@@ -364,3 +364,4 @@ def test_a_measure_word_between_the_verb_and_thing_of_an_everyday_word_is_taken_
     assert without_measure_words("我们准备开一家公司。") == "我们准备开公司。"
     assert without_measure_words("明天开个会再说。") == "明天开个会再说。"  # 开会 is no word of the map
     assert without_measure_words("这个公司在哪里？") == "这个公司在哪里？"
+    assert without_measure_words("换了房能退个税吗？") == "换了房能退个税吗？"  # 个税 is a word: no measure word
