@@ -371,13 +371,13 @@ def load_synonyms() -> dict[str, list[str]]:
     return synonyms
 
 
-# A measure word a speaker puts between a verb and its object (开个公司, 注册个公司, 开家店, 办一个证): the everyday
-# word the synonym map knows (开公司, 注册公司, 开店) is the verb and the object written together.
+# A measure word a speaker puts between a verb and its object (开家店, 开一家店, 办一个证): the everyday word the
+# synonym map knows (开店) is the verb and the object written together.
 _MEASURE = "(?:一)?[个家间]"
 
 
 def without_measure_words(text: str) -> str:
-    """The text with each measure word taken out of an everyday word of the synonym map (开个公司 → 开公司), so
+    """The text with each measure word taken out of an everyday word of the synonym map (开家店 → 开店), so
     that the word is looked up as the map writes it. Only the map's own words are joined (开个会 stays as it is
     unless 开会 is one of them), and only where 个 stands as a word of its own: 退个税 is 退 个税."""
     keys, pattern = _measured_keys()
