@@ -371,8 +371,8 @@ def load_synonyms() -> dict[str, list[str]]:
     return synonyms
 
 
-# A measure word a speaker puts between a verb and its object (开家店, 开一家店, 办一个证): the everyday word the
-# synonym map knows (开店) is the verb and the object written together.
+# A measure word a speaker puts between a verb and its object (开家店, 开一家店): the everyday word the synonym map
+# knows (开店) is the verb and the object written together.
 _MEASURE = "(?:一)?[个家间]"
 
 
