@@ -743,3 +743,20 @@ def test_a_few_of_a_telling_clause_is_no_asked_unit():
     # "请了几家单位" tells of a few bodies; what is asked (最多多少) is a sum, not a count of them.
     assert slots.asked_unit_figure("我们请了几家单位报价，最多补多少？", "amount") is None
     assert slots.asked_unit_figure("我们请了几家单位报价，能报几家？", "count").search("3家")
+
+
+def test_each_of_two_further_parts_of_a_question_adds_the_clause_that_answers_it():
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("停车场管理办法")
+    # The first names every topic of the question and answers none; each part's own ranking puts its clause first.
+    texts = {
+        "第三条": "停车场经营者应当公示收费标准、夜间停放的收费办法和车辆丢失的处理办法。",
+        "第九条": "夜间停放的车辆，按照每晚十元收取停车费。",
+        "第十二条": "车辆在停车场内丢失的，由经营者依法承担赔偿责任。",
+    }
+    ranked = [clause(doc, label, text, kind="article") for label, text in texts.items()]
+    firsts = {"夜间停放怎么收费？": f"{doc['doc_id']}:第九条", "车辆丢失由谁赔偿？": f"{doc['doc_id']}:第十二条"}
+    found = extract("收费标准在哪里公示？夜间停放怎么收费？车辆丢失由谁赔偿？", ranked, lambda token: 1.0, firsts=firsts)
+    assert [ex.clause.label for ex in found] == ["第三条", "第九条", "第十二条"]
