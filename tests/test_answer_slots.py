@@ -760,3 +760,15 @@ def test_each_of_two_further_parts_of_a_question_adds_the_clause_that_answers_it
     firsts = {"夜间停放怎么收费？": f"{doc['doc_id']}:第九条", "车辆丢失由谁赔偿？": f"{doc['doc_id']}:第十二条"}
     found = extract("收费标准在哪里公示？夜间停放怎么收费？车辆丢失由谁赔偿？", ranked, lambda token: 1.0, firsts=firsts)
     assert [ex.clause.label for ex in found] == ["第三条", "第九条", "第十二条"]
+
+
+def test_a_fourth_clause_answering_nearly_as_well_as_the_first_is_quoted_too():
+    from rag.extractive import extract
+    from stubs.fake_index import clause, doc_meta
+
+    doc = doc_meta("停车场管理办法")
+    texts = ["小型车白天停放按每小时二元收费。", "小型车夜间停放按每晚十元收费。", "大型车停放按每小时五元收费。",
+             "新能源车停放首小时免费收费。", "本办法自公布之日起施行。"]
+    ranked = [clause(doc, f"第{n}条", text, kind="article") for n, text in zip("一二三四五", texts)]
+    found = extract("车辆停放怎么收费？", ranked, lambda token: 1.0)
+    assert [ex.clause.label for ex in found] == ["第一条", "第二条", "第三条", "第四条"]
