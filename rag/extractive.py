@@ -84,9 +84,9 @@ SLOT_WEIGHT = 0.12
 TITLE_WORD_FACTOR = 0.3
 MAX_UNITS_FIRST = 3
 MAX_UNITS_OTHER = 2
-# Clauses an answer quotes for the whole question: the best-ranked and those answering nearly as well. Dev set (1,442):
-# 3 → 4 raised key facts 0.855 → 0.865 (multi-clause 0.707 → 0.733, department 0.920 → 0.929) and lost none, at
-# 6 % longer answers and citation precision 0.522 → 0.514; 5 added 5 more items' facts for a fifth candidate.
+# Clauses an answer quotes for the whole question: the best-ranked and those answering nearly as well. Dev set
+# (1,442): 3 → 4 raised key facts 0.855 → 0.865 (multi-clause 0.707 → 0.733, department 0.920 → 0.929) and lost
+# none, at 6 % longer answers and citation precision 0.522 → 0.514; 5 gave 5 more items their fact.
 MAX_CLAUSES = 4
 SHORT_CLAUSE_CHARS = 250  # a clause this short is quoted whole when it leads: about a minute read aloud
 CANDIDATE_CLAUSES = 5
@@ -285,8 +285,9 @@ def continues(clause: Clause, other: Clause) -> bool:
 def _for_each_part(question: str, clauses: list[Clause], chosen: list[Extract],
                    idf: Callable[[str], float], firsts: dict[str, str]) -> list[Extract]:
     """A question of several parts (…多久走访一次？…多久调研一次？) gets, for each part, the passages that answer
-    that part best: in a clause already chosen, added to its quote; else that clause (MAX_PART_CLAUSES such clauses in all). The
-    part's own first-ranked clause answers it unless its words fit another clause's passage far better."""
+    that part best: in a clause already chosen, added to its quote; else that clause (MAX_PART_CLAUSES such
+    clauses in all). The part's own first-ranked clause answers it unless its words fit another clause's passage
+    far better."""
     from rag.hotline import find_questions
 
     parts = [p for p in find_questions(question) if p.strip() != question.strip()]
