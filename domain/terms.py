@@ -257,7 +257,7 @@ def absent_chinese(reviewed: Mapping[str, Sequence[str]], vocabulary: Mapping[st
     return sorted({t for targets in reviewed.values() for t in targets if not vocabulary.get(t)})
 
 
-# How a question asks (哪个部门管, 给多少钱, 谁负责): an everyday phrase holding an asking word is left to the
+# How a question asks (找谁办, 问哪里, 谁负责): an everyday phrase holding an asking word is left to the
 # tokenizer's cut, so that its asking words are read as such.
 _ASKING = re.compile(r"哪|多少|谁|什么|几|怎|吗")
 
