@@ -13,9 +13,9 @@ Signals (each a number in a `Features` record, each with a reason when it speaks
   hotline message's nouns describe the caller's situation too, so there only the parts that ask count);
 * answer slot — a question asking for an amount, a count, a deadline, a date, which ones (哪9个), a department,
   materials or how to reach someone (a phone number, an address, a website) needs a supporting sentence that
-  states that kind of fact (rag/slots.py) about the question's topic terms; when it asks only for figures or contact details and
-  no clause states one, it is refused whatever the scores (a rule: "the policy exists but states no figure" is the
-  true answer, and the refusal says so and shows the clause);
+  states that kind of fact (rag/slots.py) about the question's topic terms; when it asks only for figures or
+  contact details and no clause states one, it is refused whatever the scores (a rule: "the policy exists but
+  states no figure" is the true answer, and the refusal says so and shows the clause);
 * retrieval — the dense cosine and BM25 coverage the retrievers reported.
 
 They are combined by a logistic model (weights and one cutoff per language in `answerability.json`, fitted by
