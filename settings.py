@@ -74,6 +74,12 @@ class Settings:
         "Answer when the answerability model's probability reaches this, in either language; unset: the cutoffs "
         "fitted with the model, one per language (rag/answerability.json, refit by `python -m eval.fit_answerability`).",
     )
+    learned_order: bool = _setting(
+        "POLICYQA_LEARNED_ORDER",
+        True,
+        "Reorder the first clauses of each ranking by the model fitted on the dev set (rag/ranker.json, refit by "
+        "`python -m eval.fit_ranker`); 0: the retrieval rules' order alone.",
+    )
     reranker_model: str | None = _setting(
         "POLICYQA_RERANKER", None, "Optional cross-encoder (name or local path); off when unset."
     )
@@ -128,6 +134,8 @@ def _parse(type_name: str, raw: str):
         return Path(raw)
     if "date" in type_name:
         return date.fromisoformat(raw)
+    if type_name.startswith("bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if type_name.startswith("int"):
         return int(raw)
     if type_name.startswith("float"):

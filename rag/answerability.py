@@ -261,7 +261,8 @@ class Answerability:
         """The evidence for a question. A document the whole `message` names in 《》 is what the question's facts
         must be stated about, though named before the asking (…依照《X》处理。请问该规定对…怎么罚？)."""
         whole, as_asked, question = message or question, question, asking_part(question)
-        support = [self.clauses[h.id] for h in ranking.hits[:SUPPORT_DEPTH] if h.id in self.clauses]
+        ids = ranking.support or [h.id for h in ranking.hits]
+        support = [self.clauses[cid] for cid in ids[:SUPPORT_DEPTH] if cid in self.clauses]
         support_text = _compact("".join(_context(c) for c in support))
         terms = self._plain(salient_terms(question))
         terms += [run for run in split_words(question) if run not in terms and run in self.corpus]

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
+from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -64,6 +65,7 @@ NEARBY_SHOWN = 3
 NOTICE_EMPTY = "问题为空，请输入要咨询的政策问题"
 NOTICE_NO_CONTENT = "问题只包含标点或符号，请用文字描述要咨询的政策问题"
 NOTICE_GARBLED = "问题似乎是乱码，请检查输入后重试"
+T = TypeVar("T")
 _MOJIBAKE = ("锟斤拷", "烫烫烫", "屯屯屯", "\ufffd")
 _CONTENT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 
@@ -550,14 +552,7 @@ def _support(ranking: Ranking) -> float:
 def _interleave(rankings: list[Ranking], k: int) -> Ranking:
     """Round-robin merge of several rankings (no repeats); the evidence is that of the best-supported one
     (cosine and coverage from the same query: mixing the best of each would overstate the support)."""
-    hits: list[Retrieved] = []
-    seen: set[str] = set()
-    for depth in range(max(len(r.hits) for r in rankings)):
-        for ranking in rankings:
-            if depth < len(ranking.hits) and ranking.hits[depth].id not in seen:
-                seen.add(ranking.hits[depth].id)
-                hits.append(ranking.hits[depth])
-    hits = hits[:k]
+    hits = _round_robin([r.hits for r in rankings], key=lambda hit: hit.id)[:k]
     for rank, hit in enumerate(hits, start=1):
         hit.rank = rank
     evidence = max(rankings, key=_support)
@@ -569,4 +564,15 @@ def _interleave(rankings: list[Ranking], k: int) -> Ranking:
         jurisdictions=sorted({j for r in rankings for j in r.jurisdictions}),
         unheld=list(dict.fromkeys(j for r in rankings for j in r.unheld)),
         firsts={query: first for r in rankings for query, first in r.firsts.items()},
+        support=_round_robin([r.support or [h.id for h in r.hits] for r in rankings])[:k],
     )
+
+
+def _round_robin(orders: list[list[T]], key: Callable[[T], str] = str) -> list[T]:
+    """The items of several orders taken in turn, depth by depth, each (by `key`) once."""
+    out: dict[str, T] = {}
+    for depth in range(max(map(len, orders), default=0)):
+        for order in orders:
+            if depth < len(order):
+                out.setdefault(key(order[depth]), order[depth])
+    return list(out.values())

@@ -8,6 +8,7 @@
   scale up the named document and the clauses stating what is asked for (validity, conditions); a named
   document's validity clause, when its term is asked, is first put level with the document's best clause.
 * `TermCoverage` — scale up the clauses that contain more of what the question asks about (IDF-weighted).
+  (rag/ranker.py then reorders the head by a model fitted over what all of these measured.)
 * `DirectLookup` — a question naming a 文号, or a document plus a clause, gets those clauses first.
 * `CrossEncoderReranker` — the optional cross-encoder (none is available offline).
 """
@@ -192,6 +193,7 @@ class Preferences:
     """Multipliers on the fused score. RRF scores of neighbouring ranks differ by a few percent, so these
     reorder clauses that match about equally and leave a clearly better match in front."""
 
+    name = "preference"
     SECONDARY_KIND_FACTOR = 0.85  # 解读, amendment and notice chunks restate body clauses …
     SECONDARY_KINDS = frozenset({"interpretation", "amendment", "notice"})
     KIND_CUES = {  # … unless the question asks for exactly that kind of text
@@ -343,6 +345,7 @@ class TermCoverage:
     On the golden dev set (176 answerable items) this lifted hit@1 0.790 → 0.84 (English 0.745 → 0.83);
     weights from 1 to 3 give nearly the same ranking, 1.5 is in the middle of that plateau."""
 
+    name = "coverage"
     WEIGHT = 1.5
     TERM_CACHE = 8192  # terms whose clauses are remembered: questions reuse the corpus's words
 
