@@ -29,6 +29,14 @@ def test_environment_values_are_parsed_to_field_types():
     assert s.chroma_host == "127.0.0.1"
 
 
+def test_a_switch_reads_0_false_and_no_as_off_and_1_true_yes_as_on():
+    assert Settings.from_env({}).learned_order is True
+    for off in ("0", "false", "No"):
+        assert Settings.from_env({"POLICYQA_LEARNED_ORDER": off}).learned_order is False
+    for on in ("1", "true", "YES"):
+        assert Settings.from_env({"POLICYQA_LEARNED_ORDER": on}).learned_order is True
+
+
 def test_empty_environment_value_means_default():
     assert Settings.from_env({"POLICYQA_TOP_K": ""}).top_k == 5
 
