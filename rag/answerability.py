@@ -263,7 +263,7 @@ class Answerability:
         whole, as_asked, question = message or question, question, asking_part(question)
         ids = ranking.support or [h.id for h in ranking.hits]
         support = [self.clauses[cid] for cid in ids[:SUPPORT_DEPTH] if cid in self.clauses]
-        support_text = _compact("".join(_context(c) for c in support))
+        support_text = _readable("".join(_context(c) for c in support))
         terms = self._plain(salient_terms(question))
         terms += [run for run in split_words(question) if run not in terms and run in self.corpus]
         terms += [word for word in name_like_words(question) if word not in terms and word in self.corpus]
@@ -274,11 +274,11 @@ class Answerability:
         weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values()) or 1.0
         found = {t for t in terms if term_found(t, support_text, forms)}
-        per_clause = [sum(weights[t] for t in terms if term_found(t, _compact(_context(c)), forms)) / total
+        per_clause = [sum(weights[t] for t in terms if term_found(t, _readable(_context(c)), forms)) / total
                       for c in support]
         # Clauses about what was asked: holding half its term weight (none when it names no topic at all).
         covering = [c.id for c, share in zip(support, per_clause) if terms and share >= COVERED]
-        by_clause = [[_compact(sentence) for sentence in split_sentences(c.text)] for c in support]
+        by_clause = [[_readable(sentence) for sentence in split_sentences(c.text)] for c in support]
         shares = [[sum(weights[t] for t in terms if term_found(t, s, forms)) / total for s in clause_sentences]
                   for clause_sentences in by_clause]
         sentences = [sentence for clause_sentences in by_clause for sentence in clause_sentences]
@@ -290,7 +290,7 @@ class Answerability:
         foreign, only_foreign = foreign_places(question)
         # The fact must be stated about what the question is about: its most specific terms, not 每月 or 企业.
         # Terms found only in a title or heading name the document, not the fact: the text's terms come first.
-        texts = _compact("".join(c.text for c in support))
+        texts = _readable("".join(c.text for c in support))
         # The unit asked in (多少个工作日) is what the figure is counted in, not what it is about: 80个工作日 for
         # approving a building project does not say how many working days another procedure takes.
         unit = asked_unit(question)
@@ -721,7 +721,8 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
            in_unit: re.Pattern | None = None, about: dict[str, str] | None = None, cutoff: bool = False,
            ratio: bool = False, broad: frozenset[str] = frozenset()) -> bool:
     """Whether a supporting clause states the asked kind of fact about what the question names: in one sentence
-    with a question term, or in an enumeration's item whose lead has one (保护范围为：（一）…1米…); a figure
+    with a question term (across a short aside: 培训（实训）基地 is a 培训基地), or in an enumeration's item whose
+    lead has one (保护范围为：（一）…1米…); a figure
     elsewhere in the clause is about something else; any sentence when the
     question names no topic (能补多少？ after the sentence that named it). A department is stated for the whole
     clause (its 责任单位 trailer). When the question asks about validity (`validity`), a sentence about its own
@@ -743,7 +744,7 @@ def stated(slot: str, terms: list[str], support: list[Clause], validity: bool = 
                 continue
             context = sentence + ("" if lead is None else sentences[lead]) + (  # an item is about what its lead names
                 title if validity and _SELF_REFERENCE.search(sentence) else "") + (about or {}).get(clause.id, "")
-            if not terms or any(term_found(t, _compact(context), unless=broad) for t in terms):
+            if not terms or any(term_found(t, _readable(context), unless=broad) for t in terms):
                 return True
     return False
 
@@ -766,9 +767,17 @@ def enumeration_leads(sentences: list[str]) -> list[int | None]:
 
 
 def with_leads(sentences: list[str], coverage: list[float]) -> list[float]:
-    """Each sentence's coverage, an enumeration's items taking their lead's when it is higher."""
-    return [share if lead is None else max(share, coverage[lead])
-            for share, lead in zip(coverage, enumeration_leads(sentences), strict=True)]
+    """Each sentence's coverage, an enumeration's items taking their lead's when it is higher, and a sentence
+    that opens by pointing back (对符合条件的企业每年给予最高150万元的奖励) the best of the sentences before it: its
+    figure is about what they name (加大跨境电商标杆企业培育力度…)."""
+    out = [share if lead is None else max(share, coverage[lead])
+           for share, lead in zip(coverage, enumeration_leads(sentences), strict=True)]
+    return [max(share, *coverage[:i]) if i and _POINTS_BACK.match(sentence) else share
+            for i, (sentence, share) in enumerate(zip(sentences, out, strict=True))]
+
+
+# A sentence whose subject is what the sentences before it named: 对符合条件的企业, 上述项目, 对其.
+_POINTS_BACK = re.compile(r"(?:对|给予|经)?(?:符合(?:上述|以上|相关)?条件的|上述|以上|前述|该类|其(?![他余]))")
 
 
 def on_topic(pattern: re.Pattern, sentences: list[str], coverage: list[float]) -> bool:
@@ -814,6 +823,18 @@ def _compact(text: str) -> str:
     """Remembered: the supporting clauses' texts and sentences recur question after question (NFKC-normalising
     them each time was a third of `features`)."""
     return re.sub(r"\s+", "", normalise(text))
+
+
+# A short aside inside a term: 电商培训（实训）基地 is a 培训基地.
+_ASIDE = re.compile(r"[（(][^（）()]{1,4}[）)]")  # compacted text has NFKC's ASCII brackets
+
+
+@lru_cache(maxsize=4096)
+def _readable(text: str) -> str:
+    """The compacted text, followed by its reading without short asides when it has any, so that a question's term
+    is found across one."""
+    compact = _compact(text)
+    return f"{compact}\n{_ASIDE.sub('', compact)}" if _ASIDE.search(compact) else compact
 
 
 @cache

@@ -711,6 +711,22 @@ def test_an_enumerations_items_state_figures_about_what_the_lead_names():
     assert not A.stated("figure", ["保护范围"], [clause(doc, "第三十六条", "保护范围内禁止堆放物品。管道埋深1米。")])
 
 
+def test_a_sentence_pointing_back_is_about_what_the_sentences_before_it_name():
+    sentences = ["加强跨境电商标杆企业培育。", "鼓励企业开拓市场。", "对符合条件的企业每年给予最高150万元的奖励。"]
+    assert A.with_leads(sentences, [1.0, 0.0, 0.0]) == [1.0, 0.0, 1.0]
+    # 其他 names other things; it points back at nothing.
+    assert A.with_leads(["加强标杆企业培育。", "其他企业给予10万元奖励。"], [1.0, 0.0]) == [1.0, 0.0]
+
+
+def test_a_term_is_found_across_a_short_aside_in_a_clause():
+    doc = doc_meta("苏州市关于推动跨境电子商务高质量发展的若干政策措施")
+    item = clause(doc, "（十五）", "对成效明显的电商培训（实训）基地每年给予30万元奖励。")
+    assert A.stated("figure", ["培训基地"], [item])
+    assert not A.stated("figure", ["服务中心"], [item])
+    # A long aside is a remark of its own (a responsible unit), not part of a term.
+    assert not A.term_found("培训基地", A._readable("培训（由市商务局负责）基地"))
+
+
 def test_the_cutoff_keeps_the_false_refusal_budget_on_average_over_shuffled_cross_validations():
     from eval.fit_answerability import stable_cutoff
 
