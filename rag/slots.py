@@ -61,13 +61,16 @@ ASKED_UNITS: dict[str, str] = {
     "hour": "小时|分钟", "vehicle": "辆", "car": "辆", "taxi": "辆", "people": "人|名", "person": "人|名",
     # A time of day (几点开门, what time): a clock time, not a date — 2023年 says nothing of opening hours.
     "几点": _CLOCK, "what time": _CLOCK,
+    # A sum asked in a currency of its own (估值多少亿美元): 200万元 is no sum in dollars.
+    "美元": r"(?:[万亿千]\s*)?美元",
 }
 CLOCK_UNITS = ("几点", "what time")
+CURRENCY_UNITS = ("美元",)
 # 个 is a time unit's measure word (几个工作日, 多少个月) and a thing's own classifier (多少个窗口): after it only a
 # time unit is the asked unit.
 _ASKS_UNIT = re.compile(r"(?:多少|几)\s*(?:个\s*(工作日|自然日|月|小时|星期)|(工作日|自然日|天(?!然)|日(?![期子常])|"
                         r"周(?![边围末])|星期|年(?![级龄底初])|小时|分钟|周?岁|辆|家|人(?![民员才])|名(?![单称字])|次|台|套|"
-                        r"平方米|公里|米))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b|"
+                        r"平方米|公里|米)|[万亿千]?\s*(美元))|\bhow many (working day|day|week|month|year|hour|vehicle|car|taxi|people|person)s?\b|"
                         r"(几点)(?=钟|[开关上下前到以之后可能起？?，,])|\b(what time)\b")
 
 
@@ -87,13 +90,14 @@ def is_unit_word(term: str, unit: str | None) -> bool:
 def asked_unit_figure(question: str, slot: str) -> re.Pattern | None:
     """What states the `slot` a question asks in a unit of its own (多少个工作日 → 5个工作日, 15日; 几点 → 9:00),
     or None when it names no unit for that slot (多少钱, 多久 are the slots' own patterns). A time of day is a
-    date's unit only; the others are units of a deadline, a count or a figure."""
+    date's unit only, a currency (多少亿美元) a sum's; the others are units of a deadline, a count or a figure."""
     unit = asked_unit(question)
-    if unit is None or slot not in (("date",) if unit in CLOCK_UNITS else UNIT_SLOTS):
+    if unit is None or slot not in _UNIT_SLOTS_OF.get(unit, UNIT_SLOTS):
         return None
     return re.compile(rf"{_NUMBER}\s*个?\s*(?:{ASKED_UNITS[unit]})")
 
 
+_UNIT_SLOTS_OF = {**{unit: ("date",) for unit in CLOCK_UNITS}, **{unit: ("amount", "figure") for unit in CURRENCY_UNITS}}
 _UNIT = re.compile(r"[\u4e00-\u9fff]{1,12}(?:局|委|厅|办公室|办|部门|中心|政府|管委会|机构|委员会)")
 _MATERIALS = re.compile(r"材料|提交|提供|出具|证明|申请书|附件|清单|凭")
 

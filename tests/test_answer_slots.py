@@ -772,3 +772,11 @@ def test_a_fourth_clause_answering_nearly_as_well_as_the_first_is_quoted_too():
     ranked = [clause(doc, f"第{n}条", text, kind="article") for n, text in zip("一二三四五", texts)]
     found = extract("车辆停放怎么收费？", ranked, lambda token: 1.0)
     assert [ex.clause.label for ex in found] == ["第一条", "第二条", "第三条", "第四条"]
+
+
+def test_a_sum_asked_in_a_currency_is_stated_only_in_that_currency():
+    asked = slots.asked_unit_figure("独角兽企业的估值门槛是多少亿美元？", "figure")
+    assert asked.search("估值超过10亿美元") and asked.search("出口额在1000万美元以下")
+    assert not asked.search("给予每年最高200万元支持")  # yuan: a sum of another currency, about something else
+    assert slots.asked_unit_figure("年出口多少万美元以下的企业能全额补贴？", "amount").search("500万美元")
+    assert slots.asked_unit_figure("最高补贴多少万元？", "amount") is None  # 元 is the amount slot's own unit
